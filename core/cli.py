@@ -1,0 +1,147 @@
+"""Headless command line: `python -m core compare ...` and `python -m core runs`.
+
+Bad arguments exit with status 2 and one line on stderr; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core.architectures import ARCHITECTURES
+from core.config import OPTIMIZERS, TrainConfig
+from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
+from core.evaluation import comparison_table
+from core.store import RunStore, StoreError
+from core.training import EpochReport
+
+DEFAULTS = TrainConfig()
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see: python -m core {self.prog.split()[-1]} --help)"
+                         if " " in self.prog else message)
+
+
+def sample_size_arg(text: str):
+    if text == "full":
+        return text
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sample size must be a whole number or 'full', not {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m core",
+                           description="Train and compare the flat and convolutional networks on MNIST.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    compare = commands.add_parser("compare", help="train (or reopen) one run per architecture and compare")
+    compare.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
+    compare.add_argument("--architectures", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
+                         metavar="NAME", help=f"any of: {', '.join(ARCHITECTURES)} (default: all)")
+    compare.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
+                         help="training images, balanced across classes, or 'full' (default: 1000)")
+    compare.add_argument("--epochs", type=int, default=DEFAULTS.num_epochs)
+    compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    compare.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
+    compare.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
+    compare.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    compare.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+    runs = commands.add_parser("runs", help="list the runs in the store")
+    runs.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return {"compare": run_compare, "runs": run_runs}[args.command](args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # a config or a sample size a user can fix
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (DataUnavailable, StoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the run in progress was not stored; finished runs are kept.", file=sys.stderr)
+        return 130
+
+
+def run_compare(args) -> int:
+    store = RunStore()
+    dataset = load_dataset(args.dataset)
+    sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
+    check_sample_size(sample_size, dataset.pool_size)
+    configs = [TrainConfig(dataset=args.dataset, architecture=name, sample_size=sample_size,
+                           num_epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                           optimizer=args.optimizer, learning_rate=args.learning_rate)
+               for name in dict.fromkeys(args.architectures)]
+    print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
+
+    outcomes = []
+    for config in configs:
+        outcome = store.get_or_train(config, dataset, on_epoch=_progress_printer(config.architecture))
+        if outcome.problem:
+            print(f"warning: stored run {outcome.run.run_id} was broken ({outcome.problem}); retrained it",
+                  file=sys.stderr)
+        outcomes.append(outcome)
+
+    table = comparison_table(outcomes)
+    print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
+    return 0
+
+
+def _records(table, outcomes) -> list[dict]:
+    records = []
+    for row, outcome in zip(table.to_dict(orient="records"), outcomes):
+        run = outcome.run
+        records.append({**row, "run_id": run.run_id, "model_path": str(run.model_path),
+                        "dataset": run.config.dataset, "sample_size": run.config.sample_size,
+                        "num_epochs": run.config.num_epochs, "seed": run.config.seed,
+                        "data_source": run.data_source, "trained_at": run.trained_at})
+    return records
+
+
+def _progress_printer(architecture: str):
+    def report(progress: EpochReport) -> None:
+        metrics = "  ".join(f"{key} {value:.4f}" for key, value in progress.metrics.items())
+        print(f"  {architecture:<6} epoch {progress.epoch:>3}/{progress.num_epochs}  {metrics}  "
+              f"{progress.seconds:.2f}s", file=sys.stderr, flush=True)
+    return report
+
+
+def _format_table(table) -> str:
+    shown = table.rename(columns={"test_accuracy": "accuracy", "test_loss": "loss", "train_seconds": "train_s",
+                                  "seconds_per_epoch": "s/epoch", "inference_ms_per_image": "ms/image"})
+    return shown.to_string(index=False, formatters={
+        "params": "{:,}".format, "accuracy": "{:.4f}".format, "loss": "{:.4f}".format,
+        "train_s": "{:.2f}".format, "s/epoch": "{:.3f}".format, "ms/image": "{:.4f}".format})
+
+
+def run_runs(args) -> int:
+    rows = RunStore().list_runs()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("The store is empty: train something with `python -m core compare`.")
+        return 0
+    import pandas as pd
+
+    columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "test_accuracy",
+               "train_seconds", "trained_at"]
+    print(pd.DataFrame(rows)[columns].to_string(index=False))
+    return 0

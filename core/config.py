@@ -1,0 +1,75 @@
+"""What a training run is: a frozen config whose defaults are the student's recipe."""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import json
+from dataclasses import asdict, dataclass, fields
+
+from core.architectures import check_architecture
+from core.data import MIN_SAMPLE_SIZE, check_dataset_name
+
+# Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
+FORMAT_VERSION = 1
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MAX_EPOCHS = 500
+MAX_BATCH_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "mnist"
+    architecture: str = "flat"
+    sample_size: int = 1000
+    num_epochs: int = 12
+    batch_size: int = 32
+    seed: int = 0
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    validation_size: int = 1000  # digits from the training pool, outside the sample, never the test set
+
+    def __post_init__(self):
+        check_dataset_name(self.dataset)
+        check_architecture(self.architecture)
+        _check_whole(self.sample_size, "Sample size", MIN_SAMPLE_SIZE, None)
+        _check_whole(self.num_epochs, "Epochs", 1, MAX_EPOCHS)
+        _check_whole(self.batch_size, "Batch size", 1, MAX_BATCH_SIZE)
+        _check_whole(self.seed, "Seed", 0, 2**31 - 1)
+        _check_whole(self.validation_size, "Validation size", 0, None)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from: {', '.join(OPTIMIZERS)}.")
+        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, numbers.Real) \
+                or not 0 < self.learning_rate <= 10:
+            raise ValueError(f"Learning rate must be a number above 0 and at most 10; got {self.learning_rate!r}.")
+        # Normalise numpy scalars and ints so that equal configs hash equally.
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.type == "int":
+                object.__setattr__(self, item.name, int(value))
+            elif item.type == "float":
+                object.__setattr__(self, item.name, float(value))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {item.name for item in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+def _check_whole(value, what: str, low: int, high: int | None) -> None:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ValueError(f"{what} must be a whole number, not {value!r}.")
+    if value < low or (high is not None and value > high):
+        bounds = f"at least {low}" if high is None else f"between {low} and {high:,}"
+        raise ValueError(f"{what} must be {bounds}; got {value}.")
+
+
+def run_id(config: TrainConfig, data_key: str) -> str:
+    """A stable identity: the config, the data it was trained on and the store's format version."""
+    payload = json.dumps({"config": config.to_dict(), "data": data_key, "format": FORMAT_VERSION},
+                         sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,0 +1,269 @@
+"""The run store: trained runs on disk, so a run is trained once and reopened in well under a second.
+
+Layout under the store's folder (`RUN_STORE_DIR`, else a per-user cache folder):
+
+    runs/<run_id>/run.json            config, history, metrics, layer table, data source
+    runs/<run_id>/probabilities.npy   test-set class probabilities, (num_test, 10) float32
+    runs/<run_id>/model.keras         the trained model (loaded with safe_mode=True)
+    index.sqlite                      one row per run: config and headline metrics, for listing
+    locks/<run_id>.lock               held while a run trains, so concurrent requests train it once
+    tmp/                              runs being written; renamed into runs/ when complete
+
+The folders under runs/ are the truth; the SQLite index is rebuilt from them when it is missing or
+broken. A run is written to tmp/ and renamed into place, so a process killed mid-way leaves no
+half-written entry. An entry whose files are missing or corrupt is reported and treated as absent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import uuid
+import zipfile
+from contextlib import closing
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from core.config import FORMAT_VERSION, TrainConfig, run_id
+from core.data import Dataset
+from core.training import OnEpoch, RunRecord, RunResult, train
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "digits-dashboard"
+LOCK_TIMEOUT_SECONDS = 6 * 3600
+RUN_FILE, PROBABILITIES_FILE, MODEL_FILE = "run.json", "probabilities.npy", "model.keras"
+
+INDEX_COLUMNS = {
+    "run_id": "TEXT PRIMARY KEY", "dataset": "TEXT", "architecture": "TEXT", "sample_size": "INTEGER",
+    "num_epochs": "INTEGER", "batch_size": "INTEGER", "seed": "INTEGER", "optimizer": "TEXT",
+    "learning_rate": "REAL", "test_accuracy": "REAL", "test_loss": "REAL", "train_seconds": "REAL",
+    "num_params": "INTEGER", "data_key": "TEXT", "data_source": "TEXT", "trained_at": "TEXT",
+    "last_used_at": "TEXT", "size_bytes": "INTEGER", "config_json": "TEXT",
+}
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used (e.g. its folder is not writable); the message says why."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRun(RunRecord):
+    """A run as kept in the store: its record plus where its arrays and model live."""
+    run_id: str
+    directory: Path
+
+    @property
+    def model_path(self) -> Path:
+        return self.directory / MODEL_FILE
+
+    def probabilities(self) -> np.ndarray:
+        return np.load(self.directory / PROBABILITIES_FILE, allow_pickle=False)  # (num_test, 10)
+
+    def load_model(self):
+        import keras
+
+        return keras.saving.load_model(self.model_path, compile=False, safe_mode=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run: StoredRun
+    cached: bool              # True when served from the store, False when trained now
+    problem: str | None = None  # a broken entry found (and replaced) on the way, if any
+
+
+def default_root() -> Path:
+    configured = os.environ.get("RUN_STORE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME)) / "runs-store"
+
+
+class RunStore:
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        try:
+            for folder in ("runs", "tmp", "locks"):
+                (self.root / folder).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "tmp" / f".probe-{uuid.uuid4().hex}"
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            raise StoreError(f"The run store folder {self.root} is not writable ({error.strerror or error}). "
+                             f"Set RUN_STORE_DIR to a writable folder.") from error
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def run_dir(self, run_id_: str) -> Path:
+        if not run_id_.isalnum():
+            raise ValueError(f"Not a run id: {run_id_!r}")
+        return self.root / "runs" / run_id_
+
+    def inspect(self, run_id_: str) -> tuple[StoredRun | None, str | None]:
+        """(the run, None) when complete; (None, why) when broken; (None, None) when absent."""
+        directory = self.run_dir(run_id_)
+        if not directory.exists():
+            return None, None
+        try:
+            record = json.loads((directory / RUN_FILE).read_text())
+            if record.pop("format", None) != FORMAT_VERSION:
+                return None, "written by another version of the store"
+            record["config"] = TrainConfig.from_dict(record["config"])
+            if not (directory / PROBABILITIES_FILE).is_file():
+                return None, f"{PROBABILITIES_FILE} is missing"
+            if not zipfile.is_zipfile(directory / MODEL_FILE):
+                return None, f"{MODEL_FILE} is missing or truncated"
+            return StoredRun(run_id=run_id_, directory=directory, **record), None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            return None, f"{RUN_FILE} unreadable ({error})"
+
+    def get(self, run_id_: str) -> StoredRun | None:
+        run, problem = self.inspect(run_id_)
+        if problem:
+            log.warning("run %s is broken: %s", run_id_, problem)
+        if run is not None:
+            self._touch(run_id_)
+        return run
+
+    def id_for(self, config: TrainConfig, dataset: Dataset) -> str:
+        return run_id(config, dataset.key)
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def put(self, result: RunResult) -> StoredRun:
+        """Write a finished run atomically (temporary folder, then rename) and index it."""
+        run_id_ = run_id(result.config, result.data_key)
+        staging = self.root / "tmp" / f"{run_id_}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        try:
+            record = {f.name: getattr(result, f.name) for f in fields(RunRecord)}
+            record["config"] = result.config.to_dict()
+            record["format"] = FORMAT_VERSION
+            (staging / RUN_FILE).write_text(json.dumps(record, indent=1))
+            np.save(staging / PROBABILITIES_FILE, result.test_probabilities.astype(np.float32))
+            result.model.save(staging / MODEL_FILE)
+            target = self.run_dir(run_id_)
+            if target.exists():
+                self._discard(target)
+            os.rename(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        run, problem = self.inspect(run_id_)
+        if run is None:
+            raise StoreError(f"Run {run_id_} could not be read back after writing: {problem}")
+        self._index(run)
+        return run
+
+    def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,
+                     trainer: Callable[..., RunResult] | None = None) -> Outcome:
+        """The stored run for `config`, training it first if needed (once, across processes)."""
+        from filelock import FileLock
+
+        run_id_ = self.id_for(config, dataset)
+        run, problem = self.inspect(run_id_)
+        if run is not None:
+            self._touch(run_id_)
+            return Outcome(run, cached=True)
+        with FileLock(self.root / "locks" / f"{run_id_}.lock", timeout=LOCK_TIMEOUT_SECONDS):
+            run, problem_now = self.inspect(run_id_)  # another process may have trained it meanwhile
+            if run is not None:
+                self._touch(run_id_)
+                return Outcome(run, cached=True, problem=problem)
+            problem = problem or problem_now
+            if problem:
+                log.warning("run %s is broken (%s): training it again", run_id_, problem)
+                self.delete(run_id_)
+            result = (trainer or train)(config, dataset, on_epoch=on_epoch)
+            return Outcome(self.put(result), cached=False, problem=problem)
+
+    def delete(self, run_id_: str) -> bool:
+        directory = self.run_dir(run_id_)
+        existed = directory.exists()
+        if existed:
+            self._discard(directory)
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id_,))
+        return existed
+
+    def _discard(self, directory: Path) -> None:
+        """Move a run folder out of runs/ in one step, then delete it."""
+        trash = self.root / "tmp" / f"trash-{directory.name}-{uuid.uuid4().hex[:8]}"
+        os.rename(directory, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # --- the index ------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to the index; a file that is no SQLite database is rebuilt from the folders."""
+        path = self.root / "index.sqlite"
+        columns = ", ".join(f"{name} {kind}" for name, kind in INDEX_COLUMNS.items())
+        for attempt in range(2):
+            db = sqlite3.connect(path, timeout=30)
+            try:
+                db.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+                return db
+            except sqlite3.OperationalError:  # locked, read-only...: not ours to repair
+                db.close()
+                raise
+            except sqlite3.DatabaseError as error:  # "file is not a database"
+                db.close()
+                if attempt:
+                    raise
+                log.warning("run index %s is broken (%s): rebuilding it", path, error)
+                path.unlink(missing_ok=True)
+        raise AssertionError("unreachable")
+
+    def _index(self, run: StoredRun) -> None:
+        row = _index_row(run)
+        with closing(self._connect()) as db, db:
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       tuple(row.values()))
+
+    def _touch(self, run_id_: str) -> None:
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute("UPDATE runs SET last_used_at = ? WHERE run_id = ?", (_now(), run_id_))
+        except sqlite3.Error as error:  # the index is a convenience: never fail a read over it
+            log.warning("could not update the run index: %s", error)
+
+    def list_runs(self) -> list[dict]:
+        """One dict per complete run (index columns), newest first; the index is repaired on the way."""
+        on_disk = {p.name for p in (self.root / "runs").iterdir() if p.is_dir()}
+        with closing(self._connect()) as db, db:
+            db.row_factory = sqlite3.Row
+            rows = {row["run_id"]: dict(row) for row in db.execute("SELECT * FROM runs")}
+            for stale in set(rows) - on_disk:
+                db.execute("DELETE FROM runs WHERE run_id = ?", (stale,))
+                rows.pop(stale)
+        for missing in sorted(on_disk - set(rows)):
+            run, _ = self.inspect(missing)
+            if run is not None:
+                self._index(run)
+                rows[missing] = _index_row(run)
+        return sorted(rows.values(), key=lambda row: row["trained_at"] or "", reverse=True)
+
+
+def _index_row(run: StoredRun) -> dict:
+    config = run.config.to_dict()
+    row = {name: config.get(name) for name in INDEX_COLUMNS if name in config}
+    row.update(run_id=run.run_id, test_accuracy=run.test_accuracy, test_loss=run.test_loss,
+               train_seconds=run.train_seconds, num_params=run.num_params, data_key=run.data_key,
+               data_source=run.data_source, trained_at=run.trained_at, last_used_at=_now(),
+               size_bytes=sum(p.stat().st_size for p in run.directory.iterdir()),
+               config_json=json.dumps(config, sort_keys=True))
+    return row
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from core.config import TrainConfig, run_id
+
+
+def test_defaults_are_the_students_recipe():
+    config = TrainConfig()
+    assert (config.dataset, config.sample_size, config.num_epochs, config.batch_size, config.optimizer,
+            config.learning_rate) == ("mnist", 1000, 12, 32, "adam", 0.001)
+
+
+@pytest.mark.parametrize("field, bad, message", [
+    ("sample_size", 5, "Sample size must be at least 10"),
+    ("sample_size", "1000", "Sample size must be a whole number"),
+    ("num_epochs", 0, "Epochs must be between 1 and 500"),
+    ("num_epochs", 10_000, "Epochs must be between 1 and 500"),
+    ("batch_size", 0, "Batch size must be between 1"),
+    ("seed", -1, "Seed must be between 0"),
+    ("optimizer", "adamw", "Unknown optimizer 'adamw'"),
+    ("learning_rate", 0.0, "Learning rate must be a number above 0"),
+    ("learning_rate", "fast", "Learning rate must be a number above 0"),
+    ("dataset", "cifar", "Unknown dataset 'cifar'"),
+    ("architecture", "", "Unknown architecture ''"),
+])
+def test_bad_values_raise_value_errors_a_user_understands(field, bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: bad})
+
+
+def test_run_id_is_stable_and_depends_on_config_and_data():
+    config = TrainConfig(architecture="conv")
+    assert run_id(config, "abc") == run_id(TrainConfig(architecture="conv"), "abc")
+    assert run_id(config, "abc") != run_id(config, "abd")
+    assert run_id(config, "abc") != run_id(TrainConfig(architecture="conv", seed=1), "abc")
+
+
+def test_numpy_numbers_give_the_same_identity_as_python_numbers():
+    config = TrainConfig(sample_size=np.int64(300), learning_rate=np.float32(0.5), seed=np.int32(2))
+    assert run_id(config, "k") == run_id(TrainConfig(sample_size=300, learning_rate=0.5, seed=2), "k")
+    assert type(config.sample_size) is int
+
+
+def test_from_dict_round_trips_and_ignores_unknown_keys():
+    config = TrainConfig(architecture="conv", sample_size=300)
+    assert TrainConfig.from_dict({**config.to_dict(), "added_later": 1}) == config

@@ -1,0 +1,156 @@
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.store import RunStore, StoreError
+from tests.fakes import FakeTrainer
+
+CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=2)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "store")
+
+
+def test_round_trip_keeps_record_predictions_and_model(store, digits):
+    trainer = FakeTrainer()
+    outcome = store.get_or_train(CONFIG, digits, trainer=trainer)
+    assert not outcome.cached and outcome.problem is None
+    again = RunStore(store.root).get(outcome.run.run_id)  # a new store object: as after a restart
+    assert again.config == CONFIG
+    assert again.history == outcome.run.history
+    assert again.test_accuracy == outcome.run.test_accuracy
+    assert again.layers[1]["params"] == 39250
+    assert again.probabilities().shape == (1000, 10)
+    assert again.load_model().count_params() == 42_310
+
+
+def test_a_second_request_is_served_from_the_store_without_training(store, digits):
+    trainer = FakeTrainer()
+    first = store.get_or_train(CONFIG, digits, trainer=trainer)
+    second = RunStore(store.root).get_or_train(CONFIG, digits, trainer=trainer)
+    assert len(trainer.calls) == 1
+    assert second.cached and second.run.run_id == first.run.run_id
+
+
+def test_a_different_data_source_is_a_different_run(store, digits):
+    from core.data import make_dataset
+
+    other = make_dataset("mnist", {"x_train": digits.x_train[::-1], "y_train": digits.y_train[::-1],
+                                   "x_test": digits.x_test, "y_test": digits.y_test}, "reversed")
+    assert store.id_for(CONFIG, digits) != store.id_for(CONFIG, other)
+
+
+def test_a_truncated_model_file_is_reported_and_retrained(store, digits):
+    trainer = FakeTrainer()
+    run = store.get_or_train(CONFIG, digits, trainer=trainer).run
+    model_bytes = run.model_path.read_bytes()
+    run.model_path.write_bytes(model_bytes[: len(model_bytes) // 2])
+    assert store.get(run.run_id) is None
+    outcome = store.get_or_train(CONFIG, digits, trainer=trainer)
+    assert not outcome.cached and "truncated" in outcome.problem
+    assert len(trainer.calls) == 2
+    assert outcome.run.load_model().count_params() == 42_310
+
+
+@pytest.mark.parametrize("damage", ["delete_json", "garble_json", "delete_predictions"])
+def test_a_broken_entry_is_treated_as_absent(store, digits, damage):
+    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    target = {"delete_json": "run.json", "garble_json": "run.json",
+              "delete_predictions": "probabilities.npy"}[damage]
+    if damage.startswith("delete"):
+        (run.directory / target).unlink()
+    else:
+        (run.directory / target).write_text("{not json")
+    found, problem = store.inspect(run.run_id)
+    assert found is None and problem
+    assert not store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).cached
+
+
+def test_a_failed_training_leaves_nothing_behind(store, digits):
+    def exploding_trainer(config, dataset, on_epoch=None):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.get_or_train(CONFIG, digits, trainer=exploding_trainer)
+    assert list((store.root / "runs").iterdir()) == []
+    assert store.list_runs() == []
+
+
+def test_a_failed_write_leaves_no_half_written_entry(store, digits, monkeypatch):
+    result = FakeTrainer()(CONFIG, digits)
+    monkeypatch.setattr(np, "save", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        store.put(result)
+    assert list((store.root / "runs").iterdir()) == []
+    assert list((store.root / "tmp").iterdir()) == []
+
+
+def test_list_runs_and_delete(store, digits):
+    for architecture in ("flat", "conv"):
+        store.get_or_train(TrainConfig(architecture=architecture, sample_size=100, num_epochs=1), digits,
+                           trainer=FakeTrainer())
+    rows = store.list_runs()
+    assert {row["architecture"] for row in rows} == {"flat", "conv"}
+    assert json.loads(rows[0]["config_json"])["sample_size"] == 100
+    assert store.delete(rows[0]["run_id"]) is True
+    assert len(store.list_runs()) == 1
+    assert store.delete(rows[0]["run_id"]) is False
+
+
+def test_a_garbage_index_is_rebuilt_from_the_run_folders(store, digits):
+    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    (store.root / "index.sqlite").write_bytes(b"this is not a database" * 100)
+    rows = RunStore(store.root).list_runs()
+    assert [row["run_id"] for row in rows] == [run.run_id]
+
+
+def test_run_ids_cannot_name_paths_outside_the_store(store):
+    with pytest.raises(ValueError, match="Not a run id"):
+        store.run_dir("../../etc")
+
+
+def test_an_unusable_store_folder_is_a_clear_store_error(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StoreError, match="not writable.*RUN_STORE_DIR"):
+        RunStore(tmp_path / "a-file" / "store")
+
+
+def test_two_threads_asking_for_the_same_missing_run_train_it_once(store, digits):
+    trainer = FakeTrainer()
+    started = threading.Barrier(2)
+    outcomes = []
+
+    def ask():
+        started.wait()
+        outcomes.append(RunStore(store.root).get_or_train(CONFIG, digits, trainer=trainer))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(trainer.calls) == 1
+    assert sorted(outcome.cached for outcome in outcomes) == [False, True]
+    assert outcomes[0].run.run_id == outcomes[1].run.run_id
+
+
+def test_two_processes_asking_for_the_same_missing_run_train_it_once(tmp_path, digits, monkeypatch):
+    np.savez(tmp_path / "mnist.npz", x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test,
+             y_test=digits.y_test)
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "mnist.npz"))  # hermetic: no download attempted
+    command = [sys.executable, "-m", "core", "compare", "--architectures", "flat", "--sample-size", "100",
+               "--epochs", "1", "--json"]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    results = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], [err for _, err in results]
+    statuses = sorted(json.loads(out)[0]["status"] for out, _ in results)
+    assert statuses == ["cached", "trained now"]
+    assert len(list((tmp_path / "store" / "runs").iterdir())) == 1

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.training import EpochReport, loss_and_accuracy, split_indices, train
+
+
+@pytest.fixture(scope="module")
+def flat_run(digits):
+    reports = []
+    result = train(TrainConfig(architecture="flat", sample_size=300, num_epochs=2), digits, on_epoch=reports.append)
+    return result, reports
+
+
+def test_on_epoch_is_called_once_per_epoch_with_a_frozen_report(flat_run):
+    _, reports = flat_run
+    assert [report.epoch for report in reports] == [1, 2]
+    assert all(isinstance(r, EpochReport) and r.num_epochs == 2 and r.seconds > 0 for r in reports)
+    assert set(reports[0].metrics) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    with pytest.raises(AttributeError):
+        reports[0].epoch = 5
+
+
+def test_a_run_records_history_metrics_predictions_and_timing(flat_run, digits):
+    result, reports = flat_run
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert all(len(values) == 2 for values in result.history.values())
+    assert result.history["val_accuracy"][-1] == reports[-1].metrics["val_accuracy"]
+    assert result.num_params == 42_310
+    assert result.test_probabilities.shape == (len(digits.y_test), 10)
+    np.testing.assert_allclose(result.test_probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert result.test_accuracy == pytest.approx((result.test_probabilities.argmax(1) == digits.y_test).mean())
+    assert result.train_seconds >= sum(result.history["seconds"]) * 0.9
+    assert result.inference_ms_per_image > 0
+    assert result.num_validation == 1000
+    assert result.data_key == digits.key
+
+
+def test_two_epochs_on_real_digits_beat_chance_by_far(flat_run):
+    assert flat_run[0].test_accuracy > 0.3  # chance is 0.1
+
+
+def test_conv_trains_and_learns(digits):
+    result = train(TrainConfig(architecture="conv", sample_size=200, num_epochs=2, batch_size=64), digits)
+    assert result.num_params == 600_810
+    assert result.test_accuracy > 0.3
+
+
+def test_the_same_config_gives_the_same_sample_and_result(digits, flat_run):
+    again = train(TrainConfig(architecture="flat", sample_size=300, num_epochs=2), digits)
+    assert again.test_accuracy == pytest.approx(flat_run[0].test_accuracy, abs=0.01)
+
+
+def test_validation_comes_from_the_pool_outside_the_sample(digits):
+    train_index, validation_index = split_indices(digits, TrainConfig(sample_size=3500))
+    assert len(validation_index) == 500  # only 500 pool digits left outside the sample
+    assert not set(train_index) & set(validation_index)
+    assert validation_index.max() < digits.pool_size  # indices into the training pool, not the test set
+
+
+def test_no_validation_when_the_sample_is_the_whole_pool(digits):
+    _, validation_index = split_indices(digits, TrainConfig(sample_size=digits.pool_size))
+    assert len(validation_index) == 0
+
+
+def test_a_sample_larger_than_the_pool_is_refused_before_training(digits):
+    with pytest.raises(ValueError, match="larger than the 4,000"):
+        train(TrainConfig(sample_size=5000), digits)
+
+
+def test_config_and_dataset_must_agree(digits):
+    with pytest.raises(ValueError, match="fashion_mnist"):
+        train(TrainConfig(dataset="fashion_mnist"), digits)
+
+
+def test_loss_and_accuracy_from_probabilities_by_hand():
+    probabilities = np.array([[0.5, 0.5], [0.1, 0.9], [1.0, 0.0]])
+    loss, accuracy = loss_and_accuracy(np.array([0, 1, 1]), probabilities)
+    assert accuracy == pytest.approx(2 / 3)  # argmax of a tie is the first class: right
+    assert loss == pytest.approx((-np.log(0.5) - np.log(0.9) - np.log(1e-7)) / 3)

@@ -1,0 +1,40 @@
+"""A fake trainer: instant, deterministic RunResults with an untrained (but saveable) model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core import architectures
+from core.training import EpochReport, RunResult
+
+
+class FakeTrainer:
+    """Records every call; reports each epoch like the real trainer; accuracy grows with sample size."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, config, dataset, on_epoch=None):
+        self.calls.append(config)
+        history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}
+        for epoch in range(1, config.num_epochs + 1):
+            metrics = {"loss": 1 / epoch, "accuracy": 1 - 0.5 / epoch, "val_loss": 1.2 / epoch,
+                       "val_accuracy": 1 - 0.6 / epoch}
+            for key, value in metrics.items():
+                history[key].append(value)
+            history["seconds"].append(0.01)
+            if on_epoch is not None:
+                on_epoch(EpochReport(epoch, config.num_epochs, metrics, 0.01))
+        labels = dataset.y_test
+        rng = np.random.default_rng(config.seed + len(self.calls))
+        right = rng.random(len(labels)) < (0.95 if config.architecture == "conv" else 0.85)
+        predicted = np.where(right, labels, (labels + 1) % 10)
+        probabilities = np.full((len(labels), 10), 0.02, dtype=np.float32)
+        probabilities[np.arange(len(labels)), predicted] = 0.82
+        model = architectures.build(config.architecture)
+        return RunResult(
+            config=config, history=history, train_seconds=0.01 * config.num_epochs,
+            num_params=int(model.count_params()), test_loss=0.5, test_accuracy=float(right.mean()),
+            test_probabilities=probabilities, inference_ms_per_image=0.05,
+            layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
+            num_validation=100, model=model)

@@ -1,0 +1,31 @@
+"""The import direction of ../shared/STYLE.md: core never imports streamlit; reading needs no TensorFlow."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(folder: str) -> set[tuple[str, str]]:
+    found = set()
+    for path in (ROOT / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {(path.name, alias.name.split(".")[0]) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add((path.name, node.module.split(".")[0]))
+    return found
+
+
+def test_core_never_imports_streamlit_or_ui():
+    offending = {pair for pair in imported_modules("core") if pair[1] in {"streamlit", "ui", "pages"}}
+    assert offending == set()
+
+
+def test_reading_the_store_and_data_does_not_import_tensorflow():
+    code = ("import sys, core.cli, core.store, core.data, core.evaluation, core.config\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
