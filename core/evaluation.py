@@ -51,7 +51,8 @@ def misclassified(labels: np.ndarray, probabilities: np.ndarray) -> pd.DataFrame
 
 def mistakes_by_model(labels: np.ndarray, probabilities: dict[str, np.ndarray], only: str | None = None,
                       ) -> pd.DataFrame:
-    """Test images that at least one model got wrong, with each model's guess and confidence.
+    """Test images that at least one model got wrong, with each model's guess and confidence,
+    the most confident mistake first.
 
     `only=name` keeps the images only that model got wrong (every other model right); `only="all"`
     keeps those every model got wrong.
@@ -71,8 +72,12 @@ def mistakes_by_model(labels: np.ndarray, probabilities: dict[str, np.ndarray], 
         keep = wrong_by[only] & ~np.delete(wrong, list(wrong_by).index(only), axis=0).any(axis=0)
     else:
         raise ValueError(f"Unknown filter {only!r}: use a model name or 'all'.")
-    table = pd.DataFrame({"index": np.arange(len(labels)), "true": labels, **columns})
-    return table[keep].reset_index(drop=True)
+    table = pd.DataFrame({"index": np.arange(len(labels)), "true": labels, **columns})[keep]
+    # Most confident mistake first: the images a model is surest about and still gets wrong.
+    wrong_confidence = np.max([np.where(wrong_by[name], columns[f"confidence_{name}"], 0.0)
+                               for name in probabilities], axis=0)[keep]
+    order = np.argsort(-wrong_confidence, kind="stable")
+    return table.iloc[order].reset_index(drop=True)
 
 
 def comparison_table(outcomes) -> pd.DataFrame:

@@ -46,8 +46,9 @@ def test_mistakes_by_model_filters_only_one_model_or_both():
     flat = one_hot(np.array([0, 1, 1, 0, 2, 0]))  # wrong at 1, 3, 5
     conv = one_hot(np.array([0, 0, 1, 1, 2, 0]))  # wrong at 5 only
     both = {"flat": flat, "conv": conv}
-    assert mistakes_by_model(LABELS, both)["index"].tolist() == [1, 3, 5]
-    assert mistakes_by_model(LABELS, both, only="flat")["index"].tolist() == [1, 3]
+    flat[3] = [0.9, 0.05, 0.05]  # flat's most confident mistake
+    assert mistakes_by_model(LABELS, both)["index"].tolist() == [3, 1, 5]
+    assert mistakes_by_model(LABELS, both, only="flat")["index"].tolist() == [3, 1]
     assert mistakes_by_model(LABELS, both, only="conv")["index"].tolist() == []
     table = mistakes_by_model(LABELS, both, only="all")
     assert table["index"].tolist() == [5]

@@ -1,0 +1,44 @@
+"""Compare: choose an experiment, train it once (or open it from the store), see both models side by side."""
+
+import streamlit as st
+
+from core.store import Outcome
+from ui import cache, components
+from ui.compare_view import show_comparison
+
+st.title("Does a convolutional network beat a flat one?")
+st.markdown("The student's experiment: 1,000 MNIST digits, a **flat** network reading a 784-vector and a "
+            "**convolutional** one reading the 28×28 image. Change anything, then press **Train**; runs "
+            "already trained open at once from the store.")
+
+with st.sidebar:
+    st.header("Experiment")
+    dataset_name = components.dataset_select(key="dataset")
+    dataset = components.load_or_stop(dataset_name)
+    sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
+    settings = components.training_controls()
+    architectures = components.architecture_select(key="architectures")
+    clicked = st.button("Train", type="primary", key="train", width="stretch")
+
+components.data_source_line(dataset)
+if isinstance(sample_size, (int, float)) and sample_size > dataset.pool_size:
+    st.warning(f"This data source has {dataset.pool_size:,} training images; pick at most that many.")
+
+if clicked:
+    try:
+        configs = components.build_configs(dataset, architectures, sample_size, **settings)
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        outcomes = components.train_with_progress(configs, dataset)
+        st.session_state["compare"] = {o.run.run_id: o.cached for o in outcomes}
+
+shown = st.session_state.get("compare", {})
+if shown:
+    runs, problems = cache.stored_runs(list(shown))
+    for problem in problems:
+        st.warning(problem)
+    if runs:
+        show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
+elif not clicked:
+    st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train**.")

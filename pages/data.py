@@ -1,0 +1,22 @@
+"""Data: where the digits came from, what a sample looks like, and one digit as each network sees it."""
+
+import streamlit as st
+
+from ui import components
+from ui.data_view import show_sample
+
+st.title("The data")
+
+dataset_name = components.dataset_select(key="data_dataset")
+dataset = components.load_or_stop(dataset_name)
+components.data_source_line(dataset)
+
+left, right = st.columns([3, 1])
+with left:
+    sample_size = components.sample_size_input(dataset.pool_size, key="data_sample_size")
+seed = right.number_input("Seed", value=0, step=1, key="data_seed")
+
+try:
+    show_sample(dataset, sample_size, seed)
+except ValueError as error:
+    st.error(str(error))

@@ -1,0 +1,31 @@
+"""Runs: everything in the store; open any two or more in Compare, or delete them."""
+
+import streamlit as st
+
+from ui import cache
+from ui.runs_view import run_choice_label, runs_table
+
+st.title("Stored runs")
+store = cache.current_store()
+st.caption(f"The store keeps every trained run on disk in `{store.root}` (set `RUN_STORE_DIR` to move it).")
+
+rows = store.list_runs()
+if not rows:
+    st.info("No runs yet: train the student's experiment on the Compare page.")
+    st.page_link("pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
+    st.stop()
+
+st.dataframe(runs_table(rows), hide_index=True, key="runs_table")
+labels = {row["run_id"]: run_choice_label(row) for row in rows}
+chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labels.get, key="chosen_runs")
+
+left, right = st.columns(2)
+if left.button("Open in Compare", key="open_runs", disabled=not chosen, type="primary"):
+    st.session_state["compare"] = {run_id: True for run_id in chosen}
+    st.switch_page("pages/compare.py")
+if right.button("Delete", key="delete_runs", disabled=not chosen):
+    for run_id in chosen:
+        store.delete(run_id)
+    st.session_state.pop("chosen_runs")
+    st.toast(f"Deleted {len(chosen)} run(s).")
+    st.rerun()

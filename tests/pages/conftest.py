@@ -1,0 +1,43 @@
+"""AppTest fixtures: fresh Streamlit caches, a fake trainer patched at the core boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core import store as store_module
+from tests.fakes import FakeTrainer
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch) -> FakeTrainer:
+    trainer = FakeTrainer()
+    monkeypatch.setattr(store_module, "train", trainer)
+    return trainer
+
+
+def open_page(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    return app
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]

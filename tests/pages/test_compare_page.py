@@ -1,0 +1,139 @@
+import pytest
+
+from core.config import TrainConfig
+from core.store import RunStore
+from tests.pages.conftest import open_page, texts
+
+CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_size", "seed", "architectures", "train"]
+
+
+def timing_table(app):
+    tables = [frame.value for frame in app.dataframe if "inference_ms_per_image" in frame.value.columns]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def small(app, sample_size=100, epochs=2):
+    app.number_input(key="sample_size").set_value(sample_size)
+    app.number_input(key="epochs").set_value(epochs)
+    return app
+
+
+def test_renders_controls_and_the_data_source_without_training(fake_trainer):
+    app = open_page()
+    assert not app.exception
+    for key in CONTROL_KEYS:
+        assert app.get_by_key(key) is not None
+    assert app.number_input(key="sample_size").value == 1000  # the student's experiment by default
+    assert app.multiselect(key="architectures").value == ["flat", "conv"]
+    assert any(text.startswith("**Data:** offline fallback") for text in texts(app.caption))
+    assert fake_trainer.calls == []
+
+
+def test_train_shows_one_column_per_architecture_with_metrics_and_timing(fake_trainer):
+    app = small(open_page())
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert [config.architecture for config in fake_trainer.calls] == ["flat", "conv"]
+    assert {"Flat (dense)", "Convolutional"} <= set(texts(app.subheader))
+    assert [metric.label for metric in app.metric][:3] == ["Test accuracy", "Test loss", "Training time"]
+    assert len(app.metric) == 6
+    assert sum("trained now" in text for text in texts(app.caption)) == 2
+    timing = timing_table(app)
+    assert list(timing.index) == ["flat", "conv"]
+    assert timing.loc["conv", "params"] == 600_810
+    assert timing.loc["flat", "status"] == "trained now"
+    assert len(app.get("download_button")) == 3
+
+
+def test_a_stored_run_opens_from_the_cache_without_training(fake_trainer):
+    small(open_page()).button(key="train").click().run()
+    again = small(open_page())
+    again.button(key="train").click().run()
+    assert not again.exception
+    assert len(fake_trainer.calls) == 2
+    assert sum("from cache" in text for text in texts(again.caption)) == 2
+
+
+def test_progress_moves_every_epoch(fake_trainer, monkeypatch):
+    from ui import components
+
+    reported = []
+    original = components.progress_reporter
+
+    def spy(bar, label):
+        report = original(bar, label)
+        return lambda progress: (reported.append((label, progress.epoch)), report(progress))
+
+    monkeypatch.setattr(components, "progress_reporter", spy)
+    small(open_page(), epochs=3).button(key="train").click().run()
+    assert reported == [("Flat (dense)", 1), ("Flat (dense)", 2), ("Flat (dense)", 3),
+                        ("Convolutional", 1), ("Convolutional", 2), ("Convolutional", 3)]
+
+
+def test_quick_pick_sets_the_sample_size(fake_trainer):
+    app = open_page()
+    app.get_by_key("sample_size_pick").set_value(300).run()
+    assert app.number_input(key="sample_size").value == 300
+    app.get_by_key("sample_size_pick").set_value("full").run()
+    assert app.number_input(key="sample_size").value == 4000
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda app: app.number_input(key="sample_size").set_value(99_999), "larger than the 4,000 training images"),
+    (lambda app: app.number_input(key="sample_size").set_value(3), "Sample size must be at least 10"),
+    (lambda app: app.multiselect(key="architectures").set_value([]), "Choose at least one architecture"),
+    (lambda app: app.number_input(key="epochs").set_value(0), "Epochs must be between 1 and 500"),
+    (lambda app: app.number_input(key="batch_size").set_value(0), "Batch size must be between 1"),
+    (lambda app: app.number_input(key="seed").set_value(-1), "Seed must be between 0"),
+])
+def test_bad_input_shows_a_clear_error_and_trains_nothing(fake_trainer, change, message):
+    app = open_page()
+    change(app)
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert any(message in text for text in texts(app.error))
+    assert fake_trainer.calls == []
+    assert app.button(key="train") is not None  # the page stays usable
+
+
+def test_a_broken_stored_run_is_reported_and_retrained(fake_trainer, digits):
+    store = RunStore()
+    run = store.get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2), digits,
+                             trainer=fake_trainer).run
+    run.model_path.write_bytes(b"truncated")
+    app = small(open_page())
+    app.multiselect(key="architectures").set_value(["flat"])
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert any("was broken" in text for text in texts(app.warning))
+    assert len(fake_trainer.calls) == 2
+
+
+def test_a_run_deleted_behind_the_pages_back_is_a_warning(fake_trainer):
+    app = small(open_page())
+    app.button(key="train").click().run()
+    RunStore().delete(next(iter(app.session_state["compare"])))
+    app.get_by_key("confusion_mode").set_value("row-normalised").run()
+    assert not app.exception
+    assert any("no longer in the store" in text for text in texts(app.warning))
+
+
+def test_confusion_and_mistake_filters_rerender_without_error(fake_trainer):
+    app = small(open_page())
+    app.button(key="train").click().run()
+    for choice in ["wrong by flat only", "wrong by conv only", "wrong by all"]:
+        app.get_by_key("mistake_filter").set_value(choice).run()
+        assert not app.exception
+        assert any("of 1,000 test images" in text for text in texts(app.caption))
+    app.get_by_key("confusion_mode").set_value("row-normalised").run()
+    assert not app.exception
+
+
+def test_training_for_real_through_the_page_at_a_tiny_size():
+    app = small(open_page(), sample_size=60, epochs=1)
+    app.button(key="train").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    accuracies = [metric.value for metric in app.metric if metric.label == "Test accuracy"]
+    assert len(accuracies) == 2 and all(value.endswith("%") for value in accuracies)
+    assert len(RunStore().list_runs()) == 2

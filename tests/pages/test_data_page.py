@@ -1,0 +1,47 @@
+import numpy as np
+
+from core import data
+from tests.pages.conftest import open_page, texts
+
+
+def test_renders_source_balance_grid_and_one_digit_two_ways():
+    app = open_page("pages/data.py")
+    assert not app.exception
+    for key in ["data_dataset", "data_sample_size", "data_sample_size_pick", "data_seed", "data_digit"]:
+        assert app.get_by_key(key) is not None
+    assert any(text.startswith("**Data:** offline fallback") for text in texts(app.caption))
+    assert {"Class balance of the sample", "Random digits from the sample", "One image, read two ways"} \
+        <= set(texts(app.subheader))
+    assert len(app.get("plotly_chart")) == 3
+    assert len(app.get("image")) == 1
+
+
+def test_a_sample_size_above_the_pool_is_a_clear_error():
+    app = open_page("pages/data.py")
+    app.number_input(key="data_sample_size").set_value(5000).run()
+    assert not app.exception
+    assert any("larger than the 4,000" in text for text in texts(app.error))
+
+
+def test_fashion_mnist_from_a_local_folder(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    arrays = {"x_train": rng.integers(0, 255, (200, 28, 28)), "y_train": np.arange(200) % 10,
+              "x_test": rng.integers(0, 255, (50, 28, 28)), "y_test": np.arange(50) % 10}
+    for part, filename in data.IDX_FILES.items():
+        data.write_idx(folder / filename, arrays[part])
+    monkeypatch.setenv("FASHION_MNIST_PATH", str(folder))
+    app = open_page("pages/data.py")
+    app.selectbox(key="data_dataset").set_value("fashion_mnist").run()
+    app.number_input(key="data_sample_size").set_value(100).run()
+    assert not app.exception
+    assert any("FASHION_MNIST_PATH" in text and "200 training images" in text for text in texts(app.caption))
+
+
+def test_a_dataset_no_source_has_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(data.DATASETS["fashion_mnist"], "default_folder", "/nonexistent")
+    app = open_page("pages/data.py")
+    app.selectbox(key="data_dataset").set_value("fashion_mnist").run()
+    assert not app.exception
+    assert any("is not available" in text for text in texts(app.error))

@@ -1,0 +1,44 @@
+from core.config import TrainConfig
+from core.store import RunStore
+from tests.pages.conftest import open_page, texts
+
+
+def stored_runs(digits, trainer, architectures=("flat", "conv")):
+    store = RunStore()
+    return [store.get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits,
+                               trainer=trainer).run for name in architectures]
+
+
+def test_an_empty_store_points_to_compare():
+    app = open_page("pages/runs.py")
+    assert not app.exception
+    assert any("No runs yet" in text for text in texts(app.info))
+
+
+def test_lists_every_run_in_a_table(fake_trainer, digits):
+    runs = stored_runs(digits, fake_trainer)
+    app = open_page("pages/runs.py")
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert sorted(table["run"]) == sorted(run.run_id for run in runs)
+    assert set(table["architecture"]) == {"flat", "conv"}
+
+
+def test_open_two_runs_in_compare(fake_trainer, digits):
+    runs = stored_runs(digits, fake_trainer)
+    app = open_page("pages/runs.py")
+    app.multiselect(key="chosen_runs").set_value([run.run_id for run in runs]).run()
+    app.button(key="open_runs").click().run()
+    assert not app.exception
+    assert sum("from cache" in text for text in texts(app.caption)) == 2
+    assert len(fake_trainer.calls) == 2  # only the set-up trained
+
+
+def test_delete_a_run(fake_trainer, digits):
+    flat, conv = stored_runs(digits, fake_trainer)
+    app = open_page("pages/runs.py")
+    app.multiselect(key="chosen_runs").set_value([flat.run_id]).run()
+    app.button(key="delete_runs").click().run()
+    assert not app.exception
+    assert [row["run_id"] for row in RunStore().list_runs()] == [conv.run_id]
+    assert list(app.dataframe[0].value["run"]) == [conv.run_id]

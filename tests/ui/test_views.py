@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from core.config import TrainConfig
+from core.store import StoredRun
+from ui.compare_view import run_labels
+from ui.runs_view import run_choice_label, runs_table
+
+
+def stored(architecture="flat", **config):
+    return StoredRun(config=TrainConfig(architecture=architecture, **config), history={}, train_seconds=1.0,
+                     num_params=1, test_loss=0.1, test_accuracy=0.9, inference_ms_per_image=0.1, layers=[],
+                     data_source="", data_key="k", num_validation=0, run_id=f"{architecture}{len(config)}abc",
+                     directory=Path("."))
+
+
+def test_labels_are_architectures_when_those_differ():
+    assert run_labels([stored("flat"), stored("conv")]) == ["flat", "conv"]
+
+
+def test_labels_name_what_else_differs_when_architectures_repeat():
+    labels = run_labels([stored("conv", sample_size=100), stored("conv", sample_size=1000), stored("flat")])
+    assert labels == ["conv · n=100", "conv · n=1000", "flat · n=1000"]
+
+
+def test_runs_table_has_readable_sortable_columns():
+    row = {"run_id": "abc", "dataset": "mnist", "architecture": "conv", "sample_size": 1000, "num_epochs": 12,
+           "batch_size": 32, "seed": 0, "optimizer": "adam", "learning_rate": 0.001, "test_accuracy": 0.947,
+           "test_loss": 0.2, "train_seconds": 9.0, "trained_at": "2026-11-26T12:00:00+00:00", "size_bytes": 10}
+    table = runs_table([row])
+    assert table.loc[0, "images"] == 1000 and str(table["trained at"].dtype).startswith("datetime64")
+    assert run_choice_label(row) == "conv · mnist · 1,000 images · 12 epochs · seed 0 · 94.7% · abc"

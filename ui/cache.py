@@ -1,0 +1,59 @@
+"""The one caching layer: Streamlit caches around core, keyed by names and run ids, never by objects.
+
+The store on disk is the persistent cache (a restart loses nothing); these are in-memory layers on top.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.data import Dataset, load_dataset
+from core.store import RunStore, StoredRun
+
+
+@st.cache_resource(show_spinner=False)
+def store(root: str | None = None) -> RunStore:
+    """The run store, shared by every session (it is safe across threads and processes)."""
+    return RunStore(root)
+
+
+def current_store() -> RunStore:
+    from core.store import default_root
+
+    return store(str(default_root()))
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the digits…")
+def dataset(name: str) -> Dataset:
+    """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read)."""
+    return load_dataset(name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def test_probabilities(root: str, run_id: str) -> np.ndarray:
+    """A stored run's test-set class probabilities, (num_test, 10)."""
+    return store(root).get(run_id).probabilities()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def model(root: str, run_id: str):
+    """A stored run's Keras model, loaded with safe_mode=True; keyed by run id, never by the object."""
+    return store(root).get(run_id).load_model()
+
+
+def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
+    """The runs that are complete in the store, and a message for each one that is not."""
+    runs, problems = [], []
+    for run_id in run_ids:
+        run, problem = current_store().inspect(run_id)
+        if run is not None:
+            runs.append(run)
+        else:
+            problems.append(f"Run {run_id} could not be opened: {problem or 'it is no longer in the store'}.")
+    return runs, problems
+
+
+def clear_all() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()

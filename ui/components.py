@@ -1,0 +1,122 @@
+"""Reusable widgets: the experiment controls, the data-source line and training with progress bars."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import streamlit as st
+
+from core.architectures import ARCHITECTURES
+from core.config import TrainConfig
+from core.data import DATASETS, DataUnavailable, Dataset
+from core.store import Outcome, StoreError
+from core.training import EpochReport
+from ui import cache
+
+log = logging.getLogger(__name__)
+
+QUICK_SAMPLE_SIZES = [100, 300, 1000, 3000, 10000, "full"]
+DEFAULTS = TrainConfig()
+
+
+def dataset_select(key: str) -> str:
+    return st.selectbox("Dataset", list(DATASETS), key=key, format_func=lambda name: DATASETS[name]["label"])
+
+
+def load_or_stop(name: str) -> Dataset:
+    """The dataset, or a clear error and a stopped page when no source has it."""
+    try:
+        return cache.dataset(name)
+    except DataUnavailable as error:
+        st.error(str(error))
+        st.stop()
+
+
+def data_source_line(dataset: Dataset) -> None:
+    st.caption(f"**Data:** {dataset.source} — {dataset.pool_size:,} training images available, "
+               f"{len(dataset.y_test):,} test images.")
+
+
+def sample_size_input(pool_size: int, key: str) -> int:
+    """Quick picks (100 … full) plus any number; returns the number, which may be out of range."""
+    st.session_state.setdefault(key, DEFAULTS.sample_size)
+
+    def apply_pick():
+        pick = st.session_state[f"{key}_pick"]
+        if pick is not None:
+            st.session_state[key] = pool_size if pick == "full" else pick
+
+    st.segmented_control("Sample size quick picks", QUICK_SAMPLE_SIZES, key=f"{key}_pick", on_change=apply_pick,
+                         format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
+                         label_visibility="collapsed")
+    return st.number_input("Training images (balanced across classes)", step=100, key=key,
+                           help=f"Any whole number from 10 to {pool_size:,} (the pool of this data source).")
+
+
+def training_controls(prefix: str = "") -> dict:
+    columns = st.columns(3)
+    return {
+        "num_epochs": columns[0].number_input("Epochs", value=DEFAULTS.num_epochs, step=1, key=f"{prefix}epochs"),
+        "batch_size": columns[1].number_input("Batch size", value=DEFAULTS.batch_size, step=16,
+                                              key=f"{prefix}batch_size"),
+        "seed": columns[2].number_input("Seed", value=DEFAULTS.seed, step=1, key=f"{prefix}seed"),
+    }
+
+
+def architecture_select(key: str) -> list[str]:
+    return st.multiselect("Architectures", list(ARCHITECTURES), default=list(ARCHITECTURES), key=key,
+                          format_func=lambda name: ARCHITECTURES[name].label)
+
+
+def build_configs(dataset: Dataset, architectures: list[str], sample_size, **settings) -> list[TrainConfig]:
+    """One config per architecture; raises ValueError with a user-facing message for bad input."""
+    from core.data import check_sample_size
+
+    if not architectures:
+        raise ValueError("Choose at least one architecture to train.")
+    check_sample_size(sample_size, dataset.pool_size)
+    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, **settings)
+            for name in architectures]
+
+
+def progress_reporter(bar, label: str):
+    """An on_epoch function that moves `bar` with the epoch, the latest metrics and the time left."""
+    seconds: list[float] = []
+
+    def report(progress: EpochReport) -> None:
+        seconds.append(progress.seconds)
+        left = np.mean(seconds) * (progress.num_epochs - progress.epoch)
+        metrics = " · ".join(f"{name.replace('_', ' ')} {value:.3f}" for name, value in progress.metrics.items())
+        bar.progress(progress.epoch / progress.num_epochs,
+                     text=f"{label}: epoch {progress.epoch}/{progress.num_epochs} · {metrics} · "
+                          f"about {left:.0f} s left")
+
+    return report
+
+
+def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Outcome]:
+    """Open stored runs at once; train missing ones with a progress bar each. Errors become messages."""
+    outcomes = []
+    for config in configs:
+        label = ARCHITECTURES[config.architecture].label
+        bar = st.progress(0.0, text=f"{label}: preparing (the first training loads TensorFlow)…")
+        started = time.perf_counter()
+        try:
+            outcome = cache.current_store().get_or_train(config, dataset, on_epoch=progress_reporter(bar, label))
+        except (StoreError, OSError) as error:
+            bar.empty()
+            st.error(f"{label} could not be trained or stored: {error}")
+            continue
+        except Exception as error:  # keep the page usable whatever Keras raises
+            log.exception("training %s failed", config)
+            bar.empty()
+            st.error(f"{label} failed to train: {error}")
+            continue
+        how = "opened from the store" if outcome.cached else "trained"
+        bar.progress(1.0, text=f"{label}: {how} in {time.perf_counter() - started:.1f} s")
+        if outcome.problem:
+            st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")
+        outcomes.append(outcome)
+    return outcomes

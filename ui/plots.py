@@ -1,0 +1,85 @@
+"""Plot builders: data in, plotly figures out. No Streamlit calls here, so every builder is testable."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLOURS = {"flat": "#E4572E", "conv": "#2E86AB"}
+FALLBACK_COLOURS = ["#76B041", "#8E6C8A", "#F3A712", "#17BEBB"]
+
+
+def colour(name: str, position: int = 0) -> str:
+    return COLOURS.get(name, FALLBACK_COLOURS[position % len(FALLBACK_COLOURS)])
+
+
+def learning_curves(histories: dict[str, dict]) -> go.Figure:
+    """Loss and accuracy per epoch; training solid, validation dashed; all runs overlaid."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.08)
+    for position, (label, history) in enumerate(histories.items()):
+        line_colour = colour(label.split(" ")[0], position)
+        epochs = list(range(1, len(history.get("loss", [])) + 1))
+        for column, metric in ((1, "loss"), (2, "accuracy")):
+            for prefix, dash, kind in (("", "solid", "training"), ("val_", "dash", "validation")):
+                values = history.get(prefix + metric)
+                if not values:
+                    continue
+                figure.add_trace(go.Scatter(
+                    x=epochs, y=values, mode="lines+markers", name=f"{label} · {kind}",
+                    line={"color": line_colour, "dash": dash}, marker={"size": 5},
+                    legendgroup=f"{label}{kind}", showlegend=column == 1,
+                    hovertemplate=f"{label} {kind}<br>epoch %{{x}}<br>{metric} %{{y:.4f}}<extra></extra>"),
+                    row=1, col=column)
+    figure.update_xaxes(title_text="epoch", dtick=max(1, len(epochs) // 12) if histories else 1)
+    figure.update_yaxes(tickformat=".0%", row=1, col=2)
+    figure.update_layout(height=360, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         legend={"orientation": "h", "y": -0.25})
+    return figure
+
+
+def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, normalised: bool = False,
+                      diverging: bool = False) -> go.Figure:
+    """A confusion matrix (rows true, columns predicted) as an annotated heatmap."""
+    if diverging:
+        limit = max(1e-9, float(np.abs(matrix).max()))
+        colour_options = {"colorscale": "RdBu", "zmid": 0, "zmin": -limit, "zmax": limit}
+    else:
+        colour_options = {"colorscale": "Blues"}
+    text = np.vectorize(lambda v: f"{v:.0%}" if normalised else f"{v:+g}" if diverging else f"{v:g}")(matrix)
+    figure = go.Figure(go.Heatmap(
+        z=matrix, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
+        hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>", **colour_options))
+    figure.update_layout(title=title, height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis={"title": "predicted", "type": "category"},
+                         yaxis={"title": "true", "type": "category", "autorange": "reversed"})
+    return figure
+
+
+def digit_image(image: np.ndarray, title: str = "") -> go.Figure:
+    """A 28x28 digit as the conv net reads it: a grid of pixel intensities."""
+    figure = go.Figure(go.Heatmap(z=image, colorscale="Greys", showscale=False,
+                                  hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+    figure.update_layout(title=title, height=320, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         yaxis={"autorange": "reversed", "scaleanchor": "x", "showticklabels": False},
+                         xaxis={"showticklabels": False})
+    return figure
+
+
+def digit_vector(image: np.ndarray, title: str = "") -> go.Figure:
+    """The same digit as the flat net reads it: 784 numbers in a row."""
+    values = np.asarray(image).reshape(-1)
+    figure = go.Figure(go.Scatter(y=values, mode="lines", line={"color": COLOURS["flat"], "width": 1},
+                                  hovertemplate="pixel %{x}: %{y}<extra></extra>"))
+    figure.update_layout(title=title, height=320, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis={"title": "pixel index (row × 28 + column)", "range": [0, len(values)]},
+                         yaxis={"title": "intensity"})
+    return figure
+
+
+def class_balance(counts: np.ndarray, class_names: list[str]) -> go.Figure:
+    figure = go.Figure(go.Bar(x=class_names, y=counts, marker_color=COLOURS["conv"], text=counts,
+                              textposition="outside"))
+    figure.update_layout(height=300, margin={"t": 20, "b": 10, "l": 10, "r": 10},
+                         xaxis={"type": "category", "title": "class"}, yaxis={"title": "images"})
+    return figure

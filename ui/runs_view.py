@@ -1,0 +1,21 @@
+"""The Runs page's table: every stored run, in plain columns that sort."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture", "sample_size": "images",
+           "num_epochs": "epochs", "batch_size": "batch", "seed": "seed", "optimizer": "optimizer",
+           "learning_rate": "learning rate", "test_accuracy": "test accuracy", "test_loss": "test loss",
+           "train_seconds": "train s", "trained_at": "trained at", "size_bytes": "size (bytes)"}
+
+
+def runs_table(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=COLUMNS)
+    table["trained at"] = pd.to_datetime(table["trained at"], errors="coerce", utc=True)
+    return table
+
+
+def run_choice_label(row: dict) -> str:
+    return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
+            f" · seed {row['seed']} · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
