@@ -15,7 +15,11 @@ if not rows:
     st.page_link("pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
     st.stop()
 
-st.dataframe(runs_table(rows), hide_index=True, key="runs_table")
+st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_config={
+    "test accuracy": st.column_config.NumberColumn(format="percent"),
+    "train s": st.column_config.NumberColumn(format="%.1f"),
+    "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+})
 labels = {row["run_id"]: run_choice_label(row) for row in rows}
 chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labels.get, key="chosen_runs")
 
