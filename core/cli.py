@@ -56,6 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=DEFAULTS.seed)
     compare.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
+    study = commands.add_parser("study", help="accuracy against sample size over seeds, with verdicts")
+    study.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
+    study.add_argument("--architectures", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
+                       metavar="NAME")
+    study.add_argument("--sizes", nargs="+", type=sample_size_arg, metavar="N",
+                       help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
+    study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
+    study.add_argument("--epochs", type=int, default=DEFAULTS.num_epochs)
+    study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
+    study.add_argument("--json", action="store_true")
+    study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
+
     runs = commands.add_parser("runs", help="list the runs in the store")
     runs.add_argument("--json", action="store_true")
     return parser
@@ -65,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return {"compare": run_compare, "runs": run_runs}[args.command](args)
+        return {"compare": run_compare, "study": run_study_command, "runs": run_runs}[args.command](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -145,3 +158,52 @@ def run_runs(args) -> int:
                "train_seconds", "trained_at"]
     print(pd.DataFrame(rows)[columns].to_string(index=False))
     return 0
+
+
+def run_study_command(args) -> int:
+    from core.study import StudySpec, analyse, run_study
+
+    store = RunStore()
+    dataset = load_dataset(args.dataset)
+    sizes = None if args.sizes is None else tuple(
+        dataset.pool_size if size == "full" else size for size in args.sizes)
+    spec = StudySpec(dataset=args.dataset, architectures=tuple(args.architectures), sample_sizes=sizes,
+                     num_seeds=args.seeds, num_epochs=args.epochs, batch_size=args.batch_size,
+                     margin=args.margin / 100)
+    configs = spec.configs(dataset.pool_size)  # validates the sizes against the pool before any training
+    if args.csv:
+        _check_writable(args.csv)
+    print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
+    print(f"study: {len(configs)} cells", file=sys.stderr)
+
+    def on_cell(cell) -> None:
+        config = cell.config
+        print(f"cell {cell.index}/{cell.total}: {config.architecture} {config.sample_size:,} images seed "
+              f"{config.seed}{' (stored)' if cell.cached else ''}", file=sys.stderr, flush=True)
+
+    run_study(spec, dataset, store, on_cell=on_cell, on_epoch=_progress_printer("  "))
+    report = analyse(spec, dataset, store)
+    if args.csv:
+        report.cells.to_csv(args.csv, index=False)
+    if args.json:
+        print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
+                          "summary": report.summary.to_dict(orient="records"),
+                          "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts},
+                         indent=2, default=float))
+        return 0
+    print(report.summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+    if not report.gaps.empty:
+        print()
+        print(report.gaps.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+    print()
+    print(report.verdicts["h1"])
+    print(report.verdicts["h2"])
+    return 0
+
+
+def _check_writable(path: str) -> None:
+    from pathlib import Path
+
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"Cannot write {path}: the folder {folder} does not exist.")

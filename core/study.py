@@ -1,0 +1,277 @@
+"""The study: accuracy against sample size over seeds, and a verdict on the student's two hypotheses.
+
+Every cell (architecture x sample size x seed) is an ordinary run in the run store, so a study reuses
+what is trained already and an interrupted study resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import pandas as pd
+
+from core.architectures import ARCHITECTURES, check_architecture
+from core.config import TrainConfig
+from core.data import Dataset, check_sample_size
+from core.stats import mcnemar_exact, mean_ci, paired_difference
+from core.store import Outcome, RunStore
+from core.training import OnEpoch
+
+DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
+THRESHOLD = 0.80
+# What the student reported (1,000 of 60,000 MNIST digits, 2.7 GHz Intel Core i5).
+STUDENT = {
+    "sample_size": 1000,
+    "machine": "2.7 GHz Intel Core i5 (the student's laptop)",
+    "conv": {"test_accuracy": 0.91, "test_loss": 0.48, "train_seconds": 214.51},
+    "flat": {"test_accuracy": 0.84, "test_loss": 0.61, "train_seconds": 2.66},
+}
+# Seconds per image per epoch when the store has no timing yet (measured on a 2-core CPU, batch 32).
+FALLBACK_SECONDS_PER_IMAGE_EPOCH = {"flat": 0.0002, "conv": 0.0008}
+SECONDS_PER_CELL_OVERHEAD = 1.5
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    dataset: str = "mnist"
+    architectures: tuple = ("flat", "conv")
+    sample_sizes: Optional[tuple] = None  # None: DEFAULT_SIZES below the pool, plus the full pool
+    num_seeds: int = 3
+    num_epochs: int = 12
+    batch_size: int = 32
+    margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
+
+    def __post_init__(self):
+        object.__setattr__(self, "architectures", tuple(dict.fromkeys(self.architectures)))
+        if not self.architectures:
+            raise ValueError("Choose at least one architecture for the study.")
+        for name in self.architectures:
+            check_architecture(name)
+        if self.sample_sizes is not None:
+            object.__setattr__(self, "sample_sizes", tuple(sorted(set(self.sample_sizes))))
+            if not self.sample_sizes:
+                raise ValueError("Choose at least one sample size for the study.")
+        if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or not 1 <= self.num_seeds <= 20:
+            raise ValueError(f"Seeds must be a whole number from 1 to 20; got {self.num_seeds!r}.")
+        if not 0 < self.margin < 1:
+            raise ValueError(f"The margin must be between 0 and 1 accuracy (0 and 100 points); got {self.margin!r}.")
+
+    def sizes(self, pool_size: int) -> list[int]:
+        if self.sample_sizes is None:
+            return [size for size in DEFAULT_SIZES if size < pool_size] + [pool_size]
+        return [check_sample_size(size, pool_size) for size in self.sample_sizes]
+
+    def configs(self, pool_size: int) -> list[TrainConfig]:
+        """Every cell, smallest first, so early results arrive early."""
+        return [TrainConfig(dataset=self.dataset, architecture=architecture, sample_size=size,
+                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed)
+                for size in self.sizes(pool_size) for seed in range(self.num_seeds)
+                for architecture in self.architectures]
+
+
+STUDENT_PRESET = StudySpec(sample_sizes=(STUDENT["sample_size"],))
+
+
+@dataclass(frozen=True)
+class CellReport:
+    index: int        # 1-based
+    total: int
+    config: TrainConfig
+    cached: bool      # already in the store: nothing to train
+
+
+def run_study(spec: StudySpec, dataset: Dataset, store: RunStore,
+              on_cell: Optional[Callable[[CellReport], None]] = None, on_epoch: OnEpoch = None,
+              trainer=None) -> list[Outcome]:
+    """Train every missing cell (reusing stored ones) and return all outcomes."""
+    configs = spec.configs(dataset.pool_size)
+    outcomes = []
+    for index, config in enumerate(configs, start=1):
+        if on_cell is not None:
+            cached = store.inspect(store.id_for(config, dataset))[0] is not None
+            on_cell(CellReport(index, len(configs), config, cached))
+        outcomes.append(store.get_or_train(config, dataset, on_epoch=on_epoch, trainer=trainer))
+    return outcomes
+
+
+def estimate_seconds(spec: StudySpec, dataset: Dataset, store: RunStore) -> tuple[float, int]:
+    """(seconds to train the missing cells, number of missing cells), from stored per-epoch timings."""
+    measured: dict[str, list[float]] = {}
+    for row in store.list_runs():
+        if row["sample_size"] and row["num_epochs"] and row["train_seconds"]:
+            measured.setdefault(row["architecture"], []).append(
+                row["train_seconds"] / row["num_epochs"] / row["sample_size"])
+    seconds, missing = 0.0, 0
+    for config in spec.configs(dataset.pool_size):
+        if store.inspect(store.id_for(config, dataset))[0] is None:
+            per_image = float(np.median(measured[config.architecture])) if config.architecture in measured \
+                else FALLBACK_SECONDS_PER_IMAGE_EPOCH.get(config.architecture, 0.001)
+            seconds += per_image * config.sample_size * config.num_epochs + SECONDS_PER_CELL_OVERHEAD
+            missing += 1
+    return seconds, missing
+
+
+@dataclass
+class StudyReport:
+    spec: StudySpec
+    cells: pd.DataFrame      # one row per stored cell
+    summary: pd.DataFrame    # per architecture and size: mean accuracy, CI, seeds, training time, H1
+    gaps: pd.DataFrame       # per size: conv - flat, CI, McNemar on the first seed, H2
+    missing: int             # cells of the spec not in the store yet
+    verdicts: dict = field(default_factory=dict)  # "h1", "h2": one plain sentence each
+
+
+def analyse(spec: StudySpec, dataset: Dataset, store: RunStore) -> StudyReport:
+    """Statistics and verdicts over the cells of `spec` that are in the store (nothing is trained)."""
+    rows, missing, runs = [], 0, {}
+    for config in spec.configs(dataset.pool_size):
+        run = store.get(store.id_for(config, dataset))
+        if run is None:
+            missing += 1
+            continue
+        runs[(config.architecture, config.sample_size, config.seed)] = run
+        rows.append({"architecture": config.architecture, "sample_size": config.sample_size, "seed": config.seed,
+                     "test_accuracy": run.test_accuracy, "test_loss": run.test_loss,
+                     "train_seconds": run.train_seconds, "run_id": run.run_id})
+    cells = pd.DataFrame(rows, columns=["architecture", "sample_size", "seed", "test_accuracy", "test_loss",
+                                        "train_seconds", "run_id"])
+    summary = summarise(cells)
+    gaps = compare_pairs(cells, runs, dataset.y_test, spec.margin)
+    report = StudyReport(spec, cells, summary, gaps, missing)
+    report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.architectures)}
+    return report
+
+
+def summarise(cells: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (architecture, size), group in cells.groupby(["architecture", "sample_size"], sort=True):
+        accuracy = mean_ci(group["test_accuracy"])
+        low, high = np.clip([accuracy.low, accuracy.high], 0.0, 1.0)  # an accuracy lies in [0, 1]
+        rows.append({"architecture": architecture, "sample_size": size, "seeds": accuracy.count,
+                     "mean_accuracy": accuracy.mean, "ci_low": low, "ci_high": high,
+                     "mean_train_seconds": group["train_seconds"].mean(),
+                     "h1": h1_verdict(low, high)})
+    return pd.DataFrame(rows, columns=["architecture", "sample_size", "seeds", "mean_accuracy", "ci_low", "ci_high",
+                                       "mean_train_seconds", "h1"])
+
+
+def h1_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:
+    if np.isnan(low):
+        return "inconclusive"  # one seed gives no interval
+    if low >= threshold:
+        return "supported"
+    if high < threshold:
+        return "not supported"
+    return "inconclusive"
+
+
+def h2_verdict(low: float, high: float, margin: float) -> str:
+    if np.isnan(low):
+        return "inconclusive"
+    if -margin <= low and high <= margin:
+        return "comparable"
+    if low > margin:
+        return "conv better"
+    if high < -margin:
+        return "flat better"
+    return "inconclusive"
+
+
+def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, margin: float) -> pd.DataFrame:
+    """Per size: the paired conv - flat difference over seeds, and McNemar's test on the first seed."""
+    columns = ["sample_size", "seeds", "mean_difference", "ci_low", "ci_high", "h2", "mcnemar_seed",
+               "only_conv_right", "only_flat_right", "mcnemar_p"]
+    rows = []
+    for size in sorted(cells["sample_size"].unique()):
+        by_seed = cells[cells["sample_size"] == size].pivot_table(index="seed", columns="architecture",
+                                                                  values="test_accuracy")
+        if not {"conv", "flat"} <= set(by_seed.columns):
+            continue
+        by_seed = by_seed.dropna(subset=["conv", "flat"])
+        if by_seed.empty:
+            continue
+        difference = paired_difference(by_seed["conv"], by_seed["flat"])
+        low, high = np.clip([difference.low, difference.high], -1.0, 1.0)
+        seed = int(by_seed.index.min())
+        right = {name: runs[(name, size, seed)].probabilities().argmax(axis=1) == test_labels for name in ("conv", "flat")}
+        test = mcnemar_exact(right["conv"], right["flat"])
+        rows.append({"sample_size": int(size), "seeds": difference.count, "mean_difference": difference.mean,
+                     "ci_low": low, "ci_high": high,
+                     "h2": h2_verdict(low, high, margin), "mcnemar_seed": seed,
+                     "only_conv_right": test.only_first_right, "only_flat_right": test.only_second_right,
+                     "mcnemar_p": test.p_value})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f}"
+
+
+def h1_sentence(summary: pd.DataFrame) -> str:
+    if summary.empty:
+        return "H1 (accuracy at least 80%): nothing trained yet."
+    parts = []
+    for architecture, group in summary.groupby("architecture", sort=False):
+        verdicts = []
+        for verdict in ("supported", "not supported", "inconclusive"):
+            sizes = group[group["h1"] == verdict]
+            if len(sizes):
+                detail = ", ".join(f"{row.sample_size:,} ({row.mean_accuracy:.1%}"
+                                   + (f", CI {row.ci_low:.1%}–{row.ci_high:.1%})" if not np.isnan(row.ci_low) else ", one seed)")
+                                   for row in sizes.itertuples())
+                verdicts.append(f"{verdict} at {detail}")
+        parts.append(f"{architecture}: " + "; ".join(verdicts))
+    return ("H1 (accuracy at least 80%, judged by the 95% CI's lower bound over seeds) — "
+            + " | ".join(parts) + ".")
+
+
+def h2_sentence(gaps: pd.DataFrame, margin: float, architectures: tuple) -> str:
+    head = f"H2 (flat comparable to conv within ±{margin * 100:g} points, 95% CI of conv − flat over seeds) — "
+    if not {"conv", "flat"} <= set(architectures):
+        return head + "needs both the flat and the conv network in the study."
+    if gaps.empty:
+        return head + "nothing to compare yet."
+    parts = []
+    for row in gaps.itertuples():
+        interval = (f"CI {_points(row.ci_low)} to {_points(row.ci_high)} points" if not np.isnan(row.ci_low)
+                    else "one seed, no CI")
+        if row.h2 == "conv better":
+            verdict = f"conv better by {row.mean_difference * 100:.1f} points"
+        elif row.h2 == "flat better":
+            verdict = f"flat better by {-row.mean_difference * 100:.1f} points"
+        else:
+            verdict = f"{row.h2} ({_points(row.mean_difference)} points)"
+        parts.append(f"at {row.sample_size:,} images {verdict}, {interval}; McNemar p = {row.mcnemar_p:.2g}")
+    return head + " | ".join(parts) + "."
+
+
+def student_comparison(report: StudyReport) -> pd.DataFrame:
+    """The student's reported numbers next to ours at the same sample size."""
+    size = STUDENT["sample_size"]
+    ours = report.summary[report.summary["sample_size"] == size].set_index("architecture")
+    rows = []
+    for architecture in ("conv", "flat"):
+        mine = ours.loc[architecture] if architecture in ours.index else None
+        rows.append({
+            "architecture": architecture,
+            "student_accuracy": STUDENT[architecture]["test_accuracy"],
+            "our_mean_accuracy": None if mine is None else float(mine["mean_accuracy"]),
+            "our_ci": None if mine is None or np.isnan(mine["ci_low"]) else f"{mine['ci_low']:.3f}–{mine['ci_high']:.3f}",
+            "student_train_seconds": STUDENT[architecture]["train_seconds"],
+            "our_train_seconds": None if mine is None else float(mine["mean_train_seconds"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def machine_description() -> str:
+    import os
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}, "
+            f"Python {platform.python_version()}")
+
+
+def architecture_label(name: str) -> str:
+    return ARCHITECTURES[name].label if name in ARCHITECTURES else name

@@ -1,0 +1,154 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import cli, store as store_module
+from core.store import RunStore
+from core.study import (StudySpec, analyse, estimate_seconds, h1_verdict, h2_verdict, run_study,
+                        student_comparison)
+from tests.fakes import FakeTrainer
+
+SPEC = StudySpec(sample_sizes=(100, 300), num_seeds=2, num_epochs=1)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "study-store")
+
+
+@pytest.mark.parametrize("low, high, verdict", [
+    (0.81, 0.90, "supported"), (0.80, 0.85, "supported"), (0.70, 0.79, "not supported"),
+    (0.78, 0.83, "inconclusive"), (np.nan, np.nan, "inconclusive"),
+])
+def test_h1_verdict_branches(low, high, verdict):
+    assert h1_verdict(low, high) == verdict
+
+
+@pytest.mark.parametrize("low, high, verdict", [
+    (-0.01, 0.015, "comparable"), (0.03, 0.06, "conv better"), (-0.06, -0.03, "flat better"),
+    (0.01, 0.05, "inconclusive"), (-0.03, 0.01, "inconclusive"), (np.nan, np.nan, "inconclusive"),
+])
+def test_h2_verdict_branches(low, high, verdict):
+    assert h2_verdict(low, high, margin=0.02) == verdict
+
+
+def test_default_sizes_stop_at_the_pool_and_include_it():
+    assert StudySpec().sizes(4000) == [100, 300, 1000, 3000, 4000]
+    assert StudySpec().sizes(60000) == [100, 300, 1000, 3000, 10000, 60000]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"architectures": ()}, "at least one architecture"), ({"sample_sizes": ()}, "at least one sample size"),
+    ({"num_seeds": 0}, "Seeds must be"), ({"margin": 0}, "margin"), ({"architectures": ("mlp",)}, "Unknown"),
+])
+def test_bad_specs_are_value_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        StudySpec(**kwargs)
+
+
+def test_a_size_above_the_pool_is_refused_before_training(digits, store):
+    trainer = FakeTrainer()
+    with pytest.raises(ValueError, match="larger than the 4,000"):
+        run_study(StudySpec(sample_sizes=(100, 5000)), digits, store, trainer=trainer)
+    assert trainer.calls == []
+
+
+def test_a_study_runs_end_to_end_and_a_second_run_trains_nothing(digits, store):
+    trainer, cells = FakeTrainer(), []
+    run_study(SPEC, digits, store, on_cell=cells.append, trainer=trainer)
+    assert len(trainer.calls) == 8 and len(store.list_runs()) == 8
+    assert [cell.index for cell in cells] == list(range(1, 9)) and not any(cell.cached for cell in cells)
+    cells.clear()
+    run_study(SPEC, digits, store, on_cell=cells.append, trainer=trainer)
+    assert len(trainer.calls) == 8  # everything came from the store
+    assert all(cell.cached for cell in cells)
+
+
+def test_resuming_after_an_interruption_trains_only_the_missing_cells(digits, store):
+    trainer = FakeTrainer()
+
+    def interrupt_at_cell_five(cell):
+        if cell.index == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_study(SPEC, digits, store, on_cell=interrupt_at_cell_five, trainer=trainer)
+    assert len(trainer.calls) == 4
+    assert estimate_seconds(SPEC, digits, store)[1] == 4
+    run_study(SPEC, digits, store, trainer=trainer)
+    assert len(trainer.calls) == 8
+    assert estimate_seconds(SPEC, digits, store) == (0.0, 0)
+
+
+def test_analyse_summarises_cells_and_answers_both_hypotheses(digits, store):
+    run_study(SPEC, digits, store, trainer=FakeTrainer())
+    report = analyse(SPEC, digits, store)
+    assert report.missing == 0 and len(report.cells) == 8
+    assert list(report.summary["seeds"]) == [2, 2, 2, 2]
+    assert set(report.summary["h1"]) <= {"supported", "not supported", "inconclusive"}
+    assert list(report.gaps["sample_size"]) == [100, 300]
+    # the fake conv is right ~95% of the time, flat ~85%: conv better in every pair, McNemar agrees
+    assert (report.gaps["mean_difference"] > 0.05).all() and (report.gaps["mcnemar_p"] < 0.001).all()
+    assert report.verdicts["h1"].startswith("H1 (accuracy at least 80%")
+    assert "at 100 images" in report.verdicts["h2"] and "McNemar p" in report.verdicts["h2"]
+
+
+def test_partial_studies_report_what_is_missing(digits, store):
+    run_study(StudySpec(sample_sizes=(100,), num_seeds=2, num_epochs=1), digits, store, trainer=FakeTrainer())
+    report = analyse(SPEC, digits, store)
+    assert report.missing == 4 and set(report.cells["sample_size"]) == {100}
+
+
+def test_h2_needs_both_networks(digits, store):
+    spec = StudySpec(architectures=("conv",), sample_sizes=(100,), num_seeds=2, num_epochs=1)
+    run_study(spec, digits, store, trainer=FakeTrainer())
+    assert "needs both" in analyse(spec, digits, store).verdicts["h2"]
+
+
+def test_student_comparison_puts_the_reported_numbers_next_to_ours(digits, store):
+    spec = StudySpec(sample_sizes=(1000,), num_seeds=2, num_epochs=1)
+    run_study(spec, digits, store, trainer=FakeTrainer())
+    table = student_comparison(analyse(spec, digits, store)).set_index("architecture")
+    assert table.loc["conv", "student_accuracy"] == 0.91 and table.loc["flat", "student_train_seconds"] == 2.66
+    assert 0 < table.loc["conv", "our_mean_accuracy"] <= 1
+
+
+def test_estimate_uses_stored_timings(digits, store):
+    spec = StudySpec(architectures=("flat",), sample_sizes=(100,), num_seeds=1, num_epochs=1)
+    fallback, missing = estimate_seconds(spec, digits, store)
+    assert missing == 1 and fallback > 0
+    run_study(StudySpec(architectures=("flat",), sample_sizes=(300,), num_seeds=1, num_epochs=1), digits, store,
+              trainer=FakeTrainer())  # fake: 0.01 s per epoch for 300 images
+    measured, _ = estimate_seconds(spec, digits, store)
+    assert measured == pytest.approx(0.01 / 300 * 100 + 1.5)
+
+
+def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(store_module, "train", FakeTrainer())
+    csv_path = tmp_path / "cells.csv"
+    code = cli.main(["study", "--sizes", "100", "300", "--seeds", "2", "--epochs", "1", "--csv", str(csv_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "H1 (accuracy at least 80%" in out and "H2 (flat comparable to conv" in out
+    assert len(pd.read_csv(csv_path)) == 8
+    code = cli.main(["study", "--sizes", "100", "--seeds", "2", "--epochs", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and len(report["cells"]) == 4 and set(report["verdicts"]) == {"h1", "h2"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["study", "--sizes", "5000"], "larger than the 4,000"),
+    (["study", "--seeds", "0"], "Seeds must be a whole number from 1 to 20"),
+    (["study", "--margin", "0"], "margin"),
+    (["study", "--sizes", "x"], "whole number or 'full'"),
+    (["study", "--csv", "/nonexistent/folder/cells.csv"], "does not exist"),
+])
+def test_cli_study_bad_arguments(capsys, monkeypatch, argv, message):
+    trainer = FakeTrainer()
+    monkeypatch.setattr(store_module, "train", trainer)
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert trainer.calls == []
