@@ -1,0 +1,65 @@
+from core.store import RunStore
+from tests.pages.conftest import open_page, texts
+
+
+def small_study(app):
+    app.multiselect(key="study_sizes").set_value([100, 300])
+    app.number_input(key="study_seeds").set_value(2)
+    app.number_input(key="study_epochs").set_value(1)
+    return app
+
+
+def test_renders_controls_and_an_estimate_without_training(fake_trainer):
+    app = open_page("pages/study.py")
+    assert not app.exception
+    for key in ["study_dataset", "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
+                "study_architectures", "run_study", "study_preset"]:
+        assert app.get_by_key(key) is not None
+    assert app.multiselect(key="study_sizes").value == [100, 300, 1000, 3000]
+    assert any("0 of 24 cells are stored" in text and "min on this machine" in text for text in texts(app.caption))
+    assert fake_trainer.calls == []
+
+
+def test_run_study_shows_verdicts_charts_and_the_download(fake_trainer):
+    app = small_study(open_page("pages/study.py"))
+    app.button(key="run_study").click().run()
+    assert not app.exception
+    assert len(fake_trainer.calls) == 8
+    verdicts = texts(app.info)
+    assert any(text.startswith("H1 (accuracy at least 80%") for text in verdicts)
+    assert any(text.startswith("H2 (flat comparable to conv") for text in verdicts)
+    assert len(app.get("plotly_chart")) == 3
+    assert len(app.get("download_button")) == 1
+    assert any("8 of 8 cells are stored" in text for text in texts(app.caption))
+
+
+def test_a_second_run_trains_nothing_and_partial_studies_say_what_is_missing(fake_trainer):
+    app = small_study(open_page("pages/study.py"))
+    app.button(key="run_study").click().run()
+    app.number_input(key="study_seeds").set_value(3).run()
+    assert not app.exception
+    assert any("4 of 12 cells are not trained yet" in text for text in texts(app.warning))
+    app.button(key="run_study").click().run()
+    assert len(fake_trainer.calls) == 12  # only the 4 missing cells were added
+    assert len(RunStore().list_runs()) == 12
+
+
+def test_student_preset_sets_the_students_experiment(fake_trainer):
+    app = open_page("pages/study.py")
+    app.button(key="study_preset").click().run()
+    assert app.multiselect(key="study_sizes").value == [1000]
+    assert app.number_input(key="study_epochs").value == 12
+    app.number_input(key="study_epochs").set_value(1).run()
+    app.button(key="run_study").click().run()
+    assert not app.exception
+    assert any(text.startswith("Student: 2.7 GHz Intel Core i5") for text in texts(app.caption))
+
+
+def test_bad_study_input_is_a_clear_error(fake_trainer):
+    app = open_page("pages/study.py")
+    app.multiselect(key="study_sizes").set_value([]).run()
+    assert any("at least one sample size" in text for text in texts(app.error))
+    app.multiselect(key="study_sizes").set_value([100]).run()
+    app.number_input(key="study_seeds").set_value(0).run()
+    assert any("Seeds must be" in text for text in texts(app.error))
+    assert not app.exception and fake_trainer.calls == []
