@@ -143,3 +143,41 @@ def gap_vs_size(gaps, margin: float) -> go.Figure:
     figure.update_yaxes(title_text="accuracy points (conv − flat)")
     figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
     return figure
+
+
+def probability_bars(probabilities: np.ndarray, class_names: list[str], title: str, bar_colour: str) -> go.Figure:
+    top = int(np.argmax(probabilities))
+    colours = [bar_colour if index == top else "#BBBBBB" for index in range(len(probabilities))]
+    figure = go.Figure(go.Bar(x=class_names, y=probabilities, marker_color=colours,
+                              text=[f"{p:.0%}" for p in probabilities], textposition="outside"))
+    figure.update_layout(title=title, height=300, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis={"type": "category"}, yaxis={"range": [0, 1.1], "tickformat": ".0%"})
+    return figure
+
+
+def image_grid(images: np.ndarray, title: str, columns: int = 8, diverging: bool = False) -> go.Figure:
+    """A stack (num_images, height, width) as small heatmaps, `columns` to a row."""
+    import plotly.express as px
+
+    options = {"color_continuous_scale": "RdBu", "color_continuous_midpoint": 0.0} if diverging else \
+        {"color_continuous_scale": "gray"}
+    figure = px.imshow(images, facet_col=0, facet_col_wrap=columns, facet_row_spacing=0.02,
+                       facet_col_spacing=0.01, **options)
+    figure.for_each_annotation(lambda note: note.update(text=str(int(note.text.split("=")[-1]) + 1)))
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    rows = -(-len(images) // columns)
+    figure.update_layout(title=title, height=80 + rows * 95, coloraxis_showscale=False,
+                         margin={"t": 50, "b": 5, "l": 5, "r": 5})
+    return figure
+
+
+def saliency_overlay(digit: np.ndarray, saliency_map: np.ndarray, title: str) -> go.Figure:
+    figure = go.Figure(go.Heatmap(z=saliency_map, colorscale="Hot", showscale=False,
+                                  hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>"))
+    figure.add_trace(go.Contour(z=digit, contours={"start": 0.5, "end": 0.5, "coloring": "lines"},
+                                line={"color": "#2E86AB", "width": 2}, showscale=False, hoverinfo="skip"))
+    figure.update_layout(title=title, height=320, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         yaxis={"autorange": "reversed", "scaleanchor": "x", "showticklabels": False},
+                         xaxis={"showticklabels": False})
+    return figure
