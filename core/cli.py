@@ -13,6 +13,7 @@ from core.architectures import ARCHITECTURES
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
+from core.recipes import RECIPES
 from core.store import RunStore, StoreError
 from core.training import EpochReport
 
@@ -49,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
                          metavar="NAME", help=f"any of: {', '.join(ARCHITECTURES)} (default: all)")
     compare.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
                          help="training images, balanced across classes, or 'full' (default: 1000)")
-    compare.add_argument("--epochs", type=int, default=DEFAULTS.num_epochs)
+    compare.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
+                         help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
+                              "early stopping)")
+    compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 60)")
     compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    compare.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
+    compare.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
     compare.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
     compare.add_argument("--seed", type=int, default=DEFAULTS.seed)
     compare.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
@@ -98,9 +102,12 @@ def run_compare(args) -> int:
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
     check_sample_size(sample_size, dataset.pool_size)
+    recipe = RECIPES[args.recipe]
     configs = [TrainConfig(dataset=args.dataset, architecture=name, sample_size=sample_size,
-                           num_epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                           optimizer=args.optimizer, learning_rate=args.learning_rate)
+                           num_epochs=recipe.default_epochs if args.epochs is None else args.epochs,
+                           batch_size=args.batch_size, seed=args.seed, optimizer=args.optimizer,
+                           learning_rate=recipe.default_learning_rate if args.learning_rate is None
+                           else args.learning_rate, recipe=args.recipe)
                for name in dict.fromkeys(args.architectures)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
@@ -123,7 +130,8 @@ def _records(table, outcomes) -> list[dict]:
         run = outcome.run
         records.append({**row, "run_id": run.run_id, "model_path": str(run.model_path),
                         "dataset": run.config.dataset, "sample_size": run.config.sample_size,
-                        "num_epochs": run.config.num_epochs, "seed": run.config.seed,
+                        "num_epochs": run.config.num_epochs, "epochs_run": len(run.history.get("loss", [])),
+                        "seed": run.config.seed, "recipe": run.config.recipe,
                         "data_source": run.data_source, "trained_at": run.trained_at})
     return records
 

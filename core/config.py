@@ -9,9 +9,10 @@ from dataclasses import asdict, dataclass, fields
 
 from core.architectures import check_architecture
 from core.data import MIN_SAMPLE_SIZE, check_dataset_name
+from core.recipes import check_recipe
 
 # Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: tf.data input pipeline, steps per execution, recipes
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 MAX_EPOCHS = 500
@@ -29,10 +30,12 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 0.001
     validation_size: int = 1000  # digits from the training pool, outside the sample, never the test set
+    recipe: str = "student"      # see core/recipes.py
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
         check_architecture(self.architecture)
+        check_recipe(self.recipe)
         _check_whole(self.sample_size, "Sample size", MIN_SAMPLE_SIZE, None)
         _check_whole(self.num_epochs, "Epochs", 1, MAX_EPOCHS)
         _check_whole(self.batch_size, "Batch size", 1, MAX_BATCH_SIZE)

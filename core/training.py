@@ -13,8 +13,9 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from core import architectures
+from core import architectures, recipes
 from core.config import TrainConfig
+from core.recipes import RECIPES
 from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size, stratified_sample, to_model_input
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -113,15 +114,21 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     if len(validation_index):
         validation = (to_model_input(dataset.x_train[validation_index]), dataset.y_train[validation_index])
 
+    recipe = RECIPES[config.recipe]
     keras.utils.set_random_seed(config.seed)
     model = architectures.build(config.architecture)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    steps_per_epoch = -(-len(train_index) // config.batch_size)
+    rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
+    model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"],
+                  steps_per_execution=recipes.steps_per_execution(len(train_index), config.batch_size))
+    pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe.augment)
     history: dict = {}
     started = time.perf_counter()
-    model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.num_epochs,
-              validation_data=validation, verbose=0,
-              callbacks=[_epoch_reporter(config.num_epochs, on_epoch, history)])
+    model.fit(pipeline, epochs=config.num_epochs, validation_data=validation, shuffle=False,
+              validation_batch_size=PREDICT_BATCH_SIZE, verbose=0,
+              callbacks=[_epoch_reporter(config.num_epochs, on_epoch, history),
+                         *recipes.callbacks(recipe, validation is not None)])
     train_seconds = time.perf_counter() - started
 
     x_test = to_model_input(dataset.x_test)  # (num_test, 28, 28, 1)

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from core import recipes
+from core.config import TrainConfig, run_id
+from core.recipes import RECIPES
+from core.training import train
+
+
+def first_batch_labels(seed, augment=False):
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    y = np.arange(64) % 10
+    batch = next(iter(recipes.training_pipeline(x, y, 16, seed, augment)))
+    return batch[0].numpy(), batch[1].numpy()
+
+
+def test_the_student_recipe_is_the_default_and_part_of_the_identity():
+    assert TrainConfig().recipe == "student"
+    assert run_id(TrainConfig(), "k") != run_id(TrainConfig(recipe="improved"), "k")
+    with pytest.raises(ValueError, match="Unknown recipe 'magic'"):
+        TrainConfig(recipe="magic")
+
+
+def test_the_pipeline_shuffles_deterministically_for_a_seed():
+    assert np.array_equal(first_batch_labels(1)[1], first_batch_labels(1)[1])
+    assert not np.array_equal(first_batch_labels(1)[1], first_batch_labels(2)[1])
+
+
+def test_augmentation_changes_pixels_but_not_shapes_or_labels():
+    plain_images, plain_labels = first_batch_labels(1)
+    augmented_images, augmented_labels = first_batch_labels(1, augment=True)
+    assert augmented_images.shape == plain_images.shape == (16, 28, 28, 1)
+    assert np.array_equal(plain_labels, augmented_labels)
+    assert not np.allclose(plain_images, augmented_images)
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    schedule = recipes.learning_rate(RECIPES["improved"], 0.002, steps_per_epoch=10, num_epochs=20)
+    rates = [float(schedule(step)) for step in (0, 20, 100, 199)]  # warm-up: the first 10% of the steps
+    assert rates[0] < rates[1] and rates[1] == pytest.approx(0.002)
+    assert rates[1] > rates[2] > rates[3] and rates[3] < 0.0002
+    assert recipes.learning_rate(RECIPES["student"], 0.001, 10, 20) == 0.001
+
+
+def test_early_stopping_only_with_a_validation_split():
+    stops = recipes.callbacks(RECIPES["improved"], has_validation=True)
+    assert len(stops) == 1 and stops[0].restore_best_weights and stops[0].monitor == "val_loss"
+    assert recipes.callbacks(RECIPES["improved"], has_validation=False) == []
+    assert recipes.callbacks(RECIPES["student"], has_validation=True) == []
+
+
+def test_the_improved_recipe_trains_the_same_architecture(digits):
+    result = train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, recipe="improved",
+                               learning_rate=0.002), digits)
+    assert result.num_params == 600_810
+    assert len(result.history["loss"]) == 2 and result.test_probabilities.shape == (1000, 10)
