@@ -20,19 +20,25 @@ MAX_STEPS_PER_EXECUTION = 32
 class Recipe:
     name: str
     label: str
-    augment: bool
     cosine_schedule: bool
     early_stopping_patience: int | None  # epochs without val_loss improvement; None: never stop early
     default_epochs: int
     default_learning_rate: float
+    rotation: float = 0.0  # augmentation: fraction of a full turn (0.03 = ±11°)
+    shift: float = 0.0     # fraction of the image's height and width
+    zoom: float = 0.0      # fraction of the size
+
+    @property
+    def augment(self) -> bool:
+        return bool(self.rotation or self.shift or self.zoom)
 
 
 RECIPES = {
-    "student": Recipe("student", "Student's recipe (Adam, constant rate)", augment=False, cosine_schedule=False,
+    "student": Recipe("student", "Student's recipe (Adam, constant rate)", cosine_schedule=False,
                       early_stopping_patience=None, default_epochs=12, default_learning_rate=0.001),
-    "improved": Recipe("improved", "Improved (augmentation, cosine schedule, early stopping)", augment=True,
+    "improved": Recipe("improved", "Improved (augmentation, cosine schedule, early stopping)",
                        cosine_schedule=True, early_stopping_patience=15, default_epochs=60,
-                       default_learning_rate=0.002),
+                       default_learning_rate=0.002, rotation=0.03, shift=0.1, zoom=0.1),
 }
 
 
@@ -42,27 +48,27 @@ def check_recipe(name: str) -> str:
     return name
 
 
-def augmentation(seed: int):
-    """Random small rotations (±11°), shifts (±10%) and zooms (±10%), black fill as in MNIST."""
+def augmentation(recipe: Recipe, seed: int):
+    """Random small rotations, shifts and zooms, filled with black as MNIST's background."""
     import keras
     from keras import layers
 
     return keras.Sequential([
-        layers.RandomRotation(0.03, fill_mode="constant", seed=seed),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed + 1),
-        layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
+        layers.RandomRotation(recipe.rotation, fill_mode="constant", seed=seed),
+        layers.RandomTranslation(recipe.shift, recipe.shift, fill_mode="constant", seed=seed + 1),
+        layers.RandomZoom(recipe.zoom, fill_mode="constant", seed=seed + 2),
     ], name="augmentation")
 
 
-def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int, seed: int, augment: bool):
+def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int, seed: int, recipe: Recipe):
     """A tf.data pipeline: tensors cached once, reshuffled each epoch (seeded), batched, prefetched."""
     import tensorflow as tf
 
     pipeline = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).cache()
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size))
-    if augment:
-        layers = augmentation(seed)
+    if recipe.augment:
+        layers = augmentation(recipe, seed)
         pipeline = pipeline.map(lambda images, labels: (layers(images, training=True), labels),
                                 num_parallel_calls=tf.data.AUTOTUNE)
     return pipeline.prefetch(tf.data.AUTOTUNE)

@@ -122,7 +122,7 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"],
                   steps_per_execution=recipes.steps_per_execution(len(train_index), config.batch_size))
-    pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe.augment)
+    pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()
     model.fit(pipeline, epochs=config.num_epochs, validation_data=validation, shuffle=False,
