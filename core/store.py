@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 import zipfile
 from contextlib import closing
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "digits-dashboard"
 LOCK_TIMEOUT_SECONDS = 6 * 3600
+DEFAULT_MAX_BYTES = 2 * 1024**3   # RUN_STORE_MAX_MB overrides; a conv run takes ~7 MB, a flat one ~0.6 MB
+RECENT_USE_SECONDS = 600          # a run used this recently is never evicted (it may be being read)
+STALE_TMP_SECONDS = 24 * 3600     # leftovers of killed writers older than this are removed
 RUN_FILE, PROBABILITIES_FILE, MODEL_FILE = "run.json", "probabilities.npy", "model.keras"
 
 INDEX_COLUMNS = {
@@ -90,8 +94,9 @@ def default_root() -> Path:
 
 
 class RunStore:
-    def __init__(self, root: Path | str | None = None):
+    def __init__(self, root: Path | str | None = None, max_bytes: int | None = None):
         self.root = Path(root) if root is not None else default_root()
+        self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         try:
             for folder in ("runs", "tmp", "locks"):
                 (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -101,6 +106,17 @@ class RunStore:
         except OSError as error:
             raise StoreError(f"The run store folder {self.root} is not writable ({error.strerror or error}). "
                              f"Set RUN_STORE_DIR to a writable folder.") from error
+        self._remove_stale_tmp()
+
+    def _remove_stale_tmp(self) -> None:
+        """Staging folders left by writers that were killed (a live writer's folder is recent)."""
+        cutoff = time.time() - STALE_TMP_SECONDS
+        for leftover in (self.root / "tmp").iterdir():
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+            except OSError:
+                pass  # another process removed it first
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -163,7 +179,36 @@ class RunStore:
         if run is None:
             raise StoreError(f"Run {run_id_} could not be read back after writing: {problem}")
         self._index(run)
+        self.enforce_limit(protect={run_id_})
         return run
+
+    def enforce_limit(self, protect: set = frozenset()) -> list[str]:
+        """Remove least recently used runs while the store is over `max_bytes`; return their ids.
+
+        Never removes a protected run, one used in the last RECENT_USE_SECONDS (it may be being read),
+        or one whose lock is held (it is being written).
+        """
+        from filelock import FileLock, Timeout
+
+        rows = sorted(self.list_runs(), key=lambda row: row["last_used_at"] or "")
+        total = sum(row["size_bytes"] or 0 for row in rows)
+        recent = datetime.fromtimestamp(time.time() - RECENT_USE_SECONDS, timezone.utc).isoformat(timespec="seconds")
+        removed = []
+        for row in rows:
+            if total <= self.max_bytes:
+                break
+            if row["run_id"] in protect or (row["last_used_at"] or "") >= recent:
+                continue
+            try:
+                with FileLock(self.root / "locks" / f"{row['run_id']}.lock", timeout=0):
+                    self.delete(row["run_id"])
+            except Timeout:
+                continue
+            total -= row["size_bytes"] or 0
+            removed.append(row["run_id"])
+        if removed:
+            log.info("store over %d bytes: removed %d least recently used runs", self.max_bytes, len(removed))
+        return removed
 
     def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,
                      trainer: Callable[..., RunResult] | None = None) -> Outcome:
@@ -246,12 +291,41 @@ class RunStore:
             for stale in set(rows) - on_disk:
                 db.execute("DELETE FROM runs WHERE run_id = ?", (stale,))
                 rows.pop(stale)
-        for missing in sorted(on_disk - set(rows)):
-            run, _ = self.inspect(missing)
+        broken = {run_id for run_id, row in rows.items() if not _row_is_sound(row)}
+        for run_id in sorted((on_disk - set(rows)) | broken):
+            rows.pop(run_id, None)
+            run, problem = self.inspect(run_id)
             if run is not None:
+                log.warning("run %s was missing from the index or its row was broken: re-indexed", run_id)
                 self._index(run)
-                rows[missing] = _index_row(run)
+                rows[run_id] = _index_row(run)
+            elif problem:
+                log.warning("run %s is broken (%s): not listed", run_id, problem)
         return sorted(rows.values(), key=lambda row: row["trained_at"] or "", reverse=True)
+
+
+def _row_is_sound(row: dict) -> bool:
+    """An index row whose values have the types the pages and the CLI rely on."""
+    try:
+        json.loads(row["config_json"])
+        return (isinstance(row["test_accuracy"], float) and isinstance(row["sample_size"], int)
+                and isinstance(row["size_bytes"], int) and isinstance(row["trained_at"], str)
+                and isinstance(row["architecture"], str))
+    except (TypeError, ValueError):
+        return False
+
+
+def default_max_bytes() -> int:
+    configured = os.environ.get("RUN_STORE_MAX_MB")
+    if not configured:
+        return DEFAULT_MAX_BYTES
+    try:
+        megabytes = float(configured)
+    except ValueError:
+        raise StoreError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
+    if megabytes <= 0:
+        raise StoreError(f"RUN_STORE_MAX_MB must be above 0; got {configured}.")
+    return int(megabytes * 1024**2)
 
 
 def _index_row(run: StoredRun) -> dict:

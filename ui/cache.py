@@ -19,9 +19,14 @@ def store(root: str | None = None) -> RunStore:
 
 
 def current_store() -> RunStore:
-    from core.store import default_root
+    """The store named by RUN_STORE_DIR (or the default), or a clear error and a stopped page."""
+    from core.store import StoreError, default_root
 
-    return store(str(default_root()))
+    try:
+        return store(str(default_root()))
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the digits…")

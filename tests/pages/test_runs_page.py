@@ -42,3 +42,24 @@ def test_delete_a_run(fake_trainer, digits):
     assert not app.exception
     assert [row["run_id"] for row in RunStore().list_runs()] == [conv.run_id]
     assert list(app.dataframe[0].value["run"]) == [conv.run_id]
+
+
+def test_an_unwritable_store_is_a_clear_error_on_every_page(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "a-file" / "store"))
+    for page in ("pages/runs.py", "pages/try_it.py", "pages/study.py"):
+        app = open_page(page)
+        assert not app.exception, page
+        assert any("not writable" in text for text in texts(app.error)), page
+    app = open_page()
+    app.number_input(key="sample_size").set_value(100)
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert any("not writable" in text for text in texts(app.error))
+
+
+def test_the_store_size_and_limit_are_shown(fake_trainer, digits, monkeypatch):
+    monkeypatch.setenv("RUN_STORE_MAX_MB", "500")
+    stored_runs(digits, fake_trainer)
+    app = open_page("pages/runs.py")
+    assert any("2 runs" in text and "of 500 MB" in text for text in texts(app.caption))
