@@ -1,0 +1,70 @@
+"""End to end in a real browser: set a tiny comparison, train, see both columns, reopen from the store."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+TRAIN_TIMEOUT_MS = 240_000
+
+
+def open_compare(browser, url, sample_size, epochs):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(url)
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.wait_for(timeout=60_000)
+    for label, value in (("Training images (balanced across classes)", sample_size), ("Epochs", epochs)):
+        field = page.get_by_label(label, exact=True)
+        field.fill(str(value))
+        field.press("Enter")
+    page.wait_for_timeout(800)  # let the rerun with the new values finish
+    return page, train
+
+
+def wait_for_comparison(page):
+    page.get_by_text("Timing", exact=True).wait_for(timeout=TRAIN_TIMEOUT_MS)
+    page.wait_for_timeout(1000)
+
+
+def captions(page):
+    return page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+
+
+def test_train_compare_reload_and_reopen_from_the_store(browser, app_url):
+    page, train = open_compare(browser, app_url, sample_size=100, epochs=2)
+    train.click()
+    wait_for_comparison(page)
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(6, timeout=30_000)
+    expect(page.get_by_role("heading", name="Flat (dense)", exact=True)).to_have_count(1)
+    expect(page.get_by_role("heading", name="Convolutional", exact=True)).to_have_count(1)
+    expect(page.locator(".js-plotly-plot").nth(3)).to_be_attached()  # curves, 2 confusion matrices, difference
+    assert sum("trained now" in text for text in captions(page)) == 2
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    page.reload()
+    page, train = open_compare(browser, app_url, sample_size=100, epochs=2)
+    started = time.perf_counter()
+    train.click()
+    wait_for_comparison(page)
+    reopen_seconds = time.perf_counter() - started
+    assert sum("from cache" in text for text in captions(page)) == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 3600})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "e2e-compare.png"))
+    print(f"reopened from the store in {reopen_seconds:.2f} s (click to Timing table, browser included)")
+
+
+def test_two_sessions_asking_for_the_same_missing_runs_train_them_once(browser, app_url):
+    first, first_train = open_compare(browser, app_url, sample_size=120, epochs=1)
+    second, second_train = open_compare(browser, app_url, sample_size=120, epochs=1)
+    first_train.click()
+    second_train.click()
+    wait_for_comparison(first)
+    wait_for_comparison(second)
+    texts = captions(first) + captions(second)
+    assert sum("trained now" in text for text in texts) == 2  # flat and conv, each trained by one session
+    assert sum("from cache" in text for text in texts) == 2   # the other session waited, then opened them
