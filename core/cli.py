@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--sizes", nargs="+", type=sample_size_arg, metavar="N",
                        help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
-    study.add_argument("--epochs", type=int, default=DEFAULTS.num_epochs)
+    study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
+    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 60)")
     study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
     study.add_argument("--json", action="store_true")
@@ -176,8 +177,9 @@ def run_study_command(args) -> int:
     sizes = None if args.sizes is None else tuple(
         dataset.pool_size if size == "full" else size for size in args.sizes)
     spec = StudySpec(dataset=args.dataset, architectures=tuple(args.architectures), sample_sizes=sizes,
-                     num_seeds=args.seeds, num_epochs=args.epochs, batch_size=args.batch_size,
-                     margin=args.margin / 100)
+                     num_seeds=args.seeds, batch_size=args.batch_size, margin=args.margin / 100,
+                     num_epochs=RECIPES[args.recipe].default_epochs if args.epochs is None else args.epochs,
+                     recipe=args.recipe)
     configs = spec.configs(dataset.pool_size)  # validates the sizes against the pool before any training
     if args.csv:
         _check_writable(args.csv)

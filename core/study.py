@@ -16,6 +16,7 @@ import pandas as pd
 from core.architectures import ARCHITECTURES, check_architecture
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
+from core.recipes import RECIPES, check_recipe
 from core.stats import mcnemar_exact, mean_ci, paired_difference
 from core.store import Outcome, RunStore
 from core.training import OnEpoch
@@ -43,6 +44,7 @@ class StudySpec:
     num_epochs: int = 12
     batch_size: int = 32
     margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
+    recipe: str = "student"
 
     def __post_init__(self):
         object.__setattr__(self, "architectures", tuple(dict.fromkeys(self.architectures)))
@@ -56,6 +58,7 @@ class StudySpec:
                 raise ValueError("Choose at least one sample size for the study.")
         if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or not 1 <= self.num_seeds <= 20:
             raise ValueError(f"Seeds must be a whole number from 1 to 20; got {self.num_seeds!r}.")
+        check_recipe(self.recipe)
         if not 0 < self.margin < 1:
             raise ValueError(f"The margin must be between 0 and 1 accuracy (0 and 100 points); got {self.margin!r}.")
 
@@ -67,7 +70,8 @@ class StudySpec:
     def configs(self, pool_size: int) -> list[TrainConfig]:
         """Every cell, smallest first, so early results arrive early."""
         return [TrainConfig(dataset=self.dataset, architecture=architecture, sample_size=size,
-                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed)
+                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe,
+                            learning_rate=RECIPES[self.recipe].default_learning_rate)
                 for size in self.sizes(pool_size) for seed in range(self.num_seeds)
                 for architecture in self.architectures]
 

@@ -16,6 +16,7 @@ with st.sidebar:
     dataset_name = components.dataset_select(key="dataset")
     dataset = components.load_or_stop(dataset_name)
     sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
+    recipe = components.recipe_select(key="recipe", epochs_key="epochs")
     settings = components.training_controls()
     architectures = components.architecture_select(key="architectures")
     clicked = st.button("Train", type="primary", key="train", width="stretch")
@@ -26,7 +27,7 @@ if isinstance(sample_size, (int, float)) and sample_size > dataset.pool_size:
 
 if clicked:
     try:
-        configs = components.build_configs(dataset, architectures, sample_size, **settings)
+        configs = components.build_configs(dataset, architectures, sample_size, recipe, **settings)
     except ValueError as error:
         st.error(str(error))
     else:

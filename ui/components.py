@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES
 from core.config import TrainConfig
+from core.recipes import RECIPES
 from core.data import DATASETS, DataUnavailable, Dataset
 from core.store import Outcome, StoreError
 from core.training import EpochReport
@@ -55,14 +56,27 @@ def sample_size_input(pool_size: int, key: str) -> int:
                            help=f"Any whole number from 10 to {pool_size:,} (the pool of this data source).")
 
 
-def training_controls(prefix: str = "") -> dict:
+def training_controls() -> dict:
+    """Epochs, batch size and seed; their state lives in session_state so callbacks may set it."""
+    for key, value in (("epochs", DEFAULTS.num_epochs), ("batch_size", DEFAULTS.batch_size), ("seed", DEFAULTS.seed)):
+        st.session_state.setdefault(key, value)
     columns = st.columns(3)
     return {
-        "num_epochs": columns[0].number_input("Epochs", value=DEFAULTS.num_epochs, step=1, key=f"{prefix}epochs"),
-        "batch_size": columns[1].number_input("Batch size", value=DEFAULTS.batch_size, step=16,
-                                              key=f"{prefix}batch_size"),
-        "seed": columns[2].number_input("Seed", value=DEFAULTS.seed, step=1, key=f"{prefix}seed"),
+        "num_epochs": columns[0].number_input("Epochs", step=1, key="epochs"),
+        "batch_size": columns[1].number_input("Batch size", step=16, key="batch_size"),
+        "seed": columns[2].number_input("Seed", step=1, key="seed"),
     }
+
+
+def recipe_select(key: str, epochs_key: str) -> str:
+    """The training recipe; choosing one also sets the epochs to that recipe's default."""
+    def apply_default_epochs():
+        st.session_state[epochs_key] = RECIPES[st.session_state[key]].default_epochs
+
+    return st.selectbox("Recipe", list(RECIPES), key=key, on_change=apply_default_epochs,
+                        format_func=lambda name: RECIPES[name].label,
+                        help="The student's recipe is the baseline. Improved: augmentation, a cosine "
+                             "learning-rate schedule and early stopping; same networks, same parameters.")
 
 
 def architecture_select(key: str) -> list[str]:
@@ -70,14 +84,16 @@ def architecture_select(key: str) -> list[str]:
                           format_func=lambda name: ARCHITECTURES[name].label)
 
 
-def build_configs(dataset: Dataset, architectures: list[str], sample_size, **settings) -> list[TrainConfig]:
+def build_configs(dataset: Dataset, architectures: list[str], sample_size, recipe: str = "student",
+                  **settings) -> list[TrainConfig]:
     """One config per architecture; raises ValueError with a user-facing message for bad input."""
     from core.data import check_sample_size
 
     if not architectures:
         raise ValueError("Choose at least one architecture to train.")
     check_sample_size(sample_size, dataset.pool_size)
-    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, **settings)
+    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, recipe=recipe,
+                        learning_rate=RECIPES[recipe].default_learning_rate, **settings)
             for name in architectures]
 
 

@@ -8,14 +8,14 @@ from core.architectures import ARCHITECTURES
 from core.data import Dataset
 from core.study import DEFAULT_SIZES, STUDENT, StudySpec, machine_description, student_comparison
 from ui import plots
-from ui.components import progress_reporter
+from ui.components import progress_reporter, recipe_select
 
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
 
 
 def apply_student_preset() -> None:
     st.session_state.update(study_sizes=[STUDENT["sample_size"]], study_seeds=3, study_epochs=12,
-                            study_batch_size=32, study_architectures=["flat", "conv"])
+                            study_batch_size=32, study_architectures=["flat", "conv"], study_recipe="student")
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:
@@ -27,13 +27,18 @@ def spec_controls(dataset: Dataset) -> StudySpec:
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
     columns = st.columns(4)
     num_seeds = columns[0].number_input("Seeds", value=3, step=1, key="study_seeds")
-    num_epochs = columns[1].number_input("Epochs", value=12, step=1, key="study_epochs")
+    st.session_state.setdefault("study_epochs", 12)
+    num_epochs = columns[1].number_input("Epochs", step=1, key="study_epochs")
     batch_size = columns[2].number_input("Batch size", value=32, step=16, key="study_batch_size")
     margin = columns[3].number_input("H2 margin (points)", value=2.0, step=0.5, key="study_margin")
-    architectures = st.multiselect("Architectures", list(ARCHITECTURES), default=list(ARCHITECTURES),
-                                   key="study_architectures", format_func=lambda name: ARCHITECTURES[name].label)
+    left, right = st.columns(2)
+    architectures = left.multiselect("Architectures", list(ARCHITECTURES), default=list(ARCHITECTURES),
+                                     key="study_architectures", format_func=lambda name: ARCHITECTURES[name].label)
+    with right:
+        recipe = recipe_select(key="study_recipe", epochs_key="study_epochs")
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
-                     num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100)
+                     num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100,
+                     recipe=recipe)
 
 
 def study_progress():

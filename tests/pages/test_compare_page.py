@@ -137,3 +137,14 @@ def test_training_for_real_through_the_page_at_a_tiny_size():
     accuracies = [metric.value for metric in app.metric if metric.label == "Test accuracy"]
     assert len(accuracies) == 2 and all(value.endswith("%") for value in accuracies)
     assert len(RunStore().list_runs()) == 2
+
+
+def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_trainer):
+    app = open_page()
+    app.selectbox(key="recipe").set_value("improved").run()
+    assert app.number_input(key="epochs").value == 60
+    small(app, epochs=2).button(key="train").click().run()
+    assert not app.exception
+    assert {config.recipe for config in fake_trainer.calls} == {"improved"}
+    assert {config.learning_rate for config in fake_trainer.calls} == {0.002}
+    assert sum("improved recipe" in text for text in texts(app.caption)) == 2

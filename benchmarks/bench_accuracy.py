@@ -1,0 +1,50 @@
+"""Accuracy at 1,000 MNIST digits: both architectures over 5 seeds, for each recipe.
+
+    python benchmarks/bench_accuracy.py [--seeds 5] [--recipes student improved]
+
+Runs go through the run store (RUN_STORE_DIR or the default), so a second call reuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import common  # noqa: F401
+from common import machine, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--sample-size", type=int, default=1000)
+    parser.add_argument("--recipes", nargs="+", default=["student", "improved"])
+    args = parser.parse_args()
+
+    from core.config import TrainConfig
+    from core.data import load_dataset
+    from core.recipes import RECIPES
+    from core.stats import mean_ci
+    from core.store import RunStore
+
+    dataset, store = load_dataset("mnist"), RunStore()
+    rows = []
+    for recipe_name in args.recipes:
+        recipe = RECIPES[recipe_name]
+        for architecture in ("flat", "conv"):
+            runs = [store.get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
+                                                   num_epochs=recipe.default_epochs, seed=seed,
+                                                   learning_rate=recipe.default_learning_rate, recipe=recipe_name),
+                                       dataset).run for seed in range(args.seeds)]
+            accuracy = mean_ci([run.test_accuracy for run in runs])
+            rows.append({"recipe": recipe_name, "model": architecture, "seeds": len(runs),
+                         "mean acc": accuracy.mean, "95% CI": f"{accuracy.low:.4f}–{accuracy.high:.4f}",
+                         "min": min(run.test_accuracy for run in runs), "max": max(run.test_accuracy for run in runs),
+                         "epochs run (mean)": sum(len(run.history["loss"]) for run in runs) / len(runs),
+                         "train s (mean)": sum(run.train_seconds for run in runs) / len(runs)})
+            print(rows[-1], flush=True)
+    print(f"\nData: {dataset.source}\nMachine: {machine()}")
+    print(table(rows, list(rows[0])))
+
+
+if __name__ == "__main__":
+    main()
