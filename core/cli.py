@@ -26,8 +26,7 @@ class UsageError(Exception):
 
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message):
-        raise UsageError(f"{message} (see: python -m core {self.prog.split()[-1]} --help)"
-                         if " " in self.prog else message)
+        raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
 def sample_size_arg(text: str):

@@ -36,7 +36,7 @@ def read_upload(data: bytes) -> np.ndarray:
             with Image.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
                 if width * height > MAX_UPLOAD_PIXELS:
-                    raise ImageProblem(f"The picture is {width:,}×{height:,} pixels; at most "
+                    raise ImageProblem(f"The picture is too large: {width:,}×{height:,} pixels, and at most "
                                        f"{MAX_UPLOAD_PIXELS:,} pixels are accepted.")
                 if picture.format not in {"PNG", "JPEG"}:
                     raise ImageProblem(f"Please upload a PNG or JPEG picture (this is {picture.format}).")

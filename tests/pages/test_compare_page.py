@@ -82,6 +82,9 @@ def test_quick_pick_sets_the_sample_size(fake_trainer):
 @pytest.mark.parametrize("change, message", [
     (lambda app: app.number_input(key="sample_size").set_value(99_999), "larger than the 4,000 training images"),
     (lambda app: app.number_input(key="sample_size").set_value(3), "Sample size must be at least 10"),
+    (lambda app: app.number_input(key="sample_size").set_value(0), "Sample size must be at least 10"),
+    (lambda app: app.number_input(key="sample_size").set_value(-50), "Sample size must be at least 10"),
+    (lambda app: app.number_input(key="epochs").set_value(100_000), "Epochs must be between 1 and 500"),
     (lambda app: app.multiselect(key="architectures").set_value([]), "Choose at least one architecture"),
     (lambda app: app.number_input(key="epochs").set_value(0), "Epochs must be between 1 and 500"),
     (lambda app: app.number_input(key="batch_size").set_value(0), "Batch size must be between 1"),

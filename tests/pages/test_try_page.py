@@ -68,9 +68,16 @@ def test_an_uploaded_png_is_predicted(stored_pair):
     assert len(app.metric) == 2
 
 
+def bomb_png() -> bytes:
+    from tests.core.test_preprocess import decompression_bomb
+
+    return decompression_bomb()
+
+
 @pytest.mark.parametrize("content, message", [
     (b"not an image at all", "not a picture"),
     (png_bytes(stroke())[:150], "damaged"),
+    (bomb_png(), "too large"),
 ])
 def test_bad_uploads_get_one_clear_message(stored_pair, content, message):
     app = open_page("pages/try_it.py")
