@@ -8,7 +8,7 @@ from core.training import train
 
 
 def first_batch_labels(seed, augment=False):
-    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    x = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
     y = np.arange(64) % 10
     batch = next(iter(recipes.training_pipeline(x, y, 16, seed, RECIPES['improved' if augment else 'student'])))
     return batch[0].numpy(), batch[1].numpy()
@@ -30,6 +30,7 @@ def test_augmentation_changes_pixels_but_not_shapes_or_labels():
     plain_images, plain_labels = first_batch_labels(1)
     augmented_images, augmented_labels = first_batch_labels(1, augment=True)
     assert augmented_images.shape == plain_images.shape == (16, 28, 28, 1)
+    assert plain_images.dtype == np.float32 and 0.0 <= plain_images.min() and plain_images.max() <= 1.0
     assert np.array_equal(plain_labels, augmented_labels)
     assert not np.allclose(plain_images, augmented_images)
 
