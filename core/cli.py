@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
                          help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
                               "early stopping)")
-    compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 60)")
+    compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
     compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     compare.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
     compare.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
     study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
-    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 60)")
+    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
     study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
     study.add_argument("--json", action="store_true")

@@ -1,10 +1,12 @@
 """Training recipes: how a sample is fed and optimised. The architectures never change with them.
 
 `student` is the student's recipe (Adam, constant learning rate, no augmentation) and the default.
-`improved` adds data augmentation (small random rotations, shifts and zooms, applied on the fly by
-Keras preprocessing layers in the input pipeline, so the model and its parameter count stay the same),
-a cosine learning-rate schedule with warm-up, and early stopping on the validation split (digits from
-the training pool outside the sample, never the test set) that restores the best weights.
+`improved` adds data augmentation (random rotations up to ±14°, shifts up to 10%, zooms up to 12%,
+applied on the fly by Keras preprocessing layers in the input pipeline, so the model and its parameter
+count stay the same), a cosine learning-rate schedule with warm-up, and early stopping on the
+validation split (digits from the training pool outside the sample, never the test set) that restores
+the best weights. Note that early stopping makes the validation digits' labels part of training's
+model selection.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Recipe:
     early_stopping_patience: int | None  # epochs without val_loss improvement; None: never stop early
     default_epochs: int
     default_learning_rate: float
-    rotation: float = 0.0  # augmentation: fraction of a full turn (0.03 = ±11°)
+    rotation: float = 0.0  # augmentation: fraction of a full turn (0.04 = ±14°)
     shift: float = 0.0     # fraction of the image's height and width
     zoom: float = 0.0      # fraction of the size
 
@@ -36,9 +38,10 @@ class Recipe:
 RECIPES = {
     "student": Recipe("student", "Student's recipe (Adam, constant rate)", cosine_schedule=False,
                       early_stopping_patience=None, default_epochs=12, default_learning_rate=0.001),
+    # Chosen on the validation split (3 seeds, 1,000 MNIST digits) among five variants; never on the test set.
     "improved": Recipe("improved", "Improved (augmentation, cosine schedule, early stopping)",
-                       cosine_schedule=True, early_stopping_patience=15, default_epochs=60,
-                       default_learning_rate=0.002, rotation=0.03, shift=0.1, zoom=0.1),
+                       cosine_schedule=True, early_stopping_patience=20, default_epochs=80,
+                       default_learning_rate=0.002, rotation=0.04, shift=0.1, zoom=0.12),
 }
 
 

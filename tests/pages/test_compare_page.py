@@ -1,6 +1,7 @@
 import pytest
 
 from core.config import TrainConfig
+from core.recipes import RECIPES
 from core.store import RunStore
 from tests.pages.conftest import open_page, texts
 
@@ -145,7 +146,7 @@ def test_training_for_real_through_the_page_at_a_tiny_size():
 def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_trainer):
     app = open_page()
     app.selectbox(key="recipe").set_value("improved").run()
-    assert app.number_input(key="epochs").value == 60
+    assert app.number_input(key="epochs").value == RECIPES["improved"].default_epochs
     small(app, epochs=2).button(key="train").click().run()
     assert not app.exception
     assert {config.recipe for config in fake_trainer.calls} == {"improved"}
