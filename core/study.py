@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.architectures import ARCHITECTURES, check_architecture
+from core.architectures import check_architecture
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import RECIPES, check_recipe
@@ -276,6 +276,3 @@ def machine_description() -> str:
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}, "
             f"Python {platform.python_version()}")
 
-
-def architecture_label(name: str) -> str:
-    return ARCHITECTURES[name].label if name in ARCHITECTURES else name

@@ -58,7 +58,3 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
             problems.append(f"Run {run_id} could not be opened: {problem or 'it is no longer in the store'}.")
     return runs, problems
 
-
-def clear_all() -> None:
-    st.cache_data.clear()
-    st.cache_resource.clear()
