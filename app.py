@@ -1,4 +1,9 @@
-"""Entrypoint: `streamlit run app.py`. Page config and navigation only; the pages live in pages/."""
+"""Entrypoint: `streamlit run app.py`. Page config and navigation only; the pages live in app_pages/.
+
+Not `pages/`: Streamlit still treats a folder of that name beside the entrypoint as an old-style
+multipage app, and a deep link such as /study on a fresh server then runs the page without this file
+(no page config, the wrong navigation).
+"""
 
 import streamlit as st
 
@@ -7,10 +12,10 @@ import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anythi
 st.set_page_config(page_title="Flat vs conv on handwritten digits", page_icon=":material/draw:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
-    st.Page("pages/study.py", title="Study", icon=":material/query_stats:"),
-    st.Page("pages/try_it.py", title="Try it", icon=":material/draw:"),
-    st.Page("pages/data.py", title="Data", icon=":material/grid_on:"),
-    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
+    st.Page("app_pages/study.py", title="Study", icon=":material/query_stats:"),
+    st.Page("app_pages/try_it.py", title="Try it", icon=":material/draw:"),
+    st.Page("app_pages/data.py", title="Data", icon=":material/grid_on:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
 ])
 navigation.run()

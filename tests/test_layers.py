@@ -20,12 +20,12 @@ def imported_modules(folder: str) -> set[tuple[str, str]]:
 
 
 def test_core_never_imports_streamlit_or_ui():
-    offending = {pair for pair in imported_modules("core") if pair[1] in {"streamlit", "ui", "pages"}}
+    offending = {pair for pair in imported_modules("core") if pair[1] in {"streamlit", "ui", "app_pages"}}
     assert offending == set()
 
 
 def test_ui_never_imports_pages():
-    assert {pair for pair in imported_modules("ui") if pair[1] == "pages"} == set()
+    assert {pair for pair in imported_modules("ui") if pair[1] == "app_pages"} == set()
 
 
 def test_reading_the_store_and_the_ui_modules_do_not_import_tensorflow():

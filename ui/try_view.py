@@ -31,7 +31,7 @@ def choose_runs() -> list[StoredRun]:
     rows = cache.current_store().list_runs()
     if not rows:
         st.info("No trained models yet: train the two networks on the Compare page first.")
-        st.page_link("pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
+        st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
         st.stop()
     labels = {row["run_id"]: run_choice_label(row) for row in rows}
     chosen = st.multiselect("Models to try", list(labels), default=default_run_ids(rows), format_func=labels.get,

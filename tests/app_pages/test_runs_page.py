@@ -1,6 +1,6 @@
 from core.config import TrainConfig
 from core.store import RunStore
-from tests.pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts
 
 
 def stored_runs(digits, trainer, architectures=("flat", "conv")):
@@ -10,14 +10,14 @@ def stored_runs(digits, trainer, architectures=("flat", "conv")):
 
 
 def test_an_empty_store_points_to_compare():
-    app = open_page("pages/runs.py")
+    app = open_page("app_pages/runs.py")
     assert not app.exception
     assert any("No runs yet" in text for text in texts(app.info))
 
 
 def test_lists_every_run_in_a_table(fake_trainer, digits):
     runs = stored_runs(digits, fake_trainer)
-    app = open_page("pages/runs.py")
+    app = open_page("app_pages/runs.py")
     assert not app.exception
     table = app.dataframe[0].value
     assert sorted(table["run"]) == sorted(run.run_id for run in runs)
@@ -26,7 +26,7 @@ def test_lists_every_run_in_a_table(fake_trainer, digits):
 
 def test_open_two_runs_in_compare(fake_trainer, digits):
     runs = stored_runs(digits, fake_trainer)
-    app = open_page("pages/runs.py")
+    app = open_page("app_pages/runs.py")
     app.multiselect(key="chosen_runs").set_value([run.run_id for run in runs]).run()
     app.button(key="open_runs").click().run()
     assert not app.exception
@@ -36,7 +36,7 @@ def test_open_two_runs_in_compare(fake_trainer, digits):
 
 def test_delete_a_run(fake_trainer, digits):
     flat, conv = stored_runs(digits, fake_trainer)
-    app = open_page("pages/runs.py")
+    app = open_page("app_pages/runs.py")
     app.multiselect(key="chosen_runs").set_value([flat.run_id]).run()
     app.button(key="delete_runs").click().run()
     assert not app.exception
@@ -47,7 +47,7 @@ def test_delete_a_run(fake_trainer, digits):
 def test_an_unwritable_store_is_a_clear_error_on_every_page(tmp_path, monkeypatch):
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "a-file" / "store"))
-    for page in ("pages/runs.py", "pages/try_it.py", "pages/study.py"):
+    for page in ("app_pages/runs.py", "app_pages/try_it.py", "app_pages/study.py"):
         app = open_page(page)
         assert not app.exception, page
         assert any("not writable" in text for text in texts(app.error)), page
@@ -61,5 +61,5 @@ def test_an_unwritable_store_is_a_clear_error_on_every_page(tmp_path, monkeypatc
 def test_the_store_size_and_limit_are_shown(fake_trainer, digits, monkeypatch):
     monkeypatch.setenv("RUN_STORE_MAX_MB", "500")
     stored_runs(digits, fake_trainer)
-    app = open_page("pages/runs.py")
+    app = open_page("app_pages/runs.py")
     assert any("2 runs" in text and "of 500 MB" in text for text in texts(app.caption))

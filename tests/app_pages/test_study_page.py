@@ -1,5 +1,5 @@
 from core.store import RunStore
-from tests.pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts
 
 
 def small_study(app):
@@ -10,7 +10,7 @@ def small_study(app):
 
 
 def test_renders_controls_and_an_estimate_without_training(fake_trainer):
-    app = open_page("pages/study.py")
+    app = open_page("app_pages/study.py")
     assert not app.exception
     for key in ["study_dataset", "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
                 "study_architectures", "run_study", "study_preset"]:
@@ -21,7 +21,7 @@ def test_renders_controls_and_an_estimate_without_training(fake_trainer):
 
 
 def test_run_study_shows_verdicts_charts_and_the_download(fake_trainer):
-    app = small_study(open_page("pages/study.py"))
+    app = small_study(open_page("app_pages/study.py"))
     app.button(key="run_study").click().run()
     assert not app.exception
     assert len(fake_trainer.calls) == 8
@@ -34,7 +34,7 @@ def test_run_study_shows_verdicts_charts_and_the_download(fake_trainer):
 
 
 def test_a_second_run_trains_nothing_and_partial_studies_say_what_is_missing(fake_trainer):
-    app = small_study(open_page("pages/study.py"))
+    app = small_study(open_page("app_pages/study.py"))
     app.button(key="run_study").click().run()
     app.number_input(key="study_seeds").set_value(3).run()
     assert not app.exception
@@ -45,7 +45,7 @@ def test_a_second_run_trains_nothing_and_partial_studies_say_what_is_missing(fak
 
 
 def test_student_preset_sets_the_students_experiment(fake_trainer):
-    app = open_page("pages/study.py")
+    app = open_page("app_pages/study.py")
     app.button(key="study_preset").click().run()
     assert app.multiselect(key="study_sizes").value == [1000]
     assert app.number_input(key="study_epochs").value == 12
@@ -56,7 +56,7 @@ def test_student_preset_sets_the_students_experiment(fake_trainer):
 
 
 def test_bad_study_input_is_a_clear_error(fake_trainer):
-    app = open_page("pages/study.py")
+    app = open_page("app_pages/study.py")
     app.multiselect(key="study_sizes").set_value([]).run()
     assert any("at least one sample size" in text for text in texts(app.error))
     app.multiselect(key="study_sizes").set_value([100]).run()

@@ -3,7 +3,7 @@ import pytest
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.store import RunStore
-from tests.pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts
 
 CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_size", "seed", "architectures", "train"]
 

@@ -4,7 +4,7 @@ import pytest
 from core.config import TrainConfig
 from core.store import RunStore
 from tests.core.test_preprocess import png_bytes, stroke
-from tests.pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts
 
 
 @pytest.fixture
@@ -31,13 +31,13 @@ def canvas_with_a_stroke():
 
 
 def test_no_stored_runs_points_to_compare():
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert any("train the two networks on the Compare page" in text for text in texts(app.info))
 
 
 def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(stored_pair, drawn):
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert set(app.multiselect(key="try_runs").value) == {run.run_id for run in stored_pair}
     assert any("Draw a digit first" in text for text in texts(app.info))
@@ -49,7 +49,7 @@ def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(stored_pair, draw
 
 def test_a_drawn_digit_gets_both_predictions_and_the_inside_views(stored_pair, drawn):
     drawn["value"] = canvas_with_a_stroke()
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert sorted(metric.label for metric in app.metric) == ["conv", "flat"]
     headers = texts(app.subheader)
@@ -60,7 +60,7 @@ def test_a_drawn_digit_gets_both_predictions_and_the_inside_views(stored_pair, d
 
 
 def test_an_uploaded_png_is_predicted(stored_pair):
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     app.get_by_key("input_mode").set_value("Upload").run()
     app.file_uploader(key="upload").set_value(("digit.png", png_bytes(stroke(ink=0, background=255)),
                                                "image/png")).run()
@@ -80,7 +80,7 @@ def bomb_png() -> bytes:
     (bomb_png(), "too large"),
 ])
 def test_bad_uploads_get_one_clear_message(stored_pair, content, message):
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     app.get_by_key("input_mode").set_value("Upload").run()
     app.file_uploader(key="upload").set_value(("digit.png", content, "image/png")).run()
     assert not app.exception
@@ -89,7 +89,7 @@ def test_bad_uploads_get_one_clear_message(stored_pair, content, message):
 
 
 def test_a_test_digit_can_be_picked_and_a_bad_index_is_refused(stored_pair):
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     app.get_by_key("input_mode").set_value("Test digit").run()
     assert not app.exception and len(app.metric) == 2
     assert any(text.startswith("True class:") for text in texts(app.caption))
@@ -103,6 +103,6 @@ def test_the_models_disagreeing_is_pointed_out(stored_pair, drawn, monkeypatch):
     drawn["value"] = canvas_with_a_stroke()
     answers = iter([np.eye(10)[3], np.eye(10)[8]])
     monkeypatch.setattr(inside, "predict_probabilities", lambda model, digit: next(answers))
-    app = open_page("pages/try_it.py")
+    app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert any("The models disagree" in text for text in texts(app.warning))

@@ -15,7 +15,7 @@ st.caption(f"{len(rows)} runs, {used / 1024**2:,.0f} MB of {store.max_bytes / 10
            f"recently used runs are removed (set `RUN_STORE_MAX_MB` to change the limit).")
 if not rows:
     st.info("No runs yet: train the student's experiment on the Compare page.")
-    st.page_link("pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
+    st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
     st.stop()
 
 st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_config={
@@ -29,7 +29,7 @@ chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labe
 left, right = st.columns(2)
 if left.button("Open in Compare", key="open_runs", disabled=not chosen, type="primary"):
     st.session_state["compare"] = {run_id: True for run_id in chosen}
-    st.switch_page("pages/compare.py")
+    st.switch_page("app_pages/compare.py")
 if right.button("Delete", key="delete_runs", disabled=not chosen):
     for run_id in chosen:
         store.delete(run_id)

@@ -1,11 +1,11 @@
 import numpy as np
 
 from core import data
-from tests.pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts
 
 
 def test_renders_source_balance_grid_and_one_digit_two_ways():
-    app = open_page("pages/data.py")
+    app = open_page("app_pages/data.py")
     assert not app.exception
     for key in ["data_dataset", "data_sample_size", "data_sample_size_pick", "data_seed", "data_digit"]:
         assert app.get_by_key(key) is not None
@@ -17,7 +17,7 @@ def test_renders_source_balance_grid_and_one_digit_two_ways():
 
 
 def test_a_sample_size_above_the_pool_is_a_clear_error():
-    app = open_page("pages/data.py")
+    app = open_page("app_pages/data.py")
     app.number_input(key="data_sample_size").set_value(5000).run()
     assert not app.exception
     assert any("larger than the 4,000" in text for text in texts(app.error))
@@ -32,7 +32,7 @@ def test_fashion_mnist_from_a_local_folder(tmp_path, monkeypatch):
     for part, filename in data.IDX_FILES.items():
         data.write_idx(folder / filename, arrays[part])
     monkeypatch.setenv("FASHION_MNIST_PATH", str(folder))
-    app = open_page("pages/data.py")
+    app = open_page("app_pages/data.py")
     app.selectbox(key="data_dataset").set_value("fashion_mnist").run()
     app.number_input(key="data_sample_size").set_value(100).run()
     assert not app.exception
@@ -41,7 +41,7 @@ def test_fashion_mnist_from_a_local_folder(tmp_path, monkeypatch):
 
 def test_a_dataset_no_source_has_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(data.DATASETS["fashion_mnist"], "default_folder", "/nonexistent")
-    app = open_page("pages/data.py")
+    app = open_page("app_pages/data.py")
     app.selectbox(key="data_dataset").set_value("fashion_mnist").run()
     assert not app.exception
     assert any("is not available" in text for text in texts(app.error))
