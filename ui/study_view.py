@@ -78,9 +78,13 @@ def show_report(report) -> None:
     if not report.gaps.empty:
         st.markdown("**The gap: conv − flat, with its 95% CI over seeds**")
         st.plotly_chart(plots.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
-        st.dataframe(report.gaps, hide_index=True, key="study_gaps")
+        st.dataframe(report.gaps, hide_index=True, key="study_gaps", column_config={
+            name: st.column_config.NumberColumn(format="%.4f") for name in ("mean_difference", "ci_low", "ci_high")
+        } | {"mcnemar_p": st.column_config.NumberColumn("McNemar p", format="%.2e")})
     st.markdown("**Every architecture and size**")
-    st.dataframe(report.summary, hide_index=True, key="study_summary")
+    st.dataframe(report.summary, hide_index=True, key="study_summary", column_config={
+        name: st.column_config.NumberColumn(format="%.4f") for name in ("mean_accuracy", "ci_low", "ci_high")
+    } | {"mean_train_seconds": st.column_config.NumberColumn("mean train s", format="%.2f")})
 
     student = student_comparison(report)
     if student["our_mean_accuracy"].notna().any():
