@@ -22,18 +22,15 @@ def main() -> None:
 
     from core.config import TrainConfig
     from core.data import load_dataset
-    from core.recipes import RECIPES
     from core.stats import mean_ci
     from core.store import RunStore
 
     dataset, store = load_dataset("mnist"), RunStore()
     rows = []
     for recipe_name in args.recipes:
-        recipe = RECIPES[recipe_name]
         for architecture in ("flat", "conv"):
             runs = [store.get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
-                                                   num_epochs=recipe.default_epochs, seed=seed,
-                                                   learning_rate=recipe.default_learning_rate, recipe=recipe_name),
+                                                   seed=seed, recipe=recipe_name),
                                        dataset).run for seed in range(args.seeds)]
             accuracy = mean_ci([run.test_accuracy for run in runs])
             rows.append({"recipe": recipe_name, "model": architecture, "seeds": len(runs),

@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
-import common  # noqa: F401  (puts the repository on sys.path)
-import numpy as np
-
-from common import forward_flops_per_image, machine, sgemm_peak_gflops, table, training_flops
+from common import machine, sgemm_peak_gflops, table, training_flops  # also puts the repository on sys.path
 
 
 def reference(architecture: str, x_train, y_train, x_test, y_test, num_epochs: int, seed: int):
@@ -56,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from core.config import TrainConfig
-    from core.data import load_dataset, stratified_sample, to_model_input
+    from core.data import load_dataset, to_model_input
     from core.training import split_indices
 
     cases = [("mnist", 1000), ("fashion_mnist", 10000)] + ([("fashion_mnist", 60000)] if args.full else [])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from core.architectures import ARCHITECTURES
 from core.config import OPTIMIZERS, TrainConfig
@@ -102,12 +103,9 @@ def run_compare(args) -> int:
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
     check_sample_size(sample_size, dataset.pool_size)
-    recipe = RECIPES[args.recipe]
     configs = [TrainConfig(dataset=args.dataset, architecture=name, sample_size=sample_size,
-                           num_epochs=recipe.default_epochs if args.epochs is None else args.epochs,
-                           batch_size=args.batch_size, seed=args.seed, optimizer=args.optimizer,
-                           learning_rate=recipe.default_learning_rate if args.learning_rate is None
-                           else args.learning_rate, recipe=args.recipe)
+                           num_epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                           optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe)
                for name in dict.fromkeys(args.architectures)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
@@ -177,8 +175,7 @@ def run_study_command(args) -> int:
         dataset.pool_size if size == "full" else size for size in args.sizes)
     spec = StudySpec(dataset=args.dataset, architectures=tuple(args.architectures), sample_sizes=sizes,
                      num_seeds=args.seeds, batch_size=args.batch_size, margin=args.margin / 100,
-                     num_epochs=RECIPES[args.recipe].default_epochs if args.epochs is None else args.epochs,
-                     recipe=args.recipe)
+                     num_epochs=args.epochs, recipe=args.recipe)
     configs = spec.configs(dataset.pool_size)  # validates the sizes against the pool before any training
     if args.csv:
         _check_writable(args.csv)
@@ -211,8 +208,6 @@ def run_study_command(args) -> int:
 
 
 def _check_writable(path: str) -> None:
-    from pathlib import Path
-
     folder = Path(path).expanduser().resolve().parent
     if not folder.is_dir():
         raise ValueError(f"Cannot write {path}: the folder {folder} does not exist.")

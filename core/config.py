@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 
 from core.architectures import check_architecture
 from core.data import MIN_SAMPLE_SIZE, check_dataset_name
-from core.recipes import check_recipe
+from core.recipes import RECIPES, check_recipe
 
 # Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
 FORMAT_VERSION = 2  # 2: tf.data input pipeline, steps per execution, recipes
@@ -24,18 +24,22 @@ class TrainConfig:
     dataset: str = "mnist"
     architecture: str = "flat"
     sample_size: int = 1000
-    num_epochs: int = 12
+    num_epochs: int | None = None        # None: the recipe's (student: 12)
     batch_size: int = 32
     seed: int = 0
     optimizer: str = "adam"
-    learning_rate: float = 0.001
+    learning_rate: float | None = None   # None: the recipe's (student: 0.001)
     validation_size: int = 1000  # digits from the training pool, outside the sample, never the test set
     recipe: str = "student"      # see core/recipes.py
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
         check_architecture(self.architecture)
-        check_recipe(self.recipe)
+        recipe = RECIPES[check_recipe(self.recipe)]
+        if self.num_epochs is None:
+            object.__setattr__(self, "num_epochs", recipe.default_epochs)
+        if self.learning_rate is None:
+            object.__setattr__(self, "learning_rate", recipe.default_learning_rate)
         _check_whole(self.sample_size, "Sample size", MIN_SAMPLE_SIZE, None)
         _check_whole(self.num_epochs, "Epochs", 1, MAX_EPOCHS)
         _check_whole(self.batch_size, "Batch size", 1, MAX_BATCH_SIZE)
@@ -47,12 +51,9 @@ class TrainConfig:
                 or not 0 < self.learning_rate <= 10:
             raise ValueError(f"Learning rate must be a number above 0 and at most 10; got {self.learning_rate!r}.")
         # Normalise numpy scalars and ints so that equal configs hash equally.
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if item.type == "int":
-                object.__setattr__(self, item.name, int(value))
-            elif item.type == "float":
-                object.__setattr__(self, item.name, float(value))
+        for name in ("sample_size", "num_epochs", "batch_size", "seed", "validation_size"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -68,13 +68,13 @@ def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int,
     memory), reshuffled each epoch (seeded), batched, scaled to 0..1 per batch, prefetched."""
     import tensorflow as tf
 
-    def to_model_input(images, labels):
+    def scale(images, labels):  # the tf.data twin of core.data.to_model_input
         return tf.cast(images, tf.float32)[..., tf.newaxis] / 255.0, labels  # (batch, 28, 28, 1)
 
     pipeline = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size)
-                .map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE))
+                .map(scale, num_parallel_calls=tf.data.AUTOTUNE))
     if recipe.augment:
         layers = augmentation(recipe, seed)
         pipeline = pipeline.map(lambda images, labels: (layers(images, training=True), labels),
@@ -82,9 +82,9 @@ def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int,
     return pipeline.prefetch(tf.data.AUTOTUNE)
 
 
-def steps_per_execution(sample_size: int, batch_size: int) -> int:
+def steps_per_execution(steps_per_epoch: int) -> int:
     """Several training steps per call into TensorFlow: less Python overhead per small batch."""
-    return max(1, min(MAX_STEPS_PER_EXECUTION, -(-sample_size // batch_size)))
+    return max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch))
 
 
 def learning_rate(recipe: Recipe, base_rate: float, steps_per_epoch: int, num_epochs: int):

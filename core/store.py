@@ -25,7 +25,7 @@ import time
 import uuid
 import zipfile
 from contextlib import closing
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -291,16 +291,16 @@ class RunStore:
             for stale in set(rows) - on_disk:
                 db.execute("DELETE FROM runs WHERE run_id = ?", (stale,))
                 rows.pop(stale)
-        broken = {run_id for run_id, row in rows.items() if not _row_is_sound(row)}
-        for run_id in sorted((on_disk - set(rows)) | broken):
-            rows.pop(run_id, None)
-            run, problem = self.inspect(run_id)
+        broken = {found for found, row in rows.items() if not _row_is_sound(row)}
+        for found in sorted((on_disk - set(rows)) | broken):
+            rows.pop(found, None)
+            run, problem = self.inspect(found)
             if run is not None:
-                log.warning("run %s was missing from the index or its row was broken: re-indexed", run_id)
+                log.warning("run %s was missing from the index or its row was broken: re-indexed", found)
                 self._index(run)
-                rows[run_id] = _index_row(run)
+                rows[found] = _index_row(run)
             elif problem:
-                log.warning("run %s is broken (%s): not listed", run_id, problem)
+                log.warning("run %s is broken (%s): not listed", found, problem)
         return sorted(rows.values(), key=lambda row: row["trained_at"] or "", reverse=True)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from core.architectures import check_architecture
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
-from core.recipes import RECIPES, check_recipe
+from core.recipes import check_recipe
 from core.stats import mcnemar_exact, mean_ci, paired_difference
 from core.store import Outcome, RunStore
 from core.training import OnEpoch
@@ -41,7 +41,7 @@ class StudySpec:
     architectures: tuple = ("flat", "conv")
     sample_sizes: Optional[tuple] = None  # None: DEFAULT_SIZES below the pool, plus the full pool
     num_seeds: int = 3
-    num_epochs: int = 12
+    num_epochs: int | None = None  # None: the recipe's (student: 12)
     batch_size: int = 32
     margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
     recipe: str = "student"
@@ -70,13 +70,12 @@ class StudySpec:
     def configs(self, pool_size: int) -> list[TrainConfig]:
         """Every cell, smallest first, so early results arrive early."""
         return [TrainConfig(dataset=self.dataset, architecture=architecture, sample_size=size,
-                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe,
-                            learning_rate=RECIPES[self.recipe].default_learning_rate)
+                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe)
                 for size in self.sizes(pool_size) for seed in range(self.num_seeds)
                 for architecture in self.architectures]
 
 
-STUDENT_PRESET = StudySpec(sample_sizes=(STUDENT["sample_size"],))
+STUDENT_PRESET = StudySpec(sample_sizes=(STUDENT["sample_size"],), num_epochs=12)
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
     model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"],
-                  steps_per_execution=recipes.steps_per_execution(len(train_index), config.batch_size))
+                  steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()

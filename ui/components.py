@@ -92,8 +92,7 @@ def build_configs(dataset: Dataset, architectures: list[str], sample_size, recip
     if not architectures:
         raise ValueError("Choose at least one architecture to train.")
     check_sample_size(sample_size, dataset.pool_size)
-    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, recipe=recipe,
-                        learning_rate=RECIPES[recipe].default_learning_rate, **settings)
+    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, recipe=recipe, **settings)
             for name in architectures]
 
 

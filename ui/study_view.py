@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES
 from core.data import Dataset
-from core.study import DEFAULT_SIZES, STUDENT, StudySpec, machine_description, student_comparison
+from core.study import (DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
+                        student_comparison)
 from ui import plots
 from ui.components import progress_reporter, recipe_select
 
@@ -14,8 +15,11 @@ PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU wit
 
 
 def apply_student_preset() -> None:
-    st.session_state.update(study_sizes=[STUDENT["sample_size"]], study_seeds=3, study_epochs=12,
-                            study_batch_size=32, study_architectures=["flat", "conv"], study_recipe="student")
+    preset = STUDENT_PRESET
+    st.session_state.update(study_sizes=list(preset.sample_sizes), study_seeds=preset.num_seeds,
+                            study_epochs=preset.num_epochs,
+                            study_batch_size=preset.batch_size, study_architectures=list(preset.architectures),
+                            study_recipe=preset.recipe)
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:

@@ -44,3 +44,11 @@ def test_numpy_numbers_give_the_same_identity_as_python_numbers():
 def test_from_dict_round_trips_and_ignores_unknown_keys():
     config = TrainConfig(architecture="conv", sample_size=300)
     assert TrainConfig.from_dict({**config.to_dict(), "added_later": 1}) == config
+
+
+def test_epochs_and_learning_rate_default_to_the_recipes():
+    assert (TrainConfig().num_epochs, TrainConfig().learning_rate) == (12, 0.001)
+    improved = TrainConfig(recipe="improved")
+    assert (improved.num_epochs, improved.learning_rate) == (80, 0.002)
+    assert TrainConfig(recipe="improved", num_epochs=5, learning_rate=0.01).num_epochs == 5
+    assert run_id(TrainConfig(), "k") == run_id(TrainConfig(num_epochs=12, learning_rate=0.001), "k")
