@@ -1,5 +1,6 @@
 """End to end in a real browser: set a tiny comparison, train, see both columns, reopen from the store."""
 
+import re
 import time
 
 import pytest
@@ -9,6 +10,7 @@ from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TRAIN_TIMEOUT_MS = 240_000
+STATUS = re.compile("trained now|from cache")
 
 
 def open_compare(browser, url, sample_size, epochs):
@@ -25,8 +27,10 @@ def open_compare(browser, url, sample_size, epochs):
 
 
 def wait_for_comparison(page):
+    """Until both columns say how they were obtained (Playwright retries; the page streams in)."""
     page.get_by_text("Timing", exact=True).wait_for(timeout=TRAIN_TIMEOUT_MS)
-    page.wait_for_timeout(1000)
+    statuses = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=STATUS)
+    expect(statuses).to_have_count(2, timeout=30_000)
 
 
 def captions(page):
