@@ -68,18 +68,42 @@ def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int,
     memory), reshuffled each epoch (seeded), batched, scaled to 0..1 per batch, prefetched."""
     import tensorflow as tf
 
-    def scale(images, labels):  # the tf.data twin of core.data.to_model_input
-        return tf.cast(images, tf.float32)[..., tf.newaxis] / 255.0, labels  # (batch, 28, 28, 1)
-
     pipeline = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size)
-                .map(scale, num_parallel_calls=tf.data.AUTOTUNE))
+                .map(_scale))
     if recipe.augment:
         layers = augmentation(recipe, seed)
-        pipeline = pipeline.map(lambda images, labels: (layers(images, training=True), labels),
-                                num_parallel_calls=tf.data.AUTOTUNE)
-    return pipeline.prefetch(tf.data.AUTOTUNE)
+        pipeline = pipeline.map(lambda images, labels: (layers(images, training=True), labels))
+    return pipeline.prefetch(1).with_options(_quiet_pipeline_options())
+
+
+def validation_pipeline(x_validation: np.ndarray, y_validation: np.ndarray, batch_size: int):
+    """The validation digits (uint8, (num_images, 28, 28)) scaled once and kept in memory: every epoch
+    reads the same batches without re-running the pipeline."""
+    import tensorflow as tf
+
+    return (tf.data.Dataset.from_tensor_slices((x_validation, y_validation)).batch(batch_size)
+            .map(_scale).cache().prefetch(1).with_options(_quiet_pipeline_options()))
+
+
+def _scale(images, labels):  # the tf.data twin of core.data.to_model_input
+    import tensorflow as tf
+
+    return tf.cast(images, tf.float32)[..., tf.newaxis] / 255.0, labels  # (batch, 28, 28, 1)
+
+
+def _quiet_pipeline_options():
+    """One tf.data thread, no autotuning. On 2 cores, tf.data's autotuner and thread pool made about
+    one epoch in three stall ~0.3 s (an epoch's worth of compute) at 1,000 digits; feeding a batch is
+    microseconds of work next to a conv step, so one thread is plenty (benchmarks/README.md)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.threading.private_threadpool_size = 1
+    options.experimental_optimization.apply_default_optimizations = False
+    return options
 
 
 def steps_per_execution(steps_per_epoch: int) -> int:

@@ -112,7 +112,8 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     y_train = dataset.y_train[train_index]
     validation = None
     if len(validation_index):
-        validation = (to_model_input(dataset.x_train[validation_index]), dataset.y_train[validation_index])
+        validation = recipes.validation_pipeline(dataset.x_train[validation_index],
+                                                 dataset.y_train[validation_index], PREDICT_BATCH_SIZE)
 
     recipe = RECIPES[config.recipe]
     keras.utils.set_random_seed(config.seed)
@@ -125,8 +126,7 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()
-    model.fit(pipeline, epochs=config.num_epochs, validation_data=validation, shuffle=False,
-              validation_batch_size=PREDICT_BATCH_SIZE, verbose=0,
+    model.fit(pipeline, epochs=config.num_epochs, validation_data=validation, shuffle=False, verbose=0,
               callbacks=[_epoch_reporter(config.num_epochs, on_epoch, history),
                          *recipes.callbacks(recipe, validation is not None)])
     train_seconds = time.perf_counter() - started

@@ -55,3 +55,27 @@ def test_the_improved_recipe_trains_the_same_architecture(digits):
                                learning_rate=0.002), digits)
     assert result.num_params == 600_810
     assert len(result.history["loss"]) == 2 and result.test_probabilities.shape == (1000, 10)
+
+
+def test_pipelines_run_without_tf_data_autotuning_or_a_thread_pool():
+    """On 2 cores tf.data's autotuner stalled about one epoch in three (benchmarks/README.md)."""
+    x = np.zeros((20, 28, 28), dtype=np.uint8)
+    y = np.arange(20) % 10
+    for pipeline in (recipes.training_pipeline(x, y, 8, 0, RECIPES["student"]),
+                     recipes.validation_pipeline(x, y, 8)):
+        options = pipeline.options()
+        assert options.autotune.enabled is False
+        assert options.threading.private_threadpool_size == 1
+
+
+def test_validation_pipeline_scales_once_and_keeps_the_order():
+    x = np.random.default_rng(0).integers(0, 256, (20, 28, 28), dtype=np.uint8)
+    y = np.arange(20) % 10
+    pipeline = recipes.validation_pipeline(x, y, 8)
+    for _ in range(2):  # a second epoch reads the cache: the same batches
+        batches = list(pipeline)
+        assert [len(labels) for _, labels in batches] == [8, 8, 4]
+        images = np.concatenate([images.numpy() for images, _ in batches])
+        assert images.shape == (20, 28, 28, 1) and images.dtype == np.float32
+        np.testing.assert_allclose(images[..., 0], x / 255.0, rtol=1e-6)
+        assert np.concatenate([labels.numpy() for _, labels in batches]).tolist() == y.tolist()
