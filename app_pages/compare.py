@@ -18,6 +18,7 @@ with st.sidebar:
     sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
     recipe = components.recipe_select(key="recipe", epochs_key="epochs")
     settings = components.training_controls()
+    precision = components.precision_select(key="precision")
     architectures = components.architecture_select(key="architectures")
     clicked = st.button("Train", type="primary", key="train", width="stretch")
 
@@ -27,7 +28,8 @@ if isinstance(sample_size, (int, float)) and sample_size > dataset.pool_size:
 
 if clicked:
     try:
-        configs = components.build_configs(dataset, architectures, sample_size, recipe, **settings)
+        configs = components.build_configs(dataset, architectures, sample_size, recipe, precision,
+                                             **settings)
     except ValueError as error:
         st.error(str(error))
     else:

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.architectures import ARCHITECTURES
+from core.architectures import ARCHITECTURES, PRECISIONS
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
                          help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
                               "early stopping)")
+    compare.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
+                         help="float32 (default) or bfloat16: the conv net's convolutions in bfloat16, faster on "
+                              "CPUs with bfloat16 instructions")
     compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
     compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     compare.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
     study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
+    study.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision)
     study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
     study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
@@ -105,7 +109,8 @@ def run_compare(args) -> int:
     check_sample_size(sample_size, dataset.pool_size)
     configs = [TrainConfig(dataset=args.dataset, architecture=name, sample_size=sample_size,
                            num_epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                           optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe)
+                           optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
+                           precision=args.precision)
                for name in dict.fromkeys(args.architectures)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
@@ -130,6 +135,7 @@ def _records(table, outcomes) -> list[dict]:
                         "dataset": run.config.dataset, "sample_size": run.config.sample_size,
                         "num_epochs": run.config.num_epochs, "epochs_run": len(run.history.get("loss", [])),
                         "seed": run.config.seed, "recipe": run.config.recipe,
+                        "precision": run.config.precision,
                         "data_source": run.data_source, "trained_at": run.trained_at})
     return records
 
@@ -175,7 +181,7 @@ def run_study_command(args) -> int:
         dataset.pool_size if size == "full" else size for size in args.sizes)
     spec = StudySpec(dataset=args.dataset, architectures=tuple(args.architectures), sample_sizes=sizes,
                      num_seeds=args.seeds, batch_size=args.batch_size, margin=args.margin / 100,
-                     num_epochs=args.epochs, recipe=args.recipe)
+                     num_epochs=args.epochs, recipe=args.recipe, precision=args.precision)
     configs = spec.configs(dataset.pool_size)  # validates the sizes against the pool before any training
     if args.csv:
         _check_writable(args.csv)

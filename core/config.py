@@ -7,7 +7,7 @@ import numbers
 import json
 from dataclasses import asdict, dataclass, fields
 
-from core.architectures import check_architecture
+from core.architectures import ARCHITECTURES, check_architecture, check_precision
 from core.data import MIN_SAMPLE_SIZE, check_dataset_name
 from core.recipes import RECIPES, check_recipe
 
@@ -31,10 +31,14 @@ class TrainConfig:
     learning_rate: float | None = None   # None: the recipe's (student: 0.001)
     validation_size: int = 1000  # digits from the training pool, outside the sample, never the test set
     recipe: str = "student"      # see core/recipes.py
+    precision: str = "float32"   # see core/architectures.py; "float32" for architectures it doesn't change
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
         check_architecture(self.architecture)
+        check_precision(self.precision)
+        if not ARCHITECTURES[self.architecture].low_precision_layers:
+            object.__setattr__(self, "precision", "float32")  # the same model: the same run
         recipe = RECIPES[check_recipe(self.recipe)]
         if self.num_epochs is None:
             object.__setattr__(self, "num_epochs", recipe.default_epochs)
@@ -72,8 +76,13 @@ def _check_whole(value, what: str, low: int, high: int | None) -> None:
         raise ValueError(f"{what} must be {bounds}; got {value}.")
 
 
+# Fields added after runs were stored: left out of the identity at their default, so older runs keep theirs.
+_IDENTITY_DEFAULTS_OMITTED = {"precision": "float32"}
+
+
 def run_id(config: TrainConfig, data_key: str) -> str:
     """A stable identity: the config, the data it was trained on and the store's format version."""
-    payload = json.dumps({"config": config.to_dict(), "data": data_key, "format": FORMAT_VERSION},
-                         sort_keys=True)
+    identity = {key: value for key, value in config.to_dict().items()
+                if _IDENTITY_DEFAULTS_OMITTED.get(key, object()) != value}
+    payload = json.dumps({"config": identity, "data": data_key, "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.architectures import check_architecture
+from core.architectures import check_architecture, check_precision
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import check_recipe
@@ -45,6 +45,7 @@ class StudySpec:
     batch_size: int = 32
     margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
     recipe: str = "student"
+    precision: str = "float32"  # see core/architectures.py
 
     def __post_init__(self):
         object.__setattr__(self, "architectures", tuple(dict.fromkeys(self.architectures)))
@@ -59,6 +60,7 @@ class StudySpec:
         if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or not 1 <= self.num_seeds <= 20:
             raise ValueError(f"Seeds must be a whole number from 1 to 20; got {self.num_seeds!r}.")
         check_recipe(self.recipe)
+        check_precision(self.precision)
         if not 0 < self.margin < 1:
             raise ValueError(f"The margin must be between 0 and 1 accuracy (0 and 100 points); got {self.margin!r}.")
 
@@ -70,7 +72,8 @@ class StudySpec:
     def configs(self, pool_size: int) -> list[TrainConfig]:
         """Every cell, smallest first, so early results arrive early."""
         return [TrainConfig(dataset=self.dataset, architecture=architecture, sample_size=size,
-                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe)
+                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe,
+                            precision=self.precision)
                 for size in self.sizes(pool_size) for seed in range(self.num_seeds)
                 for architecture in self.architectures]
 

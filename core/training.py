@@ -117,7 +117,7 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 
     recipe = RECIPES[config.recipe]
     keras.utils.set_random_seed(config.seed)
-    model = architectures.build(config.architecture)
+    model = architectures.build(config.architecture, config.precision)
     steps_per_epoch = -(-len(train_index) // config.batch_size)
     rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
     model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",

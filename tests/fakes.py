@@ -31,7 +31,7 @@ class FakeTrainer:
         predicted = np.where(right, labels, (labels + 1) % 10)
         probabilities = np.full((len(labels), 10), 0.02, dtype=np.float32)
         probabilities[np.arange(len(labels)), predicted] = 0.82
-        model = architectures.build(config.architecture)
+        model = architectures.build(config.architecture, config.precision)
         return RunResult(
             config=config, history=history, train_seconds=0.01 * config.num_epochs,
             num_params=int(model.count_params()), test_loss=0.5, test_accuracy=float(right.mean()),

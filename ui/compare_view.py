@@ -14,7 +14,7 @@ from ui import cache, plots
 
 GALLERY_SIZE = 30
 DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_size", "seed", "optimizer",
-                    "learning_rate")
+                    "learning_rate", "precision")
 
 
 def run_labels(runs: list[StoredRun]) -> list[str]:
@@ -24,7 +24,7 @@ def run_labels(runs: list[StoredRun]) -> list[str]:
         return labels
     differing = [name for name in DIFFERING_FIELDS if len({getattr(run.config, name) for run in runs}) > 1]
     short = {"sample_size": "n=", "num_epochs": "ep ", "batch_size": "batch ", "seed": "seed ",
-             "learning_rate": "lr ", "dataset": "", "optimizer": "", "recipe": ""}
+             "learning_rate": "lr ", "dataset": "", "optimizer": "", "recipe": "", "precision": ""}
     return [" · ".join([run.config.architecture] + [f"{short[name]}{getattr(run.config, name)}" for name in differing])
             + ("" if differing else f" · {run.run_id[:6]}") for run in runs]
 
@@ -79,7 +79,8 @@ def headline(outcomes: list[Outcome], labels: list[str]) -> None:
             stopped = f" (stopped early at {epochs_run})" if epochs_run < run.config.num_epochs else ""
             st.caption(f"{'from cache' if outcome.cached else 'trained now'} · trained {when} · "
                        f"{run.config.sample_size:,} images · {run.config.num_epochs} epochs{stopped} · "
-                       f"seed {run.config.seed} · {run.config.recipe} recipe")
+                       f"seed {run.config.seed} · {run.config.recipe} recipe"
+                       + (f" · {run.config.precision}" if run.config.precision != "float32" else ""))
             other = outcomes[1].run if position == 0 and len(outcomes) > 1 else reference
             compared = other is not run
             st.metric("Test accuracy", f"{run.test_accuracy:.2%}",

@@ -9,7 +9,7 @@ from core.data import Dataset
 from core.study import (DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
                         student_comparison)
 from ui import plots
-from ui.components import progress_reporter, recipe_select
+from ui.components import precision_select, progress_reporter, recipe_select
 
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
 
@@ -19,7 +19,7 @@ def apply_student_preset() -> None:
     st.session_state.update(study_sizes=list(preset.sample_sizes), study_seeds=preset.num_seeds,
                             study_epochs=preset.num_epochs,
                             study_batch_size=preset.batch_size, study_architectures=list(preset.architectures),
-                            study_recipe=preset.recipe)
+                            study_recipe=preset.recipe, study_precision=preset.precision)
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:
@@ -40,9 +40,10 @@ def spec_controls(dataset: Dataset) -> StudySpec:
                                      key="study_architectures", format_func=lambda name: ARCHITECTURES[name].label)
     with right:
         recipe = recipe_select(key="study_recipe", epochs_key="study_epochs")
+        precision = precision_select(key="study_precision")
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
                      num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100,
-                     recipe=recipe)
+                     recipe=recipe, precision=precision)
 
 
 def study_progress():

@@ -143,6 +143,16 @@ def test_training_for_real_through_the_page_at_a_tiny_size():
     assert len(RunStore().list_runs()) == 2
 
 
+def test_bfloat16_arithmetic_trains_the_conv_net_with_it_and_says_so(fake_trainer):
+    app = open_page()
+    app.selectbox(key="precision").set_value("bfloat16").run()
+    small(app, epochs=1).button(key="train").click().run()
+    assert not app.exception
+    assert [(config.architecture, config.precision) for config in fake_trainer.calls] == \
+        [("flat", "float32"), ("conv", "bfloat16")]
+    assert sum(text.endswith("· bfloat16") for text in texts(app.caption)) == 1
+
+
 def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_trainer):
     app = open_page()
     app.selectbox(key="recipe").set_value("improved").run()

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from core import architectures
@@ -47,3 +48,23 @@ def test_a_third_architecture_is_one_function_and_one_registry_entry(monkeypatch
 def test_unknown_architecture_is_a_clear_value_error():
     with pytest.raises(ValueError, match="Unknown architecture 'resnet'; choose from: flat, conv"):
         architectures.build("resnet")
+
+
+def test_bfloat16_runs_the_convolutions_in_bfloat16_and_keeps_weights_and_dense_layers_float32():
+    model = build("conv", "bfloat16")
+    compute = {layer.name: layer.dtype_policy.compute_dtype for layer in model.layers}
+    assert {name: compute[name] for name in ("conv2d_1", "conv2d_2", "max_pooling2d")} == \
+        dict.fromkeys(("conv2d_1", "conv2d_2", "max_pooling2d"), "bfloat16")
+    assert compute["dense_1"] == compute["output"] == "float32"
+    assert {variable.dtype for variable in model.weights} == {"float32"}
+    assert model.count_params() == 600_810
+    assert [(layer.name, tuple(layer.output.shape)) for layer in model.layers] == \
+        [(name, shape) for name, shape, _ in EXPECTED["conv"]]
+    assert model(np.zeros((2, 28, 28, 1), dtype="float32")).dtype == "float32"  # softmax in float32
+
+
+def test_float32_is_the_default_and_an_unknown_precision_is_refused():
+    assert {layer.dtype_policy.compute_dtype for layer in build("conv").layers} == {"float32"}
+    assert {layer.dtype_policy.compute_dtype for layer in build("flat", "bfloat16").layers} == {"float32"}
+    with pytest.raises(ValueError, match="Unknown precision 'fp8'; choose from: float32, bfloat16"):
+        build("conv", "fp8")

@@ -66,6 +66,15 @@ def test_runs_lists_the_store(capsys, fake_trainer):
     assert "flat" in run_cli(capsys, "runs")[1]
 
 
+def test_precision_reaches_the_conv_config_and_the_json(capsys, fake_trainer):
+    code, out, _ = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1", "--precision", "bfloat16",
+                           "--json")
+    assert code == 0
+    assert [(config.architecture, config.precision) for config in fake_trainer.calls] == \
+        [("flat", "float32"), ("conv", "bfloat16")]
+    assert [row["precision"] for row in json.loads(out)] == ["float32", "bfloat16"]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["compare", "--sample-size", "abc"], "sample size must be a whole number or 'full'"),
     (["compare", "--sample-size", "5"], "Sample size must be at least 10"),
@@ -75,6 +84,8 @@ def test_runs_lists_the_store(capsys, fake_trainer):
     (["compare", "--epochs", "100000"], "Epochs must be between 1 and 500"),
     (["compare", "--sample-size", "0"], "Sample size must be at least 10"),
     (["compare", "--recipe", "magic"], "invalid choice: 'magic'"),
+    (["compare", "--precision", "fp8"], "invalid choice: 'fp8'"),
+    (["study", "--precision", "half"], "invalid choice: 'half'"),
     (["compare", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
     (["compare", "--epochs", "many"], "invalid int value: 'many'"),
     (["compare", "--architectures", "resnet"], "invalid choice: 'resnet'"),

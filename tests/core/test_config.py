@@ -52,3 +52,27 @@ def test_epochs_and_learning_rate_default_to_the_recipes():
     assert (improved.num_epochs, improved.learning_rate) == (80, 0.002)
     assert TrainConfig(recipe="improved", num_epochs=5, learning_rate=0.01).num_epochs == 5
     assert run_id(TrainConfig(), "k") == run_id(TrainConfig(num_epochs=12, learning_rate=0.001), "k")
+
+
+def test_precision_is_part_of_the_identity_only_where_it_changes_the_model():
+    conv = TrainConfig(architecture="conv")
+    assert conv.precision == "float32"
+    assert run_id(conv, "k") != run_id(TrainConfig(architecture="conv", precision="bfloat16"), "k")
+    flat = TrainConfig(architecture="flat", precision="bfloat16")
+    assert flat.precision == "float32" and run_id(flat, "k") == run_id(TrainConfig(), "k")
+    with pytest.raises(ValueError, match="Unknown precision 'half'"):
+        TrainConfig(precision="half")
+
+
+def test_adding_precision_kept_the_identity_of_runs_stored_before_it():
+    """Runs stored before the precision field existed hashed their config without it."""
+    import hashlib
+    import json
+
+    from core.config import FORMAT_VERSION
+
+    config = TrainConfig(architecture="conv", recipe="improved")
+    before = {key: value for key, value in config.to_dict().items() if key != "precision"}
+    payload = json.dumps({"config": before, "data": "k", "format": FORMAT_VERSION}, sort_keys=True)
+    assert run_id(config, "k") == hashlib.sha256(payload.encode()).hexdigest()[:16]
+    assert TrainConfig.from_dict(before) == config

@@ -42,10 +42,17 @@ def test_default_sizes_stop_at_the_pool_and_include_it():
 @pytest.mark.parametrize("kwargs, message", [
     ({"architectures": ()}, "at least one architecture"), ({"sample_sizes": ()}, "at least one sample size"),
     ({"num_seeds": 0}, "Seeds must be"), ({"margin": 0}, "margin"), ({"architectures": ("mlp",)}, "Unknown"),
+    ({"precision": "fp8"}, "Unknown precision"),
 ])
 def test_bad_specs_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         StudySpec(**kwargs)
+
+
+def test_a_study_passes_its_precision_to_every_cell():
+    configs = StudySpec(sample_sizes=(100,), num_seeds=2, precision="bfloat16").configs(4000)
+    assert [(config.architecture, config.precision) for config in configs] == \
+        [("flat", "float32"), ("conv", "bfloat16")] * 2
 
 
 def test_a_size_above_the_pool_is_refused_before_training(digits, store):

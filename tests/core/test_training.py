@@ -78,3 +78,19 @@ def test_loss_and_accuracy_from_probabilities_by_hand():
     loss, accuracy = loss_and_accuracy(np.array([0, 1, 1]), probabilities)
     assert accuracy == pytest.approx(2 / 3)  # argmax of a tie is the first class: right
     assert loss == pytest.approx((-np.log(0.5) - np.log(0.9) - np.log(1e-7)) / 3)
+
+
+def test_bfloat16_conv_trains_learns_and_reopens_with_the_same_predictions(digits, tmp_path):
+    import keras
+
+    result = train(TrainConfig(architecture="conv", sample_size=300, num_epochs=2, precision="bfloat16"), digits)
+    assert result.model.get_layer("conv2d_2").dtype_policy.compute_dtype == "bfloat16"
+    assert result.num_params == 600_810
+    assert result.test_accuracy > 0.5
+    path = tmp_path / "model.keras"
+    result.model.save(path)
+    reopened = keras.saving.load_model(path, compile=False, safe_mode=True)
+    assert reopened.get_layer("conv2d_2").dtype_policy.compute_dtype == "bfloat16"
+    images = digits.x_test[:50, :, :, None].astype("float32") / 255.0
+    np.testing.assert_allclose(reopened.predict(images, verbose=0), result.model.predict(images, verbose=0),
+                               atol=1e-6)
