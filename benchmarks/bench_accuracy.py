@@ -1,6 +1,8 @@
 """Accuracy at 1,000 MNIST digits: both architectures over 5 seeds, for each recipe.
 
-    python benchmarks/bench_accuracy.py [--seeds 5] [--recipes student improved]
+    python benchmarks/bench_accuracy.py [--seeds 5] [--recipes student improved] [--precisions float32 bfloat16]
+
+bfloat16 only changes the conv net (its convolutions); the flat net is measured in float32 only.
 
 Runs go through the run store (RUN_STORE_DIR or the default), so a second call reuses them.
 """
@@ -18,29 +20,40 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--sample-size", type=int, default=1000)
     parser.add_argument("--recipes", nargs="+", default=["student", "improved"])
+    parser.add_argument("--precisions", nargs="+", default=["float32"], choices=["float32", "bfloat16"])
     args = parser.parse_args()
 
     from core.config import TrainConfig
     from core.data import load_dataset
-    from core.stats import mean_ci
+    from core.stats import mean_ci, paired_difference
     from core.store import RunStore
 
     dataset, store = load_dataset("mnist"), RunStore()
-    rows = []
-    for recipe_name in args.recipes:
-        for architecture in ("flat", "conv"):
-            runs = [store.get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
-                                                   seed=seed, recipe=recipe_name),
-                                       dataset).run for seed in range(args.seeds)]
-            accuracy = mean_ci([run.test_accuracy for run in runs])
-            rows.append({"recipe": recipe_name, "model": architecture, "seeds": len(runs),
-                         "mean acc": accuracy.mean, "95% CI": f"{accuracy.low:.4f}–{accuracy.high:.4f}",
-                         "min": min(run.test_accuracy for run in runs), "max": max(run.test_accuracy for run in runs),
-                         "epochs run (mean)": sum(len(run.history["loss"]) for run in runs) / len(runs),
-                         "train s (mean)": sum(run.train_seconds for run in runs) / len(runs)})
-            print(rows[-1], flush=True)
+    rows, conv_accuracies = [], {}
+    cases = [(recipe, architecture, precision) for recipe in args.recipes for precision in args.precisions
+             for architecture in ("flat", "conv") if architecture == "conv" or precision == "float32"]
+    for recipe_name, architecture, precision in cases:
+        runs = [store.get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
+                                               seed=seed, recipe=recipe_name, precision=precision),
+                                   dataset).run for seed in range(args.seeds)]
+        accuracy = mean_ci([run.test_accuracy for run in runs])
+        if architecture == "conv":
+            conv_accuracies[recipe_name, precision] = [run.test_accuracy for run in runs]
+        rows.append({"recipe": recipe_name, "model": architecture, "precision": precision, "seeds": len(runs),
+                     "mean acc": accuracy.mean, "95% CI": f"{accuracy.low:.4f}–{accuracy.high:.4f}",
+                     "min": min(run.test_accuracy for run in runs), "max": max(run.test_accuracy for run in runs),
+                     "epochs run (mean)": sum(len(run.history["loss"]) for run in runs) / len(runs),
+                     "train s (mean)": sum(run.train_seconds for run in runs) / len(runs)})
+        print(rows[-1], flush=True)
     print(f"\nData: {dataset.source}\nMachine: {machine()}")
     print(table(rows, list(rows[0])))
+    for recipe_name in args.recipes:
+        if {(recipe_name, "float32"), (recipe_name, "bfloat16")} <= set(conv_accuracies):
+            difference = paired_difference(conv_accuracies[recipe_name, "bfloat16"],
+                                           conv_accuracies[recipe_name, "float32"])
+            print(f"conv, {recipe_name}: bfloat16 minus float32, paired over seeds: "
+                  f"{difference.mean * 100:+.2f} points (95% CI {difference.low * 100:+.2f} to "
+                  f"{difference.high * 100:+.2f})")
 
 
 if __name__ == "__main__":
