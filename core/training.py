@@ -6,7 +6,9 @@ progress bar with it, the CLI prints a line, tests append the reports to a list.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Optional
@@ -117,12 +119,14 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 
     recipe = RECIPES[config.recipe]
     keras.utils.set_random_seed(config.seed)
-    model = architectures.build(config.architecture, config.precision)
+    fresh = architectures.build(config.architecture, config.precision)  # this seed's initial weights
     steps_per_epoch = -(-len(train_index) // config.batch_size)
-    rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
-    model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"],
-                  steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
+    key = _compiled_key(config, steps_per_epoch)
+    model = MODEL_POOL.take(key)
+    if model is None:
+        model = _compiled(fresh, config, steps_per_epoch)
+    else:
+        model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()
@@ -133,6 +137,9 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 
     x_test = to_model_input(dataset.x_test)  # (num_test, 28, 28, 1)
     probabilities, inference_ms = predict_timed(model, x_test)
+    fresh.set_weights(model.get_weights())  # the caller's own copy: `model` goes back to the pool
+    MODEL_POOL.give(key, model)
+    model = fresh
     test_loss, test_accuracy = loss_and_accuracy(dataset.y_test, probabilities)
     return RunResult(
         config=config, history=history, train_seconds=train_seconds,
@@ -141,6 +148,72 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
         layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
         num_validation=len(validation_index), model=model,
     )
+
+
+def _compiled_key(config: TrainConfig, steps_per_epoch: int) -> tuple:
+    """What a compiled model's traced functions depend on: runs with equal keys can share one."""
+    schedule = (steps_per_epoch, config.num_epochs) if RECIPES[config.recipe].cosine_schedule else None
+    return (config.architecture, config.precision, config.optimizer, config.learning_rate, config.recipe,
+            schedule, recipes.steps_per_execution(steps_per_epoch))
+
+
+def _compiled(model, config: TrainConfig, steps_per_epoch: int):
+    """`model` compiled for `config`, with its optimizer built, wrapped so that it can be reset."""
+    recipe = RECIPES[config.recipe]
+    rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
+    model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
+    model.optimizer.build(model.trainable_variables)
+    return ReusableModel(model)
+
+
+class ReusableModel:
+    """A compiled model and its optimizer's initial state. Keras traces a model's training, validation
+    and prediction functions on first use (~1 s for the conv net on 2 cores); a model reset to another
+    run's initial weights, dropout seeds and optimizer state keeps them, and trains exactly as a new
+    model would (tests/core/test_training.py checks equal predictions)."""
+
+    def __init__(self, model):
+        self.model = model
+        self._optimizer_start = [variable.numpy() for variable in model.optimizer.variables]
+
+    def reset_to(self, fresh) -> None:
+        if len(self.model.variables) != len(fresh.variables):
+            raise RuntimeError("A pooled model does not match the architecture it was taken for.")
+        for variable, value in zip(self.model.variables, fresh.variables):  # weights and seed states
+            variable.assign(value)
+        for variable, value in zip(self.model.optimizer.variables, self._optimizer_start):
+            variable.assign(value)
+
+    def __getattr__(self, name):  # fit, predict, get_weights, ... go to the model
+        return getattr(self.model, name)
+
+
+class ModelPool:
+    """A few idle compiled models, one per key, least recently used dropped first. A model is taken out
+    while it trains, so concurrent runs (Streamlit sessions are threads) never share one."""
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self._idle: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key):
+        with self._lock:
+            return self._idle.pop(key, None)
+
+    def give(self, key, model) -> None:
+        with self._lock:
+            self._idle[key] = model
+            while len(self._idle) > self.size:
+                self._idle.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+
+
+MODEL_POOL = ModelPool()
 
 
 def predict_timed(model, images: np.ndarray) -> tuple[np.ndarray, float]:

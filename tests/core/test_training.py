@@ -94,3 +94,35 @@ def test_bfloat16_conv_trains_learns_and_reopens_with_the_same_predictions(digit
     images = digits.x_test[:50, :, :, None].astype("float32") / 255.0
     np.testing.assert_allclose(reopened.predict(images, verbose=0), result.model.predict(images, verbose=0),
                                atol=1e-6)
+
+
+def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
+    """The second run of a kind reuses the first run's compiled model (no tracing); resetting it must
+    leave nothing behind: weights, dropout seeds, optimizer state."""
+    from core.training import MODEL_POOL
+
+    config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=3)
+    MODEL_POOL.clear()
+    new = train(config, digits)
+    assert MODEL_POOL.take(("nothing",)) is None
+    train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=4), digits)  # moves the state on
+    pooled_before = len(MODEL_POOL._idle)
+    again = train(config, digits)
+    assert pooled_before == len(MODEL_POOL._idle) == 1  # the same compiled model, taken and given back
+    np.testing.assert_array_equal(again.test_probabilities, new.test_probabilities)
+    assert again.history["loss"] == new.history["loss"]
+    assert again.history["val_accuracy"] == new.history["val_accuracy"]
+    assert again.model is not new.model  # each caller owns its model; the pooled one stays in the pool
+    np.testing.assert_array_equal(again.model.get_weights()[0], new.model.get_weights()[0])
+
+
+def test_the_pool_keeps_one_idle_model_per_kind_and_drops_the_least_recently_used():
+    from core.training import ModelPool
+
+    pool = ModelPool(size=2)
+    pool.give("a", "model a")
+    pool.give("b", "model b")
+    pool.give("c", "model c")
+    assert pool.take("a") is None
+    assert pool.take("b") == "model b" and pool.take("b") is None  # taken out while it trains
+    assert pool.take("c") == "model c"
