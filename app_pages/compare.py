@@ -4,7 +4,6 @@ import streamlit as st
 
 from core.store import Outcome
 from ui import cache, components
-from ui.compare_view import show_comparison
 
 st.title("Does a convolutional network beat a flat one?")
 st.markdown("The student's experiment: 1,000 MNIST digits, a **flat** network reading a 784-vector and a "
@@ -42,6 +41,8 @@ if shown:
     for problem in problems:
         st.warning(problem)
     if runs:
+        from ui.compare_view import show_comparison  # plotly and pandas: ~0.35 s, not needed for first paint
+
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked:
     st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train**.")
