@@ -14,10 +14,9 @@ NUM_CLASSES = 10
 
 # How the layers that dominate an architecture's compute do their arithmetic. Weights, the dense layers
 # and the softmax stay float32 either way; only an architecture's `low_precision_layers` change.
-PRECISIONS = {
-    "float32": "float32 throughout (the student's)",
-    "bfloat16": "convolutions in bfloat16: ~1.3x faster on CPUs with bfloat16 instructions (AVX512-BF16, AMX), "
-                "slower on others",
+PRECISIONS = {  # name: a short label. bfloat16 is ~1.3-1.5x faster on CPUs with bfloat16 instructions
+    "float32": "float32 (the student's)",  # (AVX512-BF16, AMX) and slower on others.
+    "bfloat16": "bfloat16 convolutions",
 }
 
 

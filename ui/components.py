@@ -82,8 +82,9 @@ def recipe_select(key: str, epochs_key: str) -> str:
 def precision_select(key: str) -> str:
     return st.selectbox("Arithmetic", list(PRECISIONS), key=key, format_func=lambda name: PRECISIONS[name],
                         help="bfloat16 runs the convolutional network's convolutions in 16-bit floats (weights stay "
-                             "32-bit): about 1.3x faster on CPUs with bfloat16 instructions, slower on others, and "
-                             "within seed-to-seed spread of float32's accuracy. The flat network is unchanged.")
+                             "32-bit): about 1.3–1.5x faster on CPUs with bfloat16 instructions (AVX512-BF16, AMX), slower on "
+                             "others, and within the seed-to-seed spread of float32's accuracy. The flat network "
+                             "is unchanged.")
 
 
 def architecture_select(key: str) -> list[str]:
