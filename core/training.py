@@ -2,6 +2,9 @@
 
 The trainer knows nothing of display: it calls `on_epoch(EpochReport)` once per epoch; a page moves a
 progress bar with it, the CLI prints a line, tests append the reports to a list.
+
+Compiled models are reused between runs of the same kind (`MODEL_POOL`): reset to the new run's initial
+state, they skip Keras's tracing (~1 s for the conv net); the caller gets its own uncompiled copy.
 """
 
 from __future__ import annotations
