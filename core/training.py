@@ -215,6 +215,9 @@ class ModelPool:
         with self._lock:
             self._idle.clear()
 
+    def __len__(self) -> int:
+        return len(self._idle)
+
 
 MODEL_POOL = ModelPool()
 

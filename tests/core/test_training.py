@@ -106,9 +106,9 @@ def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
     new = train(config, digits)
     assert MODEL_POOL.take(("nothing",)) is None
     train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=4), digits)  # moves the state on
-    pooled_before = len(MODEL_POOL._idle)
+    pooled_before = len(MODEL_POOL)
     again = train(config, digits)
-    assert pooled_before == len(MODEL_POOL._idle) == 1  # the same compiled model, taken and given back
+    assert pooled_before == len(MODEL_POOL) == 1  # the same compiled model, taken and given back
     np.testing.assert_array_equal(again.test_probabilities, new.test_probabilities)
     assert again.history["loss"] == new.history["loss"]
     assert again.history["val_accuracy"] == new.history["val_accuracy"]
