@@ -126,10 +126,9 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     steps_per_epoch = -(-len(train_index) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
     model = MODEL_POOL.take(key)
-    if model is None:
-        model = _compiled(fresh, config, steps_per_epoch)
-    else:
-        model.reset_to(fresh)
+    if model is None:  # the first run of its kind: a second model, compiled, for the pool
+        model = _compiled(architectures.build(config.architecture, config.precision), config, steps_per_epoch)
+    model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()

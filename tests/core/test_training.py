@@ -104,8 +104,11 @@ def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
     config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=3)
     MODEL_POOL.clear()
     new = train(config, digits)
+    new_weights = new.model.get_weights()
     assert MODEL_POOL.take(("nothing",)) is None
     train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=4), digits)  # moves the state on
+    for before, after in zip(new_weights, new.model.get_weights()):  # the caller's model is its own
+        np.testing.assert_array_equal(before, after)
     pooled_before = len(MODEL_POOL)
     again = train(config, digits)
     assert pooled_before == len(MODEL_POOL) == 1  # the same compiled model, taken and given back
