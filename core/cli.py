@@ -166,8 +166,8 @@ def run_runs(args) -> int:
         return 0
     import pandas as pd
 
-    columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "test_accuracy",
-               "train_seconds", "trained_at"]
+    columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "recipe", "precision",
+               "test_accuracy", "train_seconds", "trained_at"]
     print(pd.DataFrame(rows)[columns].to_string(index=False))
     return 0
 

@@ -301,7 +301,15 @@ class RunStore:
                 rows[found] = _index_row(run)
             elif problem:
                 log.warning("run %s is broken (%s): not listed", found, problem)
-        return sorted(rows.values(), key=lambda row: row["trained_at"] or "", reverse=True)
+        return sorted((_with_recipe_and_precision(row) for row in rows.values()),
+                      key=lambda row: row["trained_at"] or "", reverse=True)
+
+
+def _with_recipe_and_precision(row: dict) -> dict:
+    """Two config fields the index has no column for, read from its config JSON, so that listings tell
+    apart runs that differ only in them (runs stored before a field existed get its default)."""
+    config = json.loads(row.get("config_json") or "{}")
+    return {**row, "recipe": config.get("recipe", "student"), "precision": config.get("precision", "float32")}
 
 
 def _row_is_sound(row: dict) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture", "sample_size": "images",
-           "num_epochs": "epochs", "batch_size": "batch", "seed": "seed", "optimizer": "optimizer",
+           "num_epochs": "epochs", "batch_size": "batch", "seed": "seed", "recipe": "recipe",
+           "precision": "precision", "optimizer": "optimizer",
            "learning_rate": "learning rate", "test_accuracy": "test accuracy", "test_loss": "test loss",
            "train_seconds": "train s", "trained_at": "trained at", "size_bytes": "size (bytes)"}
 
@@ -17,5 +18,8 @@ def runs_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def run_choice_label(row: dict) -> str:
+    """Architecture, data, size, epochs, seed, accuracy; recipe and precision only when not the defaults."""
+    extras = [value for value in (row.get("recipe"), row.get("precision")) if value not in (None, "student", "float32")]
     return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
-            f" · seed {row['seed']} · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
+            f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
+            + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")

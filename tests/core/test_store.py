@@ -99,9 +99,19 @@ def test_list_runs_and_delete(store, digits):
     rows = store.list_runs()
     assert {row["architecture"] for row in rows} == {"flat", "conv"}
     assert json.loads(rows[0]["config_json"])["sample_size"] == 100
+    assert {(row["recipe"], row["precision"]) for row in rows} == {("student", "float32")}
     assert store.delete(rows[0]["run_id"]) is True
     assert len(store.list_runs()) == 1
     assert store.delete(rows[0]["run_id"]) is False
+
+
+def test_listings_tell_apart_runs_that_differ_only_in_recipe_or_precision(store, digits):
+    for config in (TrainConfig(architecture="conv", sample_size=100, num_epochs=1),
+                   TrainConfig(architecture="conv", sample_size=100, num_epochs=1, precision="bfloat16"),
+                   TrainConfig(architecture="conv", sample_size=100, num_epochs=1, recipe="improved")):
+        store.get_or_train(config, digits, trainer=FakeTrainer())
+    assert sorted((row["recipe"], row["precision"]) for row in store.list_runs()) == \
+        [("improved", "float32"), ("student", "bfloat16"), ("student", "float32")]
 
 
 def test_a_garbage_index_is_rebuilt_from_the_run_folders(store, digits):

@@ -29,3 +29,7 @@ def test_runs_table_has_readable_sortable_columns():
     table = runs_table([row])
     assert table.loc[0, "images"] == 1000 and str(table["trained at"].dtype).startswith("datetime64")
     assert run_choice_label(row) == "conv · mnist · 1,000 images · 12 epochs · seed 0 · 94.7% · abc"
+    assert run_choice_label({**row, "recipe": "student", "precision": "bfloat16"}) == \
+        "conv · mnist · 1,000 images · 12 epochs · seed 0 · bfloat16 · 94.7% · abc"
+    assert list(runs_table([{**row, "recipe": "improved", "precision": "float32"}]).loc[0, ["recipe", "precision"]]) \
+        == ["improved", "float32"]
