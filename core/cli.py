@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.architectures import ARCHITECTURES, PRECISIONS
+from core.architectures import ARCHITECTURES, PRECISION_HELP, PRECISIONS
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
@@ -54,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
                               "early stopping)")
     compare.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
-                         help="float32 (default) or bfloat16: the conv net's convolutions in bfloat16, faster on "
-                              "CPUs with bfloat16 instructions")
+                         help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
     compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
     compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     compare.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.architectures import ARCHITECTURES, PRECISIONS
+from core.architectures import ARCHITECTURES, PRECISION_HELP, PRECISIONS
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import DATASETS, DataUnavailable, Dataset
@@ -81,10 +81,7 @@ def recipe_select(key: str, epochs_key: str) -> str:
 
 def precision_select(key: str) -> str:
     return st.selectbox("Arithmetic", list(PRECISIONS), key=key, format_func=lambda name: PRECISIONS[name],
-                        help="bfloat16 runs the convolutional network's convolutions in 16-bit floats (weights stay "
-                             "32-bit): about 1.3–1.5x faster on CPUs with bfloat16 instructions (AVX512-BF16, AMX), slower on "
-                             "others, and within the seed-to-seed spread of float32's accuracy. The flat network "
-                             "is unchanged.")
+                        help=PRECISION_HELP)
 
 
 def architecture_select(key: str) -> list[str]:
