@@ -4,11 +4,13 @@ import streamlit as st
 
 from core.store import Outcome
 from ui import cache, components
+from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
 st.markdown("The student's experiment: 1,000 MNIST digits, a **flat** network reading a 784-vector and a "
             "**convolutional** one reading the 28×28 image. Change anything, then press **Train**; runs "
             "already trained open at once from the store.")
+network_editor()
 
 with st.sidebar:
     st.header("Experiment")

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from ui import cache
-from ui.runs_view import run_choice_label, runs_table
+from ui.runs_view import networks_section, run_choice_label, runs_table
 
 st.title("Stored runs")
 store = cache.current_store()
 st.caption(f"The store keeps every trained run on disk in `{store.root}` (set `RUN_STORE_DIR` to move it).")
 
+networks_section(store)
 rows = store.list_runs()
 used = sum(row["size_bytes"] or 0 for row in rows)
 st.caption(f"{len(rows)} runs, {used / 1024**2:,.0f} MB of {store.max_bytes / 1024**2:,.0f} MB; beyond that the least "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.study import analyse, estimate_seconds, run_study
 from ui import cache, components, study_view
+from ui.network_editor import network_editor
 
 st.title("The study: when does conv beat flat?")
 st.markdown("One run proves little: seeds move accuracy by points at 1,000 digits. Here every "
@@ -12,8 +13,8 @@ st.markdown("One run proves little: seeds move accuracy by points at 1,000 digit
 
 dataset = components.load_or_stop(components.dataset_select(key="study_dataset"))
 components.data_source_line(dataset)
-st.button("Student's preset (1,000 digits, 12 epochs, 3 seeds)", key="study_preset",
-          on_click=study_view.apply_student_preset)
+study_view.preset_buttons()
+network_editor()
 try:
     spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)

@@ -1,23 +1,38 @@
-"""The networks, built by small named builders in a registry.
+"""Networks as data: a validated, hashable spec per network, and one builder that turns any spec into Keras.
 
-Adding a third architecture is one builder function and one `ARCHITECTURES` entry.
-Keras is imported inside the builders so that importing this module stays cheap.
+A spec says how the image is read (a 28x28 image or a 784-vector) and lists the hidden layers in order;
+the output layer (Dense 10, softmax) is always added by the builder. Named presets and users' own
+networks are the same kind of thing, so a new variant is one `PRESETS` line.
+
+Shapes and parameter counts are worked out here in plain Python, so a page can show a spec's layer
+table before TensorFlow is loaded; tests check that Keras agrees. Keras is imported only in `build`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
-INPUT_SHAPE = (28, 28, 1)
+IMAGE_SIZE = 28
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 NUM_CLASSES = 10
+INPUTS = {"image": "28×28 image", "vector": "784-vector"}
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
+MAX_PARAMS = 5_000_000      # keeps a training within Streamlit Community Cloud's memory
+MAX_LAYERS = 20
+MAX_WIDTH = 4096            # filters or units in one layer
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 # How the layers that dominate an architecture's compute do their arithmetic. Weights, the dense layers
-# and the softmax stay float32 either way; only an architecture's `low_precision_layers` change.
+# and the softmax stay float32 either way; only convolutions and pooling change.
 PRECISIONS = {"float32": "float32 (the student's)", "bfloat16": "bfloat16 convolutions"}  # name: short label
-PRECISION_HELP = ("bfloat16 runs the convolutional network's convolutions in 16-bit floats (weights stay 32-bit): "
+PRECISION_HELP = ("bfloat16 runs the convolutional networks' convolutions in 16-bit floats (weights stay 32-bit): "
                   "about 1.3-1.5x faster on CPUs with bfloat16 instructions (AVX512-BF16, AMX), slower on others, "
-                  "and within the seed-to-seed spread of float32's accuracy. The flat network is unchanged.")
+                  "and within the seed-to-seed spread of float32's accuracy. Networks without convolutions are "
+                  "unchanged.")
 
 
 def check_precision(name: str) -> str:
@@ -26,95 +41,363 @@ def check_precision(name: str) -> str:
     return name
 
 
-def _low_precision_dtype(precision: str):
-    """The Keras dtype policy for an architecture's compute-heavy layers (None: the float32 default)."""
-    return "mixed_bfloat16" if check_precision(precision) == "bfloat16" else None
+# --- layers ---------------------------------------------------------------------------------------
+
+def _whole(value, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__") or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high:,}; got {value!r}.")
+    return int(value)
 
 
-def build_flat():
-    """The student's "flat" network: the image read as a 784-vector (42,310 parameters). Its steps are
-    too small for arithmetic to matter, so it has no low-precision layers."""
-    import keras
-    from keras import layers
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE),           # (batch, 28, 28, 1)
-            layers.Flatten(name="flatten"),           # (batch, 784)
-            layers.Dense(50, activation="relu", name="dense_1"),
-            layers.Dense(50, activation="relu", name="dense_2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="output"),  # (batch, 10)
-        ],
-        name="flat",
-    )
-
-
-def build_conv(precision: str = "float32"):
-    """The student's convolutional network: the image read as 28x28 (600,810 parameters).
-
-    With precision "bfloat16" the two convolutions and the pooling compute in bfloat16 (mixed precision:
-    float32 weights, float32 accumulation), a per-layer policy so that concurrent trainings don't share
-    Keras's global one. The dense layers stay float32: measured over 5 seeds, bfloat16 dense layers
-    cost more accuracy for no extra speed (benchmarks/README.md)."""
-    import keras
-    from keras import layers
-
-    low = _low_precision_dtype(precision)
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE),                                # (batch, 28, 28, 1)
-            layers.Conv2D(32, 3, activation="relu", name="conv2d_1", dtype=low),  # (batch, 26, 26, 32)
-            layers.Conv2D(32, 3, activation="relu", name="conv2d_2", dtype=low),  # (batch, 24, 24, 32)
-            layers.MaxPooling2D(2, name="max_pooling2d", dtype=low),              # (batch, 12, 12, 32)
-            layers.Dropout(0.25, name="dropout_1"),
-            layers.Flatten(name="flatten"),                                # (batch, 4608)
-            layers.Dense(128, activation="relu", name="dense_1"),
-            layers.Dropout(0.5, name="dropout_2"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="output"),  # (batch, 10)
-        ],
-        name="conv",
-    )
+def _activation(value) -> str:
+    if value not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {value!r}; choose from: {', '.join(ACTIVATIONS)}.")
+    return value
 
 
 @dataclass(frozen=True)
-class Architecture:
+class Conv:
+    """A 3x3-style convolution, stride 1, no padding (as the student's): (h, w, c) -> (h-k+1, w-k+1, filters)."""
+    filters: int = 32
+    kernel_size: int = 3
+    activation: str = "relu"
+    kind: ClassVar[str] = "conv"
+    keras_type: ClassVar[str] = "Conv2D"
+
+    def __post_init__(self):
+        object.__setattr__(self, "filters", _whole(self.filters, "A convolution's filters", 1, MAX_WIDTH))
+        object.__setattr__(self, "kernel_size", _whole(self.kernel_size, "A convolution's kernel size", 1,
+                                                       IMAGE_SIZE))
+        _activation(self.activation)
+
+    def describe(self) -> str:
+        return f"Conv {self.filters} {self.kernel_size}×{self.kernel_size} {self.activation}"
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    """Max-pooling over size x size windows, stride = size: (h, w, c) -> (h // size, w // size, c)."""
+    size: int = 2
+    kind: ClassVar[str] = "pool"
+    keras_type: ClassVar[str] = "MaxPooling2D"
+
+    def __post_init__(self):
+        object.__setattr__(self, "size", _whole(self.size, "A pooling size", 1, IMAGE_SIZE))
+
+    def describe(self) -> str:
+        return f"MaxPool {self.size}"
+
+
+@dataclass(frozen=True)
+class Dropout:
+    rate: float = 0.25
+    kind: ClassVar[str] = "dropout"
+    keras_type: ClassVar[str] = "Dropout"
+
+    def __post_init__(self):
+        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) or not 0 <= self.rate < 1:
+            raise ValueError(f"A dropout rate must be at least 0 and below 1; got {self.rate!r}.")
+        object.__setattr__(self, "rate", float(self.rate))
+
+    def describe(self) -> str:
+        return f"Dropout {self.rate:g}"
+
+
+@dataclass(frozen=True)
+class Flatten:
+    kind: ClassVar[str] = "flatten"
+    keras_type: ClassVar[str] = "Flatten"
+
+    def describe(self) -> str:
+        return "Flatten"
+
+
+@dataclass(frozen=True)
+class Dense:
+    units: int = 50
+    activation: str = "relu"
+    kind: ClassVar[str] = "dense"
+    keras_type: ClassVar[str] = "Dense"
+
+    def __post_init__(self):
+        object.__setattr__(self, "units", _whole(self.units, "A dense layer's units", 1, MAX_WIDTH))
+        _activation(self.activation)
+
+    def describe(self) -> str:
+        return f"Dense {self.units} {self.activation}"
+
+
+LAYER_KINDS = {kind.kind: kind for kind in (Conv, MaxPool, Dropout, Flatten, Dense)}
+LAYER_LABELS = {"conv": "Convolution", "pool": "Max-pooling", "dropout": "Dropout", "flatten": "Flatten",
+                "dense": "Dense"}
+SPATIAL_KINDS = {"conv", "pool"}
+
+
+def layer_to_dict(layer) -> dict:
+    return {"type": layer.kind, **{item.name: getattr(layer, item.name) for item in fields(layer)}}
+
+
+def layer_from_dict(values) -> object:
+    if not isinstance(values, dict):
+        raise ValueError(f"A layer must be a JSON object such as {{\"type\": \"dense\", \"units\": 50}}; got {values!r}.")
+    values = dict(values)
+    kind = values.pop("type", None)
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"Unknown layer type {kind!r}; choose from: {', '.join(LAYER_KINDS)}.")
+    known = {item.name for item in fields(LAYER_KINDS[kind])}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"A {kind} layer has no setting {', '.join(sorted(unknown))}"
+                         + (f"; it takes: {', '.join(sorted(known))}." if known else " (it takes none)."))
+    return LAYER_KINDS[kind](**values)
+
+
+# --- the spec -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of a network's layer table, as the student's Keras summary showed it."""
+    layer: str
+    type: str
+    output_shape: tuple   # without the batch dimension
+    params: int
+
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    """A network: how the image is read and its hidden layers. Validated on creation: a spec that
+    exists can be built."""
     name: str
-    label: str
-    description: str
-    build: Callable          # build() -> keras.Model; build(precision) if it has low-precision layers
-    low_precision_layers: bool = False  # whether its builder takes a precision
+    input: str                 # "image" (28x28x1) or "vector" (784)
+    layers: tuple              # hidden layers in order; the output layer (Dense 10 softmax) is implicit
+    description: str = ""      # one line: what it is, or what it isolates
+    rows: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+            raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a "
+                             f"letter or digit; got {self.name!r}.")
+        if self.input not in INPUTS:
+            raise ValueError(f"A network reads the digit as 'image' (28x28) or 'vector' (784); got {self.input!r}.")
+        if not isinstance(self.description, str):
+            raise ValueError("A network's description must be text.")
+        layers = tuple(layer_from_dict(layer) if isinstance(layer, dict) else layer for layer in self.layers)
+        if any(type(layer) not in LAYER_KINDS.values() for layer in layers):
+            raise ValueError("A network's layers must be convolution, pooling, dropout, flatten or dense layers.")
+        if len(layers) > MAX_LAYERS:
+            raise ValueError(f"A network may have at most {MAX_LAYERS} hidden layers; this one has {len(layers)}.")
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "rows", _infer_rows(self.input, layers))
+        if self.num_params > MAX_PARAMS:
+            raise ValueError(f"{self.name} has {self.num_params:,} parameters; the limit is {MAX_PARAMS:,} (it keeps "
+                             f"training within a small server's memory). Narrow a layer or pool earlier.")
+
+    # what it is
+    @property
+    def num_params(self) -> int:
+        return sum(row.params for row in self.rows)
+
+    @property
+    def has_convolution(self) -> bool:
+        return any(layer.kind == "conv" for layer in self.layers)
+
+    @property
+    def has_low_precision_layers(self) -> bool:
+        """Whether precision changes this network (its convolutions and pooling)."""
+        return any(layer.kind in SPATIAL_KINDS for layer in self.layers)
+
+    @property
+    def label(self) -> str:
+        return PRESET_LABELS.get(self.name, self.name) if PRESETS.get(self.name) == self else self.name
+
+    def layer_summary(self) -> str:
+        """"Conv 32 3×3 relu → … → Dense 10 softmax", reading from the input."""
+        return " → ".join([INPUTS[self.input]] + [layer.describe() for layer in self.layers]
+                          + [f"Dense {NUM_CLASSES} softmax"])
+
+    # identity and JSON
+    @property
+    def hash(self) -> str:
+        """What the network computes (input and layers), not what it is called."""
+        payload = json.dumps({"input": self.input, "layers": [layer_to_dict(layer) for layer in self.layers]},
+                             sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "input": self.input, "layers": [layer_to_dict(layer) for layer in self.layers],
+                "description": self.description}
+
+    @classmethod
+    def from_dict(cls, values) -> "ArchitectureSpec":
+        if not isinstance(values, dict):
+            raise ValueError("A network spec must be a JSON object with name, input and layers.")
+        missing = {"name", "input", "layers"} - set(values)
+        if missing:
+            raise ValueError(f"A network spec needs {', '.join(sorted(missing))}.")
+        unknown = set(values) - {"name", "input", "layers", "description"}
+        if unknown:
+            raise ValueError(f"A network spec has no field {', '.join(sorted(unknown))}; it takes name, input, "
+                             f"layers and description.")
+        if not isinstance(values["layers"], list):
+            raise ValueError("A network spec's layers must be a JSON list.")
+        return cls(name=values["name"], input=values["input"], layers=tuple(values["layers"]),
+                   description=values.get("description", ""))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ArchitectureSpec":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"Not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}).") from None
+        return cls.from_dict(values)
+
+    def renamed(self, name: str, description: str | None = None) -> "ArchitectureSpec":
+        return ArchitectureSpec(name, self.input, self.layers,
+                                self.description if description is None else description)
 
 
-ARCHITECTURES: dict[str, Architecture] = {
-    "flat": Architecture("flat", "Flat (dense)", "Dense 50 -> Dense 50 -> Dense 10 on the 784-vector",
-                         build_flat),
-    "conv": Architecture("conv", "Convolutional", "2x Conv 3x3 -> MaxPool -> Dense 128 -> Dense 10",
-                         build_conv, low_precision_layers=True),
-}
+def _layer_names(layers: tuple) -> list[str]:
+    """Keras layer names as the student's models had them: conv2d_1, dense_2, max_pooling2d, output."""
+    always_numbered = {"conv": "conv2d", "dense": "dense", "dropout": "dropout"}
+    once = {"pool": "max_pooling2d", "flatten": "flatten"}
+    totals = {kind: sum(layer.kind == kind for layer in layers) for kind in LAYER_KINDS}
+    seen: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        seen[layer.kind] = seen.get(layer.kind, 0) + 1
+        base = always_numbered.get(layer.kind) or once[layer.kind]
+        numbered = layer.kind in always_numbered or totals[layer.kind] > 1
+        names.append(f"{base}_{seen[layer.kind]}" if numbered else base)
+    return names
 
 
-def check_architecture(name: str) -> str:
-    if name not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {name!r}; choose from: {', '.join(ARCHITECTURES)}.")
-    return name
+def _infer_rows(input_kind: str, layers: tuple) -> tuple:
+    """The layer table (names, output shapes, parameter counts), checking that every layer fits its input."""
+    rows = []
+    shape: tuple = INPUT_SHAPE                       # (28, 28, 1)
+    if input_kind == "vector":
+        shape = (IMAGE_SIZE * IMAGE_SIZE,)           # (784,)
+        rows.append(LayerRow("flatten", "Flatten", shape, 0))
+    for position, (layer, name) in enumerate(zip(layers, _layer_names(layers)), start=1):
+        where = f"layer {position} ({layer.describe()})"
+        params = 0
+        if layer.kind in SPATIAL_KINDS or layer.kind == "flatten":
+            if len(shape) != 3:
+                hint = "the 784-vector input has no rows and columns" if input_kind == "vector" else \
+                    "the image was already flattened before it"
+                raise ValueError(f"{where.capitalize()} needs an image, but {hint}.")
+        if layer.kind == "conv":
+            height, width, channels = shape
+            shape = (height - layer.kernel_size + 1, width - layer.kernel_size + 1, layer.filters)
+            params = (layer.kernel_size * layer.kernel_size * channels + 1) * layer.filters
+        elif layer.kind == "pool":
+            height, width, channels = shape
+            shape = (height // layer.size, width // layer.size, channels)
+        elif layer.kind == "flatten":
+            shape = (shape[0] * shape[1] * shape[2],)
+        elif layer.kind == "dense":
+            if len(shape) != 1:
+                raise ValueError(f"{where.capitalize()} needs a vector: add a Flatten before it.")
+            params = (shape[0] + 1) * layer.units
+            shape = (layer.units,)
+        if len(shape) == 3 and min(shape[:2]) < 1:
+            raise ValueError(f"{where.capitalize()} leaves nothing of the image: its output would be "
+                             f"{shape[0]}×{shape[1]} pixels. Use a smaller kernel or pool, or fewer of them.")
+        rows.append(LayerRow(name, layer.keras_type, shape, params))
+    if len(shape) != 1:
+        raise ValueError("The output layer needs a vector: end the image part with a Flatten layer.")
+    rows.append(LayerRow("output", "Dense", (NUM_CLASSES,), (shape[0] + 1) * NUM_CLASSES))
+    return tuple(rows)
 
 
-def build(name: str, precision: str = "float32"):
-    architecture = ARCHITECTURES[check_architecture(name)]
-    check_precision(precision)
-    return architecture.build(precision) if architecture.low_precision_layers else architecture.build()
+def layer_rows(spec: ArchitectureSpec) -> list[dict]:
+    """The spec's layer table as plain rows, in the same form as `layer_table` of a built model."""
+    return [{"layer": row.layer, "type": row.type, "output_shape": _shape_text(row.output_shape),
+             "params": row.params} for row in spec.rows]
+
+
+def _shape_text(shape: tuple) -> str:
+    return "(None, " + ", ".join(str(size) for size in shape) + ")"
+
+
+# --- presets --------------------------------------------------------------------------------------
+
+FLAT = ArchitectureSpec("flat", "vector", (Dense(50), Dense(50)),
+                        "The student's flat network: the image read as a 784-vector.")
+CONV = ArchitectureSpec("conv", "image", (Conv(32, 3), Conv(32, 3), MaxPool(2), Dropout(0.25), Flatten(), Dense(128),
+                                          Dropout(0.5)),
+                        "The student's convolutional network: the image read as 28×28.")
+
+PRESETS: dict[str, ArchitectureSpec] = {spec.name: spec for spec in (
+    FLAT,
+    CONV,
+    ArchitectureSpec("flat-wide", "vector", (Dense(473), Dense(473)),
+                     "Capacity matched: flat widened to conv's parameter count. Conv still better → not capacity."),
+    ArchitectureSpec("conv-small", "image", (Conv(8, 3), Conv(8, 3), MaxPool(2), Dropout(0.25), Flatten(), Dense(36),
+                                             Dropout(0.5)),
+                     "Capacity matched: conv narrowed to flat's parameter count. Still better → convolution."),
+    ArchitectureSpec("flat-dropout", "vector", (Dense(50), Dropout(0.25), Dense(50), Dropout(0.5)),
+                     "Regularisation matched: flat with conv's dropout (0.25, 0.5)."),
+)}
+PRESET_LABELS = {"flat": "Flat (dense)", "conv": "Convolutional", "flat-wide": "Flat, wide",
+                 "conv-small": "Conv, small", "flat-dropout": "Flat + dropout"}
+# Pairs whose difference answers a question on its own: (first, second) -> first minus second.
+DEFAULT_PAIRS = (("conv", "flat"), ("conv", "flat-wide"), ("conv-small", "flat"))
+# Two networks are parameter-matched when their counts differ by at most this fraction.
+MATCHED_TOLERANCE = 0.02
+
+
+def preset(name: str) -> ArchitectureSpec:
+    if name not in PRESETS:
+        raise ValueError(f"Unknown architecture {name!r}; choose from: {', '.join(PRESETS)}.")
+    return PRESETS[name]
+
+
+def parameter_matched(first: ArchitectureSpec, second: ArchitectureSpec) -> bool:
+    """One with convolutions, one without, and parameter counts within MATCHED_TOLERANCE."""
+    larger = max(first.num_params, second.num_params)
+    return first.has_convolution != second.has_convolution and \
+        abs(first.num_params - second.num_params) <= MATCHED_TOLERANCE * larger
+
+
+# --- building -------------------------------------------------------------------------------------
+
+def build(spec: ArchitectureSpec | str, precision: str = "float32"):
+    """A fresh keras.Model for `spec` (or a preset's name).
+
+    With precision "bfloat16" the convolutions and pooling compute in bfloat16 (mixed precision: float32
+    weights, float32 accumulation), a per-layer policy so that concurrent trainings don't share Keras's
+    global one. Dense layers and the softmax stay float32: measured over 5 seeds, bfloat16 dense layers
+    cost more accuracy for no extra speed (benchmarks/README.md)."""
+    import keras
+    from keras import layers as keras_layers
+
+    spec = preset(spec) if isinstance(spec, str) else spec
+    low = "mixed_bfloat16" if check_precision(precision) == "bfloat16" else None
+    model_layers = [keras.Input(shape=INPUT_SHAPE)]                    # (batch, 28, 28, 1)
+    if spec.input == "vector":
+        model_layers.append(keras_layers.Flatten(name="flatten"))     # (batch, 784)
+    for layer, name in zip(spec.layers, _layer_names(spec.layers)):
+        if layer.kind == "conv":    # (batch, h, w, c) -> (batch, h - k + 1, w - k + 1, filters)
+            model_layers.append(keras_layers.Conv2D(layer.filters, layer.kernel_size, activation=layer.activation,
+                                                    name=name, dtype=low))
+        elif layer.kind == "pool":  # (batch, h, w, c) -> (batch, h // size, w // size, c)
+            model_layers.append(keras_layers.MaxPooling2D(layer.size, name=name, dtype=low))
+        elif layer.kind == "dropout":
+            model_layers.append(keras_layers.Dropout(layer.rate, name=name))
+        elif layer.kind == "flatten":  # (batch, h, w, c) -> (batch, h * w * c)
+            model_layers.append(keras_layers.Flatten(name=name))
+        else:                       # (batch, n) -> (batch, units)
+            model_layers.append(keras_layers.Dense(layer.units, activation=layer.activation, name=name))
+    model_layers.append(keras_layers.Dense(NUM_CLASSES, activation="softmax", name="output"))  # (batch, 10)
+    return keras.Sequential(model_layers, name=spec.name)
 
 
 def layer_table(model) -> list[dict]:
-    """The model summary as rows (layer, type, output shape, params), as the student showed it."""
-    rows = []
-    for layer in model.layers:
-        shape = tuple(layer.output.shape)
-        rows.append({
-            "layer": layer.name,
-            "type": type(layer).__name__,
-            "output_shape": "(None, " + ", ".join(str(d) for d in shape[1:]) + ")",
-            "params": int(layer.count_params()),
-        })
-    return rows
+    """A built model's summary as rows (layer, type, output shape, params), as the student showed it."""
+    return [{"layer": layer.name, "type": type(layer).__name__,
+             "output_shape": _shape_text(tuple(layer.output.shape)[1:]), "params": int(layer.count_params())}
+            for layer in model.layers]

@@ -1,4 +1,4 @@
-"""Headless command line: `python -m core compare ...` and `python -m core runs`.
+"""Headless command line: `python -m core compare|study|runs|architectures ...`.
 
 Bad arguments exit with status 2 and one line on stderr; no traceback reaches the user.
 """
@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.architectures import ARCHITECTURES, PRECISION_HELP, PRECISIONS
+from core.architectures import DEFAULT_PAIRS, PRECISION_HELP, PRECISIONS, PRESETS, ArchitectureSpec
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
@@ -39,6 +39,25 @@ def sample_size_arg(text: str):
         raise argparse.ArgumentTypeError(f"sample size must be a whole number or 'full', not {text!r}")
 
 
+def pair_arg(text: str) -> tuple:
+    first, colon, second = text.partition(":")
+    if not colon or not first or not second:
+        raise argparse.ArgumentTypeError(f"a pair is FIRST:SECOND, e.g. conv:flat, not {text!r}")
+    return first, second
+
+
+ARCHITECTURES_HELP = ("networks by name: presets (see `python -m core architectures`) or ones saved from the app "
+                      "or with --architecture-file (default: flat conv)")
+ARCHITECTURE_FILE_HELP = ("a network spec in JSON (name, input, layers; see README), trained alongside "
+                          "--architectures and saved in the store for the app; may be repeated")
+
+
+def add_network_arguments(command) -> None:
+    command.add_argument("--architectures", nargs="+", default=None, metavar="NAME", help=ARCHITECTURES_HELP)
+    command.add_argument("--architecture-file", action="append", default=[], metavar="PATH",
+                         help=ARCHITECTURE_FILE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m core",
                            description="Train and compare the flat and convolutional networks on MNIST.")
@@ -46,8 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="train (or reopen) one run per architecture and compare")
     compare.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
-    compare.add_argument("--architectures", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
-                         metavar="NAME", help=f"any of: {', '.join(ARCHITECTURES)} (default: all)")
+    add_network_arguments(compare)
     compare.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
                          help="training images, balanced across classes, or 'full' (default: 1000)")
     compare.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
@@ -64,8 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     study = commands.add_parser("study", help="accuracy against sample size over seeds, with verdicts")
     study.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
-    study.add_argument("--architectures", nargs="+", choices=list(ARCHITECTURES), default=list(ARCHITECTURES),
-                       metavar="NAME")
+    add_network_arguments(study)
+    study.add_argument("--pairs", nargs="+", type=pair_arg, metavar="FIRST:SECOND",
+                       help="differences to test, first − second (default: those of "
+                            + ", ".join(f"{a}:{b}" for a, b in DEFAULT_PAIRS) + " in the study)")
     study.add_argument("--sizes", nargs="+", type=sample_size_arg, metavar="N",
                        help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
@@ -79,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = commands.add_parser("runs", help="list the runs in the store")
     runs.add_argument("--json", action="store_true")
+
+    networks = commands.add_parser("architectures", help="list the networks: presets and your saved ones")
+    networks.add_argument("--json", action="store_true")
     return parser
 
 
@@ -86,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return {"compare": run_compare, "study": run_study_command, "runs": run_runs}[args.command](args)
+        return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
+                "architectures": run_architectures}[args.command](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -101,16 +125,41 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def read_network_file(path: str) -> ArchitectureSpec:
+    try:
+        text = Path(path).expanduser().read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read the network file {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        return ArchitectureSpec.from_json(text)
+    except ValueError as error:
+        raise UsageError(f"the network file {path} is not a usable network: {error}") from None
+
+
+def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[ArchitectureSpec]:
+    """--architectures (default: flat conv) and the names in `also`, resolved against the presets and the
+    saved networks, then each --architecture-file's network, which is saved in the store for the app."""
+    from_files = {spec.name: spec for spec in map(read_network_file, args.architecture_file)}
+    for name in from_files:
+        if name in PRESETS:
+            raise UsageError(f"a network file names its network {name!r}, a preset's name: choose another name")
+    names = list(args.architectures or ([] if from_files else ["flat", "conv"])) + list(also)
+    networks = store.resolve_networks([name for name in names if name not in from_files])
+    for spec in from_files.values():
+        store.save_network(spec)
+    return networks + list(from_files.values())
+
+
 def run_compare(args) -> int:
     store = RunStore()
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
     check_sample_size(sample_size, dataset.pool_size)
-    configs = [TrainConfig(dataset=args.dataset, architecture=name, sample_size=sample_size,
-                           num_epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                           optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
-                           precision=args.precision)
-               for name in dict.fromkeys(args.architectures)]
+    settings = dict(dataset=args.dataset, sample_size=sample_size, num_epochs=args.epochs, batch_size=args.batch_size,
+                    seed=args.seed, optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
+                    precision=args.precision)
+    TrainConfig(**settings)  # the settings' own errors first, before any network file is saved
+    configs = [TrainConfig.for_network(spec, **settings) for spec in chosen_networks(args, store)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
     outcomes = []
@@ -142,7 +191,7 @@ def _records(table, outcomes) -> list[dict]:
 def _progress_printer(architecture: str):
     def report(progress: EpochReport) -> None:
         metrics = "  ".join(f"{key} {value:.4f}" for key, value in progress.metrics.items())
-        print(f"  {architecture:<6} epoch {progress.epoch:>3}/{progress.num_epochs}  {metrics}  "
+        print(f"  {architecture:<10} epoch {progress.epoch:>3}/{progress.num_epochs}  {metrics}  "
               f"{progress.seconds:.2f}s", file=sys.stderr, flush=True)
     return report
 
@@ -171,6 +220,22 @@ def run_runs(args) -> int:
     return 0
 
 
+def run_architectures(args) -> int:
+    store = RunStore()
+    saved = store.saved_networks()
+    rows = [{"name": spec.name, "kind": "yours" if spec.name in saved else "preset", "params": spec.num_params,
+             "layers": spec.layer_summary(), "description": spec.description}
+            for spec in store.networks().values()]
+    if args.json:
+        print(json.dumps([{**row, "spec": spec.to_dict()} for row, spec in zip(rows, store.networks().values())],
+                         indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {row['description']}")
+        print(f"{'':<14} {row['layers']}")
+    return 0
+
+
 def run_study_command(args) -> int:
     from core.study import StudySpec, analyse, run_study
 
@@ -178,12 +243,15 @@ def run_study_command(args) -> int:
     dataset = load_dataset(args.dataset)
     sizes = None if args.sizes is None else tuple(
         dataset.pool_size if size == "full" else size for size in args.sizes)
-    spec = StudySpec(dataset=args.dataset, architectures=tuple(args.architectures), sample_sizes=sizes,
-                     num_seeds=args.seeds, batch_size=args.batch_size, margin=args.margin / 100,
-                     num_epochs=args.epochs, recipe=args.recipe, precision=args.precision)
-    configs = spec.configs(dataset.pool_size)  # validates the sizes against the pool before any training
     if args.csv:
         _check_writable(args.csv)
+    settings = dict(dataset=args.dataset, sample_sizes=sizes, num_seeds=args.seeds, batch_size=args.batch_size,
+                    margin=args.margin / 100, num_epochs=args.epochs, recipe=args.recipe, precision=args.precision)
+    StudySpec(**settings).configs(dataset.pool_size)  # the settings' own errors first, before any file is saved
+    pair_names = tuple(name for pair in args.pairs or () for name in pair)  # a pair's networks join the study
+    spec = StudySpec(architectures=tuple(chosen_networks(args, store, also=pair_names)), pairs=args.pairs,
+                     **settings)
+    configs = spec.configs(dataset.pool_size)
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
     print(f"study: {len(configs)} cells", file=sys.stderr)
 
@@ -207,8 +275,8 @@ def run_study_command(args) -> int:
         print()
         print(report.gaps.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
     print()
-    print(report.verdicts["h1"])
-    print(report.verdicts["h2"])
+    for verdict in report.verdicts.values():
+        print(verdict)
     return 0
 
 

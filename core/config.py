@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import numbers
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
-from core.architectures import ARCHITECTURES, check_architecture, check_precision
+from core.architectures import ArchitectureSpec, check_precision, preset
 from core.data import MIN_SAMPLE_SIZE, check_dataset_name
 from core.recipes import RECIPES, check_recipe
 
@@ -22,7 +22,7 @@ MAX_BATCH_SIZE = 8192
 @dataclass(frozen=True)
 class TrainConfig:
     dataset: str = "mnist"
-    architecture: str = "flat"
+    architecture: str = "flat"          # a preset's name (core/architectures.py) or a custom network's
     sample_size: int = 1000
     num_epochs: int | None = None        # None: the recipe's (student: 12)
     batch_size: int = 32
@@ -32,12 +32,20 @@ class TrainConfig:
     validation_size: int = 1000  # digits from the training pool, outside the sample, never the test set
     recipe: str = "student"      # see core/recipes.py
     precision: str = "float32"   # see core/architectures.py; "float32" for architectures it doesn't change
+    spec: ArchitectureSpec | None = None  # the network; None: the preset named `architecture`
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
-        check_architecture(self.architecture)
+        spec = self.spec
+        if spec is None:
+            spec = preset(self.architecture)
+        elif isinstance(spec, dict):  # read back from JSON
+            spec = ArchitectureSpec.from_dict(spec)
+        if not isinstance(spec, ArchitectureSpec) or spec.name != self.architecture:
+            raise ValueError(f"The network spec must be named like the architecture {self.architecture!r}.")
+        object.__setattr__(self, "spec", spec)
         check_precision(self.precision)
-        if not ARCHITECTURES[self.architecture].low_precision_layers:
+        if not spec.has_low_precision_layers:
             object.__setattr__(self, "precision", "float32")  # the same model: the same run
         recipe = RECIPES[check_recipe(self.recipe)]
         if self.num_epochs is None:
@@ -59,8 +67,15 @@ class TrainConfig:
             object.__setattr__(self, name, int(getattr(self, name)))
         object.__setattr__(self, "learning_rate", float(self.learning_rate))
 
+    @classmethod
+    def for_network(cls, spec: ArchitectureSpec, **settings) -> "TrainConfig":
+        return cls(architecture=spec.name, spec=spec, **settings)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-friendly: the spec as its JSON form (every layer with its type)."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        values["spec"] = self.spec.to_dict()
+        return values
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -78,11 +93,18 @@ def _check_whole(value, what: str, low: int, high: int | None) -> None:
 
 # Fields added after runs were stored: left out of the identity at their default, so older runs keep theirs.
 _IDENTITY_DEFAULTS_OMITTED = {"precision": "float32"}
+# The two networks runs were stored for before networks were specs, by their spec's hash: a run of exactly
+# these networks keeps the identity it had (the name said it all); any other network adds its spec's hash.
+LEGACY_SPEC_HASHES = {"flat": "1c8fcbe9c2d6288a", "conv": "4c748505acc12ea7"}
 
 
 def run_id(config: TrainConfig, data_key: str) -> str:
-    """A stable identity: the config, the data it was trained on and the store's format version."""
+    """A stable identity: the config (its network by the spec's hash), the data it was trained on and the
+    store's format version."""
     identity = {key: value for key, value in config.to_dict().items()
                 if _IDENTITY_DEFAULTS_OMITTED.get(key, object()) != value}
+    identity.pop("spec")
+    if LEGACY_SPEC_HASHES.get(config.architecture) != config.spec.hash:
+        identity["spec"] = config.spec.hash
     payload = json.dumps({"config": identity, "data": data_key, "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

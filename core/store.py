@@ -6,6 +6,7 @@ Layout under the store's folder (`RUN_STORE_DIR`, else a per-user cache folder):
     runs/<run_id>/probabilities.npy   test-set class probabilities, (num_test, 10) float32
     runs/<run_id>/model.keras         the trained model (loaded with safe_mode=True)
     index.sqlite                      one row per run: config and headline metrics, for listing
+    networks/<name>.json              users' own networks (architecture specs), by name
     locks/<run_id>.lock               held while a run trains, so concurrent requests train it once
     tmp/                              runs being written; renamed into runs/ when complete
 
@@ -32,6 +33,8 @@ from typing import Callable
 
 import numpy as np
 
+from core.architectures import NAME_PATTERN as NETWORK_NAME
+from core.architectures import PRESETS, ArchitectureSpec
 from core.config import FORMAT_VERSION, TrainConfig, run_id
 from core.data import Dataset
 from core.training import OnEpoch, RunRecord, RunResult, train
@@ -98,7 +101,7 @@ class RunStore:
         self.root = Path(root) if root is not None else default_root()
         self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         try:
-            for folder in ("runs", "tmp", "locks"):
+            for folder in ("runs", "tmp", "locks", "networks"):
                 (self.root / folder).mkdir(parents=True, exist_ok=True)
             probe = self.root / "tmp" / f".probe-{uuid.uuid4().hex}"
             probe.touch()
@@ -246,6 +249,51 @@ class RunStore:
         trash = self.root / "tmp" / f"trash-{directory.name}-{uuid.uuid4().hex[:8]}"
         os.rename(directory, trash)
         shutil.rmtree(trash, ignore_errors=True)
+
+    # --- users' own networks ---------------------------------------------------------------------
+
+    def save_network(self, spec: ArchitectureSpec) -> None:
+        """Keep a user's network under its name (replacing one of that name); runs keep their own copy."""
+        if spec.name in PRESETS:
+            raise ValueError(f"{spec.name!r} is the name of a preset; choose another name for your network.")
+        staging = self.root / "tmp" / f"network-{uuid.uuid4().hex[:8]}.json"
+        staging.write_text(spec.to_json())
+        os.replace(staging, self._network_path(spec.name))
+
+    def saved_networks(self) -> dict[str, ArchitectureSpec]:
+        """Users' networks by name; a file that is not a valid spec is reported and left out."""
+        networks = {}
+        for path in sorted((self.root / "networks").glob("*.json")):
+            try:
+                spec = ArchitectureSpec.from_json(path.read_text())
+                if spec.name != path.stem or spec.name in PRESETS:
+                    raise ValueError(f"it is named {spec.name!r}")
+                networks[spec.name] = spec
+            except (OSError, ValueError, UnicodeDecodeError) as error:
+                log.warning("saved network %s is not usable (%s): left out", path.name, error)
+        return networks
+
+    def delete_network(self, name: str) -> bool:
+        path = self._network_path(name)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
+
+    def networks(self) -> dict[str, ArchitectureSpec]:
+        """Every network a run can be asked for: the presets, then the users' own."""
+        return {**PRESETS, **self.saved_networks()}
+
+    def resolve_networks(self, names) -> list[ArchitectureSpec]:
+        known = self.networks()
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"Unknown architecture {unknown[0]!r}; choose from: {', '.join(known)}.")
+        return [known[name] for name in dict.fromkeys(names)]
+
+    def _network_path(self, name: str) -> Path:
+        if not isinstance(name, str) or not NETWORK_NAME.fullmatch(name):
+            raise ValueError(f"Not a network name: {name!r}")
+        return self.root / "networks" / f"{name}.json"
 
     # --- the index ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.architectures import check_architecture, check_precision
+from core.architectures import DEFAULT_PAIRS, ArchitectureSpec, check_precision, parameter_matched, preset
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import check_recipe
@@ -30,15 +30,16 @@ STUDENT = {
     "conv": {"test_accuracy": 0.91, "test_loss": 0.48, "train_seconds": 214.51},
     "flat": {"test_accuracy": 0.84, "test_loss": 0.61, "train_seconds": 2.66},
 }
-# Seconds per image per epoch when the store has no timing yet (measured on a 2-core CPU, batch 32).
-FALLBACK_SECONDS_PER_IMAGE_EPOCH = {"flat": 0.0002, "conv": 0.0008}
+# Seconds per image per epoch when the store has no timing yet (measured on a 2-core CPU, batch 32),
+# for networks without and with convolutions.
+FALLBACK_SECONDS_PER_IMAGE_EPOCH = {False: 0.0002, True: 0.0008}
 SECONDS_PER_CELL_OVERHEAD = 1.5
 
 
 @dataclass(frozen=True)
 class StudySpec:
     dataset: str = "mnist"
-    architectures: tuple = ("flat", "conv")
+    architectures: tuple = ("flat", "conv")  # presets' names or ArchitectureSpecs; kept as specs
     sample_sizes: Optional[tuple] = None  # None: DEFAULT_SIZES below the pool, plus the full pool
     num_seeds: int = 3
     num_epochs: int | None = None  # None: the recipe's (student: 12)
@@ -46,13 +47,25 @@ class StudySpec:
     margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
     recipe: str = "student"
     precision: str = "float32"  # see core/architectures.py
+    pairs: Optional[tuple] = None  # (first, second) names, compared as first − second; None: DEFAULT_PAIRS present
 
     def __post_init__(self):
-        object.__setattr__(self, "architectures", tuple(dict.fromkeys(self.architectures)))
+        specs = {}
+        for network in self.architectures:
+            spec = preset(network) if isinstance(network, str) else network
+            if not isinstance(spec, ArchitectureSpec):
+                raise ValueError(f"Not an architecture: {network!r}.")
+            specs.setdefault(spec.name, spec)
+        object.__setattr__(self, "architectures", tuple(specs.values()))
         if not self.architectures:
             raise ValueError("Choose at least one architecture for the study.")
-        for name in self.architectures:
-            check_architecture(name)
+        if self.pairs is None:
+            object.__setattr__(self, "pairs", tuple(pair for pair in DEFAULT_PAIRS if set(pair) <= set(specs)))
+        object.__setattr__(self, "pairs", tuple(dict.fromkeys(tuple(pair) for pair in self.pairs)))
+        for pair in self.pairs:
+            if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(specs):
+                raise ValueError(f"A pair compares two different architectures of the study "
+                                 f"({', '.join(specs)}); got {' vs '.join(map(str, pair))}.")
         if self.sample_sizes is not None:
             object.__setattr__(self, "sample_sizes", tuple(sorted(set(self.sample_sizes))))
             if not self.sample_sizes:
@@ -69,16 +82,22 @@ class StudySpec:
             return [size for size in DEFAULT_SIZES if size < pool_size] + [pool_size]
         return [check_sample_size(size, pool_size) for size in self.sample_sizes]
 
+    @property
+    def names(self) -> tuple:
+        return tuple(spec.name for spec in self.architectures)
+
     def configs(self, pool_size: int) -> list[TrainConfig]:
         """Every cell, smallest first, so early results arrive early."""
-        return [TrainConfig(dataset=self.dataset, architecture=architecture, sample_size=size,
-                            num_epochs=self.num_epochs, batch_size=self.batch_size, seed=seed, recipe=self.recipe,
-                            precision=self.precision)
+        return [TrainConfig.for_network(spec, dataset=self.dataset, sample_size=size, num_epochs=self.num_epochs,
+                                        batch_size=self.batch_size, seed=seed, recipe=self.recipe,
+                                        precision=self.precision)
                 for size in self.sizes(pool_size) for seed in range(self.num_seeds)
-                for architecture in self.architectures]
+                for spec in self.architectures]
 
 
 STUDENT_PRESET = StudySpec(sample_sizes=(STUDENT["sample_size"],), num_epochs=12)
+# Convolution or capacity: both seed networks and their parameter-matched controls, at the default sizes.
+CAPACITY_PRESET = StudySpec(architectures=("flat", "conv", "flat-wide", "conv-small"), num_epochs=12)
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,7 @@ def estimate_seconds(spec: StudySpec, dataset: Dataset, store: RunStore) -> tupl
     for config in spec.configs(dataset.pool_size):
         if store.inspect(store.id_for(config, dataset))[0] is None:
             per_image = float(np.median(measured[config.architecture])) if config.architecture in measured \
-                else FALLBACK_SECONDS_PER_IMAGE_EPOCH.get(config.architecture, 0.001)
+                else FALLBACK_SECONDS_PER_IMAGE_EPOCH[config.spec.has_convolution]
             seconds += per_image * config.sample_size * config.num_epochs + SECONDS_PER_CELL_OVERHEAD
             missing += 1
     return seconds, missing
@@ -125,9 +144,9 @@ class StudyReport:
     spec: StudySpec
     cells: pd.DataFrame      # one row per stored cell
     summary: pd.DataFrame    # per architecture and size: mean accuracy, CI, seeds, training time, H1
-    gaps: pd.DataFrame       # per size: conv - flat, CI, McNemar on the first seed, H2
+    gaps: pd.DataFrame       # per pair and size: first - second, CI, McNemar on the first seed, verdict
     missing: int             # cells of the spec not in the store yet
-    verdicts: dict = field(default_factory=dict)  # "h1", "h2": one plain sentence each
+    verdicts: dict = field(default_factory=dict)  # "h1", "h2", "capacity": one plain sentence each
 
 
 def analyse(spec: StudySpec, dataset: Dataset, store: RunStore) -> StudyReport:
@@ -145,9 +164,10 @@ def analyse(spec: StudySpec, dataset: Dataset, store: RunStore) -> StudyReport:
     cells = pd.DataFrame(rows, columns=["architecture", "sample_size", "seed", "test_accuracy", "test_loss",
                                         "train_seconds", "run_id"])
     summary = summarise(cells)
-    gaps = compare_pairs(cells, runs, dataset.y_test, spec.margin)
+    gaps = compare_pairs(cells, runs, dataset.y_test, spec.margin, spec.pairs)
     report = StudyReport(spec, cells, summary, gaps, missing)
-    report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.architectures)}
+    report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.names),
+                       "capacity": capacity_sentence(gaps, spec)}
     return report
 
 
@@ -174,42 +194,52 @@ def h1_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:
     return "inconclusive"
 
 
-def h2_verdict(low: float, high: float, margin: float) -> str:
+def h2_verdict(low: float, high: float, margin: float, first: str = "conv", second: str = "flat") -> str:
+    """The verdict on first − second: comparable within ±margin, one better, or inconclusive."""
     if np.isnan(low):
         return "inconclusive"
     if -margin <= low and high <= margin:
         return "comparable"
     if low > margin:
-        return "conv better"
+        return f"{first} better"
     if high < -margin:
-        return "flat better"
+        return f"{second} better"
     return "inconclusive"
 
 
-def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, margin: float) -> pd.DataFrame:
-    """Per size: the paired conv - flat difference over seeds, and McNemar's test on the first seed."""
-    columns = ["sample_size", "seeds", "mean_difference", "ci_low", "ci_high", "h2", "mcnemar_seed",
-               "only_conv_right", "only_flat_right", "mcnemar_p"]
+GAP_COLUMNS = ["first", "second", "sample_size", "seeds", "mean_difference", "ci_low", "ci_high", "verdict",
+               "mcnemar_seed", "only_first_right", "only_second_right", "mcnemar_p"]
+
+
+def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, margin: float,
+                  pairs=(("conv", "flat"),)) -> pd.DataFrame:
+    """Per pair and size: the paired first − second difference over seeds, and McNemar's test on the
+    first seed's test predictions."""
     rows = []
-    for size in sorted(cells["sample_size"].unique()):
-        by_seed = cells[cells["sample_size"] == size].pivot_table(index="seed", columns="architecture",
-                                                                  values="test_accuracy")
-        if not {"conv", "flat"} <= set(by_seed.columns):
-            continue
-        by_seed = by_seed.dropna(subset=["conv", "flat"])
-        if by_seed.empty:
-            continue
-        difference = paired_difference(by_seed["conv"], by_seed["flat"])
-        low, high = np.clip([difference.low, difference.high], -1.0, 1.0)
-        seed = int(by_seed.index.min())
-        right = {name: runs[(name, size, seed)].probabilities().argmax(axis=1) == test_labels for name in ("conv", "flat")}
-        test = mcnemar_exact(right["conv"], right["flat"])
-        rows.append({"sample_size": int(size), "seeds": difference.count, "mean_difference": difference.mean,
-                     "ci_low": low, "ci_high": high,
-                     "h2": h2_verdict(low, high, margin), "mcnemar_seed": seed,
-                     "only_conv_right": test.only_first_right, "only_flat_right": test.only_second_right,
-                     "mcnemar_p": test.p_value})
-    return pd.DataFrame(rows, columns=columns)
+    for first, second in pairs:
+        for size in sorted(cells["sample_size"].unique()):
+            by_seed = cells[cells["sample_size"] == size].pivot_table(index="seed", columns="architecture",
+                                                                      values="test_accuracy")
+            if not {first, second} <= set(by_seed.columns):
+                continue
+            by_seed = by_seed.dropna(subset=[first, second])
+            if by_seed.empty:
+                continue
+            difference = paired_difference(by_seed[first], by_seed[second])
+            low, high = np.clip([difference.low, difference.high], -1.0, 1.0)
+            seed = int(by_seed.index.min())
+            right = [runs[(name, size, seed)].probabilities().argmax(axis=1) == test_labels for name in (first, second)]
+            test = mcnemar_exact(*right)
+            rows.append({"first": first, "second": second, "sample_size": int(size), "seeds": difference.count,
+                         "mean_difference": difference.mean, "ci_low": low, "ci_high": high,
+                         "verdict": h2_verdict(low, high, margin, first, second), "mcnemar_seed": seed,
+                         "only_first_right": test.only_first_right, "only_second_right": test.only_second_right,
+                         "mcnemar_p": test.p_value})
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+def pair_gaps(gaps: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
+    return gaps[(gaps["first"] == first) & (gaps["second"] == second)]
 
 
 def _points(value: float) -> str:
@@ -234,24 +264,67 @@ def h1_sentence(summary: pd.DataFrame) -> str:
             + " | ".join(parts) + ".")
 
 
+def _interval(row) -> str:
+    return f"CI {_points(row.ci_low)} to {_points(row.ci_high)} points" if not np.isnan(row.ci_low) \
+        else "one seed, no CI"
+
+
+def _verdict_words(row) -> str:
+    if row.verdict == f"{row.first} better":
+        return f"{row.first} better by {row.mean_difference * 100:.1f} points"
+    if row.verdict == f"{row.second} better":
+        return f"{row.second} better by {-row.mean_difference * 100:.1f} points"
+    return f"{row.verdict} ({_points(row.mean_difference)} points)"
+
+
 def h2_sentence(gaps: pd.DataFrame, margin: float, architectures: tuple) -> str:
     head = f"H2 (flat comparable to conv within ±{margin * 100:g} points, 95% CI of conv − flat over seeds) — "
     if not {"conv", "flat"} <= set(architectures):
         return head + "needs both the flat and the conv network in the study."
-    if gaps.empty:
+    rows = pair_gaps(gaps, "conv", "flat")
+    if rows.empty:
         return head + "nothing to compare yet."
-    parts = []
-    for row in gaps.itertuples():
-        interval = (f"CI {_points(row.ci_low)} to {_points(row.ci_high)} points" if not np.isnan(row.ci_low)
-                    else "one seed, no CI")
-        if row.h2 == "conv better":
-            verdict = f"conv better by {row.mean_difference * 100:.1f} points"
-        elif row.h2 == "flat better":
-            verdict = f"flat better by {-row.mean_difference * 100:.1f} points"
-        else:
-            verdict = f"{row.h2} ({_points(row.mean_difference)} points)"
-        parts.append(f"at {row.sample_size:,} images {verdict}, {interval}; McNemar p = {row.mcnemar_p:.2g}")
+    parts = [f"at {row.sample_size:,} images {_verdict_words(row)}, {_interval(row)}; McNemar p = {row.mcnemar_p:.2g}"
+             for row in rows.itertuples()]
     return head + " | ".join(parts) + "."
+
+
+def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
+    """"Convolution or capacity?", answered from the parameter-matched pairs (one network with
+    convolutions, one without, parameter counts within 2%), whatever the data says."""
+    head = "Convolution or capacity? "
+    networks = {network.name: network for network in spec.architectures}
+    matched = [(first, second) for first, second in spec.pairs
+               if parameter_matched(networks[first], networks[second])]
+    if not matched:
+        return head + ("Compare networks with matched parameter counts to tell: conv vs flat-wide (about 600,000 "
+                       "each) and conv-small vs flat (about 42,000 each).")
+    parts, conv_wins, other = [], [], []
+    for first, second in matched:
+        rows = pair_gaps(gaps, first, second)
+        if rows.empty:
+            parts.append(f"{first} vs {second}: nothing trained yet")
+            continue
+        conv_name = first if networks[first].has_convolution else second
+        details = []
+        for row in rows.itertuples():
+            details.append(f"{_verdict_words(row)} at {row.sample_size:,} images ({_interval(row)})")
+            if row.verdict == f"{conv_name} better":
+                conv_wins.append(row.sample_size)
+            elif row.verdict != "inconclusive":
+                other.append(row.sample_size)
+        parts.append(f"{first} vs {second} ({networks[first].num_params:,} vs {networks[second].num_params:,} "
+                     f"parameters): " + "; ".join(details))
+    if conv_wins and not other:
+        answer = "Convolution: with parameter counts matched, the convolutional network is still better"
+    elif other and not conv_wins:
+        answer = ("Capacity: with parameter counts matched, the convolutional network is no better "
+                  "(comparable, or the flat one is better)")
+    elif conv_wins:
+        answer = "Mixed: with parameter counts matched, convolution wins in some cells and not in others"
+    else:
+        answer = "Not decided yet: no matched pair is beyond the margin either way; more seeds would tell"
+    return head + answer + " — " + " | ".join(parts) + "."
 
 
 def student_comparison(report: StudyReport) -> pd.DataFrame:

@@ -107,7 +107,7 @@ def make_optimizer(name: str, learning_rate: float):
 
 
 def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
-    """Train `config.architecture` on a stratified sample of `dataset` and evaluate it on the test set."""
+    """Train `config.spec` on a stratified sample of `dataset` and evaluate it on the test set."""
     import keras
 
     if dataset.name != config.dataset:
@@ -122,12 +122,12 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 
     recipe = RECIPES[config.recipe]
     keras.utils.set_random_seed(config.seed)
-    fresh = architectures.build(config.architecture, config.precision)  # this seed's initial weights
+    fresh = architectures.build(config.spec, config.precision)  # this seed's initial weights
     steps_per_epoch = -(-len(train_index) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
     model = MODEL_POOL.take(key)
     if model is None:  # the first run of its kind: a second model, compiled, for the pool
-        model = _compiled(architectures.build(config.architecture, config.precision), config, steps_per_epoch)
+        model = _compiled(architectures.build(config.spec, config.precision), config, steps_per_epoch)
     model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
@@ -155,7 +155,7 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 def _compiled_key(config: TrainConfig, steps_per_epoch: int) -> tuple:
     """What a compiled model's traced functions depend on: runs with equal keys can share one."""
     schedule = (steps_per_epoch, config.num_epochs) if RECIPES[config.recipe].cosine_schedule else None
-    return (config.architecture, config.precision, config.optimizer, config.learning_rate, config.recipe,
+    return (config.spec.hash, config.precision, config.optimizer, config.learning_rate, config.recipe,
             schedule, recipes.steps_per_execution(steps_per_epoch))
 
 

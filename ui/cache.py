@@ -29,6 +29,18 @@ def current_store() -> RunStore:
         st.stop()
 
 
+def networks() -> dict:
+    """Every network a run can be asked for: presets and the user's saved ones (just the presets when
+    the store cannot be used; training or saving then says why)."""
+    from core.architectures import PRESETS
+    from core.store import StoreError, default_root
+
+    try:
+        return store(str(default_root())).networks()
+    except StoreError:
+        return dict(PRESETS)
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the digits…")
 def dataset(name: str) -> Dataset:
     """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read)."""

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.architectures import ARCHITECTURES
 from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_model, per_class_report,
                              row_normalised)
 from core.store import Outcome, StoredRun
@@ -73,7 +72,7 @@ def headline(outcomes: list[Outcome], labels: list[str]) -> None:
     for position, (column, label, outcome) in enumerate(zip(st.columns(len(outcomes)), labels, outcomes)):
         run = outcome.run
         with column:
-            st.subheader(ARCHITECTURES[run.config.architecture].label if label == run.config.architecture else label)
+            st.subheader(run.config.spec.label if label == run.config.architecture else label)
             when = run.trained_at.replace("T", " ").replace("+00:00", " UTC")
             epochs_run = len(run.history.get("loss", []))
             stopped = f" (stopped early at {epochs_run})" if epochs_run < run.config.num_epochs else ""

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.architectures import ARCHITECTURES, PRECISION_HELP, PRECISIONS
+from core.architectures import PRECISION_HELP, PRECISIONS, ArchitectureSpec
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import DATASETS, DataUnavailable, Dataset
@@ -84,12 +84,27 @@ def precision_select(key: str) -> str:
                         help=PRECISION_HELP)
 
 
-def architecture_select(key: str) -> list[str]:
-    return st.multiselect("Architectures", list(ARCHITECTURES), default=list(ARCHITECTURES), key=key,
-                          format_func=lambda name: ARCHITECTURES[name].label)
+DEFAULT_ARCHITECTURES = ["flat", "conv"]
+JUST_SAVED = "_network_just_saved"  # a network saved by the editor, to add to the next architecture choice
 
 
-def build_configs(dataset: Dataset, architectures: list[str], sample_size, recipe: str = "student",
+def architecture_select(key: str, label: str = "Architectures") -> list[ArchitectureSpec]:
+    """The networks to train: presets and the user's saved ones, each shown with its parameter count."""
+    networks = cache.networks()
+    chosen = st.session_state.get(key, DEFAULT_ARCHITECTURES)
+    chosen = [name for name in chosen if name in networks]  # a saved network may have been deleted
+    just_saved = st.session_state.pop(JUST_SAVED, None)
+    if just_saved in networks and just_saved not in chosen:
+        chosen.append(just_saved)
+    st.session_state[key] = chosen
+    names = st.multiselect(label, list(networks), key=key,
+                           format_func=lambda name: f"{networks[name].label} · {networks[name].num_params:,}",
+                           help="Presets, then your own networks (design one below the title). The number is "
+                                "the network's parameter count.")
+    return [networks[name] for name in names]
+
+
+def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sample_size, recipe: str = "student",
                   precision: str = "float32", **settings) -> list[TrainConfig]:
     """One config per architecture; raises ValueError with a user-facing message for bad input."""
     from core.data import check_sample_size
@@ -97,9 +112,9 @@ def build_configs(dataset: Dataset, architectures: list[str], sample_size, recip
     if not architectures:
         raise ValueError("Choose at least one architecture to train.")
     check_sample_size(sample_size, dataset.pool_size)
-    return [TrainConfig(dataset=dataset.name, architecture=name, sample_size=sample_size, recipe=recipe,
-                        precision=precision, **settings)
-            for name in architectures]
+    return [TrainConfig.for_network(spec, dataset=dataset.name, sample_size=sample_size, recipe=recipe,
+                                    precision=precision, **settings)
+            for spec in architectures]
 
 
 def progress_reporter(bar, label: str):
@@ -121,7 +136,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
     """Open stored runs at once; train missing ones with a progress bar each. Errors become messages."""
     outcomes = []
     for config in configs:
-        label = ARCHITECTURES[config.architecture].label
+        label = config.spec.label
         bar = st.progress(0.0, text=f"{label}: preparing (the first training loads TensorFlow)…")
         started = time.perf_counter()
         try:

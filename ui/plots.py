@@ -6,7 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-COLOURS = {"flat": "#E4572E", "conv": "#2E86AB"}
+COLOURS = {"flat": "#E4572E", "conv": "#2E86AB", "flat-wide": "#F3A712", "conv-small": "#29A36A",
+           "flat-dropout": "#A23B72"}
 FALLBACK_COLOURS = ["#76B041", "#8E6C8A", "#F3A712", "#17BEBB"]
 
 
@@ -127,20 +128,21 @@ def time_vs_size(summary) -> go.Figure:
 
 
 def gap_vs_size(gaps, margin: float) -> go.Figure:
-    """conv - flat accuracy per size with its 95% CI, and the equivalence margin as a band."""
+    """first − second accuracy per pair and size with its 95% CI, and the equivalence margin as a band."""
     figure = go.Figure()
-    known = gaps.dropna(subset=["ci_low", "ci_high"])
-    figure.add_trace(go.Scatter(
-        x=gaps["sample_size"], y=gaps["mean_difference"] * 100, mode="lines+markers", name="conv − flat",
-        line={"color": COLOURS["conv"]},
-        error_y={"type": "data", "symmetric": False,
-                 "array": (known["ci_high"] - known["mean_difference"]).reindex(gaps.index).fillna(0) * 100,
-                 "arrayminus": (known["mean_difference"] - known["ci_low"]).reindex(gaps.index).fillna(0) * 100}))
+    for position, ((first, second), pair) in enumerate(gaps.groupby(["first", "second"], sort=False)):
+        known = pair.dropna(subset=["ci_low", "ci_high"])
+        figure.add_trace(go.Scatter(
+            x=pair["sample_size"], y=pair["mean_difference"] * 100, mode="lines+markers", name=f"{first} − {second}",
+            line={"color": colour(f"{first}|{second}", position)},
+            error_y={"type": "data", "symmetric": False,
+                     "array": (known["ci_high"] - known["mean_difference"]).reindex(pair.index).fillna(0) * 100,
+                     "arrayminus": (known["mean_difference"] - known["ci_low"]).reindex(pair.index).fillna(0) * 100}))
     figure.add_hrect(y0=-margin * 100, y1=margin * 100, fillcolor="grey", opacity=0.15, line_width=0,
                      annotation_text=f"±{margin * 100:g} points: comparable", annotation_position="top left")
     figure.add_hline(y=0, line_color="grey", line_width=1)
     _log_size_axis(figure)
-    figure.update_yaxes(title_text="accuracy points (conv − flat)")
+    figure.update_yaxes(title_text="accuracy points (first − second)")
     figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
     return figure
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
-COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture", "sample_size": "images",
+COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture", "num_params": "params",
+           "sample_size": "images",
            "num_epochs": "epochs", "batch_size": "batch", "seed": "seed", "recipe": "recipe",
            "precision": "precision", "optimizer": "optimizer",
            "learning_rate": "learning rate", "test_accuracy": "test accuracy", "test_loss": "test loss",
@@ -23,3 +25,22 @@ def run_choice_label(row: dict) -> str:
     return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
             f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
             + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
+
+
+def networks_section(store) -> None:
+    """The user's saved networks: what each is, how many runs it has; delete any (its runs stay)."""
+    saved = store.saved_networks()
+    if not saved:
+        return
+    st.subheader("Your networks")
+    st.dataframe(pd.DataFrame([{"name": spec.name, "params": spec.num_params, "layers": spec.layer_summary(),
+                                "what it tests": spec.description} for spec in saved.values()]),
+                 hide_index=True, key="networks_table",
+                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    chosen = st.multiselect("Networks to delete (their stored runs stay)", list(saved), key="chosen_networks")
+    if st.button("Delete networks", key="delete_networks", disabled=not chosen):
+        for name in chosen:
+            store.delete_network(name)
+        st.session_state.pop("chosen_networks")
+        st.rerun()
+    st.subheader("Runs")

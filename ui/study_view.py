@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.architectures import ARCHITECTURES
+from itertools import combinations
+
+from core.architectures import DEFAULT_PAIRS
 from core.data import Dataset
-from core.study import (DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
+from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
                         student_comparison)
 from ui import plots
-from ui.components import precision_select, progress_reporter, recipe_select
+from ui.components import architecture_select, precision_select, progress_reporter, recipe_select
 
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
 
 
-def apply_student_preset() -> None:
-    preset = STUDENT_PRESET
-    st.session_state.update(study_sizes=list(preset.sample_sizes), study_seeds=preset.num_seeds,
-                            study_epochs=preset.num_epochs,
-                            study_batch_size=preset.batch_size, study_architectures=list(preset.architectures),
-                            study_recipe=preset.recipe, study_precision=preset.precision)
+def apply_preset(preset: StudySpec) -> None:
+    values = dict(study_seeds=preset.num_seeds, study_epochs=preset.num_epochs, study_batch_size=preset.batch_size,
+                  study_architectures=list(preset.names), study_pairs=list(preset.pairs),
+                  study_recipe=preset.recipe, study_precision=preset.precision)
+    if preset.sample_sizes is not None:
+        values["study_sizes"] = list(preset.sample_sizes)
+    st.session_state.update(values)
+
+
+def preset_buttons() -> None:
+    left, right = st.columns(2)
+    left.button("Student's preset (1,000 digits, 12 epochs, 3 seeds)", key="study_preset", on_click=apply_preset,
+                args=(STUDENT_PRESET,), width="stretch")
+    right.button("Convolution or capacity? (flat, conv, flat-wide, conv-small)", key="study_capacity_preset",
+                 on_click=apply_preset, args=(CAPACITY_PRESET,), width="stretch")
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:
@@ -36,14 +47,30 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     batch_size = columns[2].number_input("Batch size", value=32, step=16, key="study_batch_size")
     margin = columns[3].number_input("H2 margin (points)", value=2.0, step=0.5, key="study_margin")
     left, right = st.columns(2)
-    architectures = left.multiselect("Architectures", list(ARCHITECTURES), default=list(ARCHITECTURES),
-                                     key="study_architectures", format_func=lambda name: ARCHITECTURES[name].label)
+    with left:
+        architectures = architecture_select(key="study_architectures")
+        pairs = pair_select([spec.name for spec in architectures], key="study_pairs")
     with right:
         recipe = recipe_select(key="study_recipe", epochs_key="study_epochs")
         precision = precision_select(key="study_precision")
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
                      num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100,
-                     recipe=recipe, precision=precision)
+                     recipe=recipe, precision=precision, pairs=pairs)
+
+
+def pair_select(names: list[str], key: str) -> tuple:
+    """Which differences to test: any two of the chosen networks (the suggested pairs by default)."""
+    default = [pair for pair in DEFAULT_PAIRS if set(pair) <= set(names)]
+    options = default + [(first, second) for first, second in combinations(names, 2)
+                         if (first, second) not in default and (second, first) not in default]
+    chosen = [tuple(pair) for pair in st.session_state.get(key, default) if tuple(pair) in options]
+    st.session_state[key] = chosen
+    picked = st.multiselect("Differences to test (first − second)", options, key=key,
+                            format_func=lambda pair: f"{pair[0]} − {pair[1]}",
+                            help="Each pair gets a paired 95% CI over seeds and McNemar's test. conv − flat-wide "
+                                 "and conv-small − flat hold the parameter count equal: they answer 'convolution "
+                                 "or capacity?'.")
+    return tuple(picked)
 
 
 def study_progress():
@@ -73,19 +100,18 @@ def show_report(report) -> None:
         st.warning(f"{report.missing} of {report.missing + len(report.cells)} cells are not trained yet; the "
                    f"results below use the ones that are. **Run study** trains the rest (stored cells are reused).")
     st.subheader("Verdicts")
-    for key in ("h1", "h2"):
-        st.info(report.verdicts[key])
+    for verdict in report.verdicts.values():
+        st.info(verdict)
     left, right = st.columns(2)
     left.markdown("**Accuracy against sample size**")
     left.plotly_chart(plots.accuracy_vs_size(report.summary, report.cells), key="study_accuracy")
     right.markdown("**Training time against sample size**")
     right.plotly_chart(plots.time_vs_size(report.summary), key="study_time")
     if not report.gaps.empty:
-        st.markdown("**The gap: conv − flat, with its 95% CI over seeds**")
+        st.markdown("**The gaps: first − second, with their 95% CI over seeds**")
         st.plotly_chart(plots.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
-        st.dataframe(report.gaps, hide_index=True, key="study_gaps", column_config={
-            name: st.column_config.NumberColumn(format="%.4f") for name in ("mean_difference", "ci_low", "ci_high")
-        } | {"mcnemar_p": st.column_config.NumberColumn("McNemar p", format="%.2e")})
+        st.dataframe(gap_table(report.gaps), hide_index=True, key="study_gaps", column_config={
+            "McNemar p": st.column_config.NumberColumn(format="%.2e")})
     st.markdown("**Every architecture and size**")
     st.dataframe(report.summary, hide_index=True, key="study_summary", column_config={
         name: st.column_config.NumberColumn(format="%.4f") for name in ("mean_accuracy", "ci_low", "ci_high")
@@ -99,3 +125,17 @@ def show_report(report) -> None:
         st.dataframe(student, hide_index=True, key="study_student")
     st.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
                        mime="text/csv", on_click="ignore", key="study_download")
+
+
+def gap_table(gaps):
+    """The gaps in people's words: points with one decimal, the pair by name."""
+    return gaps.assign(
+        pair=gaps["first"] + " − " + gaps["second"],
+        points=(gaps["mean_difference"] * 100).round(1),
+        CI=[f"{low * 100:+.1f} to {high * 100:+.1f}" if low == low else "one seed"
+            for low, high in zip(gaps["ci_low"], gaps["ci_high"])],
+    ).rename(columns={"sample_size": "images", "only_first_right": "only first right",
+                      "only_second_right": "only second right", "mcnemar_p": "McNemar p",
+                      "mcnemar_seed": "McNemar seed"})[
+        ["pair", "images", "seeds", "points", "CI", "verdict", "only first right", "only second right",
+         "McNemar p", "McNemar seed"]]

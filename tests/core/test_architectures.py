@@ -1,8 +1,11 @@
+import re
+
 import numpy as np
 import pytest
 
 from core import architectures
-from core.architectures import ARCHITECTURES, Architecture, build, layer_table
+from core.architectures import (PRESETS, ArchitectureSpec, Conv, Dense, Dropout, Flatten, MaxPool, build, layer_rows,
+                                layer_table, parameter_matched)
 from core.config import TrainConfig
 
 EXPECTED = {
@@ -15,8 +18,10 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("name, total", [("flat", 42_310), ("conv", 600_810)])
-def test_parameter_counts_match_the_students_models(name, total):
+@pytest.mark.parametrize("name, total", [("flat", 42_310), ("conv", 600_810), ("flat-wide", 600_247),
+                                         ("conv-small", 42_542), ("flat-dropout", 42_310)])
+def test_preset_parameter_counts_are_exact_in_keras_and_in_the_specs_own_arithmetic(name, total):
+    assert PRESETS[name].num_params == total
     assert build(name).count_params() == total
 
 
@@ -27,21 +32,87 @@ def test_every_layer_has_the_students_output_shape_and_params(name):
     assert actual == EXPECTED[name]
 
 
+CUSTOM = [
+    ArchitectureSpec("deep", "image", (Conv(16, 5), MaxPool(2), Conv(8, 3, "tanh"), MaxPool(2), Flatten(),
+                                       Dense(20, "elu"), Dropout(0.1), Dense(20))),
+    ArchitectureSpec("one-pixel", "image", (Conv(4, 28), Flatten())),
+    ArchitectureSpec("pools", "image", (MaxPool(3), MaxPool(3), Flatten(), Dense(7, "sigmoid"))),
+    ArchitectureSpec("softmax-regression", "vector", ()),
+]
+
+
+@pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
+def test_the_specs_layer_table_is_the_one_keras_builds(spec):
+    assert layer_rows(spec) == layer_table(build(spec))
+
+
 def test_layer_table_reads_like_the_students_summary():
     rows = layer_table(build("conv"))
     assert rows[0] == {"layer": "conv2d_1", "type": "Conv2D", "output_shape": "(None, 26, 26, 32)", "params": 320}
     assert sum(row["params"] for row in rows) == 600_810
 
 
-def test_a_third_architecture_is_one_function_and_one_registry_entry(monkeypatch):
-    def build_tiny():
-        import keras
+def test_the_matched_controls_are_within_two_percent_of_what_they_match():
+    assert parameter_matched(PRESETS["conv"], PRESETS["flat-wide"])
+    assert parameter_matched(PRESETS["conv-small"], PRESETS["flat"])
+    assert not parameter_matched(PRESETS["conv"], PRESETS["flat"])
+    assert not parameter_matched(PRESETS["flat"], PRESETS["flat-dropout"])  # same count, but no convolution in either
+    assert PRESETS["flat-dropout"].layers[::2] == PRESETS["flat"].layers  # flat's layers, dropout between
+    assert {layer.rate for layer in PRESETS["flat-dropout"].layers if layer.kind == "dropout"} == \
+        {layer.rate for layer in PRESETS["conv"].layers if layer.kind == "dropout"}
 
-        return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                                 keras.layers.Dense(10, activation="softmax")])
 
-    monkeypatch.setitem(ARCHITECTURES, "tiny", Architecture("tiny", "Tiny", "softmax regression", build_tiny))
-    assert TrainConfig(architecture="tiny").architecture == "tiny"
+@pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
+def test_spec_json_round_trips(spec):
+    again = ArchitectureSpec.from_json(spec.to_json())
+    assert again == spec and again.hash == spec.hash and again.num_params == spec.num_params
+
+
+def test_the_hash_is_what_the_network_computes_not_what_it_is_called():
+    conv = PRESETS["conv"]
+    assert conv.renamed("my-conv", "a copy").hash == conv.hash
+    assert ArchitectureSpec("conv", "image", conv.layers[:-1]).hash != conv.hash
+    assert ArchitectureSpec("flat", "vector", (Dense(50), Dense(50, "tanh"))).hash != PRESETS["flat"].hash
+    assert len({spec.hash for spec in PRESETS.values()}) == len(PRESETS)
+
+
+@pytest.mark.parametrize("input_kind, layers, message", [
+    ("image", [{"type": "conv", "filters": 8, "kernel_size": 20}, {"type": "conv", "filters": 8, "kernel_size": 10},
+               {"type": "flatten"}], "leaves nothing of the image: its output would be 0×0 pixels"),
+    ("image", [{"type": "pool", "size": 20}, {"type": "pool", "size": 2}, {"type": "flatten"}], "0×0 pixels"),
+    ("vector", [{"type": "dense", "units": 0}], "units must be a whole number from 1"),
+    ("vector", [{"type": "dropout", "rate": 1.0}], "dropout rate must be at least 0 and below 1"),
+    ("vector", [{"type": "dropout", "rate": -0.1}], "dropout rate must be at least 0 and below 1"),
+    ("vector", [{"type": "dense", "units": 4096}, {"type": "dense", "units": 4096}], "the limit is 5,000,000"),
+    ("image", [{"type": "dense", "units": 10}], "needs a vector: add a Flatten before it"),
+    ("vector", [{"type": "conv", "filters": 8, "kernel_size": 3}], "the 784-vector input has no rows and columns"),
+    ("image", [{"type": "flatten"}, {"type": "pool", "size": 2}], "already flattened"),
+    ("image", [{"type": "conv", "filters": 8, "kernel_size": 3}], "end the image part with a Flatten"),
+    ("image", [{"type": "lstm"}], "Unknown layer type 'lstm'"),
+    ("image", [{"type": "flatten", "units": 3}], "has no setting units"),
+    ("image", [{"type": "flatten"}, {"type": "dense", "units": 8, "activation": "swish"}], "Unknown activation"),
+    ("colour", [], "'image' (28x28) or 'vector' (784)"),
+])
+def test_a_spec_that_cannot_build_says_why(input_kind, layers, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ArchitectureSpec.from_dict({"name": "bad", "input": input_kind, "layers": layers})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{nope", "Not valid JSON"), ("[]", "must be a JSON object"), ('{"name": "x", "input": "image"}', "needs layers"),
+    ('{"name": "x", "input": "vector", "layers": [], "colour": 1}', "has no field colour"),
+    ('{"name": "../etc", "input": "vector", "layers": []}', "name must be 1 to 40 letters"),
+    ('{"name": "x", "input": "vector", "layers": {}}', "must be a JSON list"),
+])
+def test_bad_json_gets_one_clear_message(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ArchitectureSpec.from_json(text)
+
+
+def test_a_new_variant_is_one_registry_line(monkeypatch):
+    tiny = ArchitectureSpec("tiny", "vector", ())
+    monkeypatch.setitem(PRESETS, "tiny", tiny)
+    assert TrainConfig(architecture="tiny").spec == tiny
     assert build("tiny").count_params() == 7850
 
 
@@ -66,5 +137,6 @@ def test_bfloat16_runs_the_convolutions_in_bfloat16_and_keeps_weights_and_dense_
 def test_float32_is_the_default_and_an_unknown_precision_is_refused():
     assert {layer.dtype_policy.compute_dtype for layer in build("conv").layers} == {"float32"}
     assert {layer.dtype_policy.compute_dtype for layer in build("flat", "bfloat16").layers} == {"float32"}
+    assert {layer.dtype_policy.compute_dtype for layer in build("conv-small", "bfloat16").layers} >= {"bfloat16"}
     with pytest.raises(ValueError, match="Unknown precision 'fp8'; choose from: float32, bfloat16"):
         build("conv", "fp8")

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,52 @@ def test_adding_precision_kept_the_identity_of_runs_stored_before_it():
     from core.config import FORMAT_VERSION
 
     config = TrainConfig(architecture="conv", recipe="improved")
-    before = {key: value for key, value in config.to_dict().items() if key != "precision"}
+    before = {key: value for key, value in config.to_dict().items() if key not in ("precision", "spec")}
     payload = json.dumps({"config": before, "data": "k", "format": FORMAT_VERSION}, sort_keys=True)
     assert run_id(config, "k") == hashlib.sha256(payload.encode()).hexdigest()[:16]
     assert TrainConfig.from_dict(before) == config
+
+
+# Ids computed by the code before networks were specs (commit 6548e2c), for data key "k".
+IDS_BEFORE_SPECS = {("flat", "student"): "6972629b35de6bb0", ("conv", "student"): "af4e28378a7676c7",
+                    ("flat", "improved"): "b57201cee39e9dc9", ("conv", "improved"): "3ed1f6673265ac31"}
+
+
+@pytest.mark.parametrize("architecture, recipe", list(IDS_BEFORE_SPECS))
+def test_the_seed_networks_kept_the_run_ids_they_had_before_networks_were_specs(architecture, recipe):
+    assert run_id(TrainConfig(architecture=architecture, recipe=recipe), "k") == IDS_BEFORE_SPECS[architecture, recipe]
+    assert run_id(TrainConfig(architecture="conv", precision="bfloat16", sample_size=300), "k") == "4e317240a2a12449"
+
+
+def test_a_run_stored_before_specs_reads_back_as_the_preset():
+    from core.architectures import PRESETS
+
+    before = {key: value for key, value in TrainConfig(architecture="conv").to_dict().items() if key != "spec"}
+    assert TrainConfig.from_dict(before).spec == PRESETS["conv"]
+
+
+def test_the_network_is_part_of_the_identity():
+    from core.architectures import PRESETS, ArchitectureSpec, Dense
+
+    mine = ArchitectureSpec("mine", "vector", (Dense(64),))
+    wider = ArchitectureSpec("mine", "vector", (Dense(65),))
+    ids = {run_id(TrainConfig.for_network(spec), "k") for spec in (mine, wider, *PRESETS.values())}
+    assert len(ids) == 2 + len(PRESETS)
+    # A network with the seed net's name but other layers is not the seed net.
+    not_flat = ArchitectureSpec("flat", "vector", (Dense(64),))
+    assert run_id(TrainConfig.for_network(not_flat), "k") != run_id(TrainConfig(), "k")
+
+
+def test_a_custom_network_round_trips_through_the_stored_config():
+    from core.architectures import ArchitectureSpec, Conv, Flatten
+
+    config = TrainConfig.for_network(ArchitectureSpec("tiny", "image", (Conv(4, 3), Flatten())), precision="bfloat16")
+    again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert again == config and run_id(again, "k") == run_id(config, "k") and again.precision == "bfloat16"
+
+
+def test_a_spec_must_carry_the_architectures_name():
+    from core.architectures import PRESETS
+
+    with pytest.raises(ValueError, match="named like the architecture 'flat'"):
+        TrainConfig(architecture="flat", spec=PRESETS["conv"])

@@ -164,3 +164,50 @@ def test_two_processes_asking_for_the_same_missing_run_train_it_once(tmp_path, d
     statuses = sorted(json.loads(out)[0]["status"] for out, _ in results)
     assert statuses == ["cached", "trained now"]
     assert len(list((tmp_path / "store" / "runs").iterdir())) == 1
+
+
+def test_a_saved_network_reads_back_and_can_be_deleted(store):
+    from core.architectures import PRESETS, ArchitectureSpec, Conv, Flatten
+
+    mine = ArchitectureSpec("mine", "image", (Conv(4, 5), Flatten()), "four filters")
+    store.save_network(mine)
+    again = RunStore(store.root)  # as after a restart
+    assert again.saved_networks() == {"mine": mine}
+    assert list(again.networks()) == [*PRESETS, "mine"]
+    assert again.resolve_networks(["mine", "flat"]) == [mine, PRESETS["flat"]]
+    assert again.delete_network("mine") and again.saved_networks() == {}
+
+
+def test_saving_a_network_under_a_presets_name_or_a_path_is_refused(store):
+    from core.architectures import PRESETS
+
+    with pytest.raises(ValueError, match="'conv' is the name of a preset"):
+        store.save_network(PRESETS["conv"].renamed("conv"))
+    with pytest.raises(ValueError, match="Not a network name"):
+        store.delete_network("../runs")
+
+
+def test_a_broken_or_misnamed_network_file_is_left_out_not_fatal(store, caplog):
+    from core.architectures import ArchitectureSpec
+
+    (store.root / "networks" / "garbage.json").write_text("{not json")
+    (store.root / "networks" / "other.json").write_text(ArchitectureSpec("mine", "vector", ()).to_json())
+    (store.root / "networks" / "flat.json").write_text(ArchitectureSpec("flat", "vector", ()).to_json())
+    assert store.saved_networks() == {}
+    assert "garbage.json is not usable" in caplog.text
+    with pytest.raises(ValueError, match="Unknown architecture 'mine'"):
+        store.resolve_networks(["mine"])
+
+
+def test_a_custom_networks_run_is_stored_and_reopens_with_its_network(store, digits):
+    from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
+
+    mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
+    config = TrainConfig.for_network(mine, sample_size=100, num_epochs=1)
+    first = store.get_or_train(config, digits, trainer=FakeTrainer())
+    store.delete_network("mine")  # runs keep their own copy of the network
+    again = RunStore(store.root).get_or_train(config, digits, trainer=FakeTrainer())
+    assert again.cached and again.run.run_id == first.run.run_id
+    assert again.run.config.spec == mine
+    assert again.run.load_model().count_params() == mine.num_params
+    assert [row["architecture"] for row in store.list_runs()] == ["mine"]

@@ -8,7 +8,10 @@ from core import cli, store as store_module
 from core.store import RunStore
 from core.study import (StudySpec, analyse, estimate_seconds, h1_verdict, h2_verdict, run_study,
                         student_comparison)
+from core.architectures import PRESETS
 from tests.fakes import FakeTrainer
+
+PRESETS_CONV = PRESETS["conv"]
 
 SPEC = StudySpec(sample_sizes=(100, 300), num_seeds=2, num_epochs=1)
 
@@ -142,7 +145,7 @@ def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_p
     assert len(pd.read_csv(csv_path)) == 8
     code = cli.main(["study", "--sizes", "100", "--seeds", "2", "--epochs", "1", "--json"])
     report = json.loads(capsys.readouterr().out)
-    assert code == 0 and len(report["cells"]) == 4 and set(report["verdicts"]) == {"h1", "h2"}
+    assert code == 0 and len(report["cells"]) == 4 and set(report["verdicts"]) == {"h1", "h2", "capacity"}
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -159,3 +162,56 @@ def test_cli_study_bad_arguments(capsys, monkeypatch, argv, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert trainer.calls == []
+
+
+CAPACITY = StudySpec(architectures=("flat", "conv", "flat-wide", "conv-small"), sample_sizes=(100, 300), num_seeds=3,
+                     num_epochs=1)
+
+
+def test_a_study_of_any_networks_compares_the_default_pairs_present(digits, store):
+    run_study(CAPACITY, digits, store, trainer=FakeTrainer())
+    report = analyse(CAPACITY, digits, store)
+    assert CAPACITY.pairs == (("conv", "flat"), ("conv", "flat-wide"), ("conv-small", "flat"))
+    assert sorted(set(zip(report.gaps["first"], report.gaps["second"]))) == sorted(CAPACITY.pairs)
+    assert list(report.gaps["sample_size"]) == [100, 300] * 3
+    assert len(report.cells) == 24
+
+
+def test_convolution_is_the_answer_when_matched_conv_networks_still_win(digits, store):
+    run_study(CAPACITY, digits, store, trainer=FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80))
+    sentence = analyse(CAPACITY, digits, store).verdicts["capacity"]
+    assert sentence.startswith("Convolution or capacity? Convolution: with parameter counts matched")
+    assert "conv vs flat-wide (600,810 vs 600,247 parameters): conv better by" in sentence
+    assert "conv-small vs flat (42,542 vs 42,310 parameters): conv-small better by" in sentence
+
+
+def test_capacity_is_the_answer_when_matched_networks_are_comparable(digits, store):
+    def by_parameters(config):
+        return 0.95 if config.spec.num_params > 100_000 else 0.80
+
+    run_study(CAPACITY, digits, store, trainer=FakeTrainer(by_parameters))
+    report = analyse(CAPACITY, digits, store)
+    assert report.verdicts["capacity"].startswith("Convolution or capacity? Capacity: with parameter counts matched")
+    verdicts = {pair: set(group["verdict"]) for pair, group in report.gaps.groupby(["first", "second"])}
+    assert verdicts == {("conv", "flat"): {"conv better"}, ("conv", "flat-wide"): {"comparable"},
+                        ("conv-small", "flat"): {"comparable"}}
+
+
+def test_without_a_matched_pair_the_capacity_sentence_says_what_to_add(digits, store):
+    run_study(SPEC, digits, store, trainer=FakeTrainer())
+    assert "Compare networks with matched parameter counts" in analyse(SPEC, digits, store).verdicts["capacity"]
+
+
+def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):
+    from core.architectures import ArchitectureSpec, Dense
+
+    mine = ArchitectureSpec("mine", "vector", (Dense(20),))
+    spec = StudySpec(architectures=("conv", mine), pairs=(("mine", "conv"),), sample_sizes=(100,), num_seeds=3,
+                     num_epochs=1)
+    run_study(spec, digits, store, trainer=FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.6))
+    report = analyse(spec, digits, store)
+    assert [config.spec for config in spec.configs(4000)][:2] == [PRESETS_CONV, mine]
+    assert list(report.gaps["verdict"]) == ["conv better"]
+    assert report.gaps["mean_difference"].iloc[0] < 0  # mine − conv
+    with pytest.raises(ValueError, match="A pair compares two different architectures of the study"):
+        StudySpec(architectures=("conv", mine), pairs=(("mine", "flat"),))

@@ -20,9 +20,12 @@ def test_accuracy_vs_size_has_a_band_a_mean_and_seed_points_per_architecture_on_
 
 
 def test_gap_vs_size_draws_the_margin_and_the_interval():
-    gaps = pd.DataFrame({"sample_size": [100, 1000], "mean_difference": [0.1, 0.03], "ci_low": [0.08, np.nan],
-                         "ci_high": [0.12, np.nan]})
+    gaps = pd.DataFrame({"first": ["conv", "conv", "conv"], "second": ["flat", "flat", "flat-wide"],
+                         "sample_size": [100, 1000, 100], "mean_difference": [0.1, 0.03, -0.01],
+                         "ci_low": [0.08, np.nan, -0.02], "ci_high": [0.12, np.nan, 0.0]})
     figure = plots.gap_vs_size(gaps, margin=0.02)
-    assert list(figure.data[0].y) == [10.0, 3.0]
+    assert [trace.name for trace in figure.data] == ["conv − flat", "conv − flat-wide"]
+    assert list(figure.data[0].y) == [10.0, 3.0] and list(figure.data[1].y) == [-1.0]
     assert np.allclose(figure.data[0].error_y.array, [2.0, 0.0])
+    assert np.allclose(figure.data[1].error_y.arrayminus, [1.0])
     assert figure.layout.shapes[0].y0 == -2.0 and figure.layout.shapes[0].y1 == 2.0

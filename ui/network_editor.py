@@ -1,0 +1,168 @@
+"""Design your own network: layers added, removed and reordered with widgets, a live layer table and
+parameter count (worked out without TensorFlow), and a name to save it under.
+
+The draft lives in session_state under DRAFT (not a widget's key), so it survives reruns and page
+switches; each layer has a stable uid, and its widgets are keyed by it, so reordering keeps values.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_WIDTH, PRESETS, ArchitectureSpec,
+                                layer_rows, layer_to_dict)
+from ui import cache
+from ui.components import JUST_SAVED
+
+DRAFT = "network_draft"
+SAVED_MESSAGE = "_network_saved_message"
+# Each setting's widget: label, minimum, maximum, step (None: a choice of activations).
+SETTINGS = {
+    "filters": ("filters", 1, MAX_WIDTH, 8), "kernel_size": ("kernel", 1, 28, 1), "size": ("size", 1, 28, 1),
+    "rate": ("rate", 0.0, 0.95, 0.05), "units": ("units", 1, MAX_WIDTH, 10), "activation": ("activation", None, None, None),
+}
+
+
+def _draft_from(spec: ArchitectureSpec, next_uid: int = 0) -> dict:
+    layers = [{"uid": next_uid + position, **layer_to_dict(layer)} for position, layer in enumerate(spec.layers)]
+    name = "" if spec.name in PRESETS else spec.name
+    return {"input": spec.input, "layers": layers, "next_uid": next_uid + len(layers), "name": name,
+            "description": "" if spec.name in PRESETS else spec.description}
+
+
+def _draft() -> dict:
+    if DRAFT not in st.session_state:
+        st.session_state[DRAFT] = _draft_from(PRESETS["conv-small"])
+    return st.session_state[DRAFT]
+
+
+# --- callbacks (run before the script, so they may change the draft freely) -------------------------
+
+def _start_from(networks: dict) -> None:
+    chosen = networks[st.session_state["net_start"]]
+    old = _draft()
+    st.session_state[DRAFT] = _draft_from(chosen, next_uid=old["next_uid"])
+    st.session_state["net_input"] = chosen.input
+    st.session_state["net_name"] = st.session_state[DRAFT]["name"]
+    st.session_state["net_description"] = st.session_state[DRAFT]["description"]
+
+
+def _add_layer() -> None:
+    """A convolution or pooling goes before the first Flatten (where it has an image to work on); any
+    other layer at the end. The arrows move it from there."""
+    draft = _draft()
+    kind = st.session_state["net_add_kind"]
+    layers = draft["layers"]
+    position = len(layers)
+    if kind in ("conv", "pool"):
+        position = next((index for index, layer in enumerate(layers) if layer["type"] == "flatten"), position)
+    layers.insert(position, {"uid": draft["next_uid"], **layer_to_dict(LAYER_KINDS[kind]())})
+    draft["next_uid"] += 1
+
+
+def _move(uid: int, step: int) -> None:
+    layers = _draft()["layers"]
+    index = next(i for i, layer in enumerate(layers) if layer["uid"] == uid)
+    target = index + step
+    if 0 <= target < len(layers):
+        layers[index], layers[target] = layers[target], layers[index]
+
+
+def _remove(uid: int) -> None:
+    draft = _draft()
+    draft["layers"] = [layer for layer in draft["layers"] if layer["uid"] != uid]
+
+
+# --- the editor ---------------------------------------------------------------------------------
+
+def network_editor() -> None:
+    """The editor, in an expander; a saved network joins the architecture choices at once."""
+    networks = cache.networks()
+    draft = _draft()
+    with st.expander("Design your own network", icon=":material/construction:",
+                     expanded=st.session_state.get("net_open", False)):
+        st.caption("Start from any network, change its layers, check the parameter count and the shapes, then "
+                   "save it under a name: it joins the architecture choices (here, in Study, on the Runs page and "
+                   "in the CLI). The output layer, Dense 10 softmax, is always added.")
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.selectbox("Start from", list(networks), key="net_start",
+                       format_func=lambda name: f"{networks[name].label} · {networks[name].num_params:,} parameters")
+        right.button("Load", key="net_load", on_click=_start_from, args=(networks,), width="stretch")
+
+        st.session_state.setdefault("net_input", draft["input"])
+        draft["input"] = st.radio("Read the digit as", list(INPUTS), key="net_input", horizontal=True,
+                                  format_func=INPUTS.get)
+        for position, layer in enumerate(draft["layers"], start=1):
+            _layer_row(position, layer, len(draft["layers"]))
+
+        add_kind, add = st.columns([3, 1], vertical_alignment="bottom")
+        add_kind.selectbox("Add a layer", list(LAYER_KINDS), key="net_add_kind", format_func=LAYER_LABELS.get)
+        add.button("Add", key="net_add", on_click=_add_layer, width="stretch")
+
+        name_column, description_column = st.columns([1, 2])
+        st.session_state.setdefault("net_name", draft["name"])
+        st.session_state.setdefault("net_description", draft["description"])
+        draft["name"] = name_column.text_input("Name", key="net_name", placeholder="my-net", max_chars=40)
+        draft["description"] = description_column.text_input("What it tests (optional)", key="net_description")
+        spec = _preview(draft)
+        if SAVED_MESSAGE in st.session_state:
+            st.success(st.session_state.pop(SAVED_MESSAGE))
+        if st.button("Save network", key="net_save", type="primary", disabled=spec is None):
+            _save(cache.current_store(), spec)
+
+
+def _layer_row(position: int, layer: dict, count: int) -> None:
+    """One layer: its kind, its settings and buttons to move it up or down or remove it."""
+    uid = layer["uid"]
+    settings = [name for name in layer if name not in ("uid", "type")]
+    columns = st.columns([2, 2, 2, 2, 1, 1, 1], vertical_alignment="bottom")
+    columns[0].markdown(f"**{position}. {LAYER_LABELS[layer['type']]}**")
+    for column, name in zip(columns[1:4], settings):
+        label, low, high, step = SETTINGS[name]
+        key = f"net_{uid}_{name}"
+        if low is None:
+            layer[name] = column.selectbox(label, ACTIVATIONS, index=ACTIVATIONS.index(layer[name]), key=key)
+        else:
+            layer[name] = column.number_input(label, min_value=low, max_value=high, value=layer[name], step=step,
+                                              key=key)
+    columns[4].button("↑", key=f"net_{uid}_up", on_click=_move, args=(uid, -1), disabled=position == 1,
+                      help="Move up")
+    columns[5].button("↓", key=f"net_{uid}_down", on_click=_move, args=(uid, 1), disabled=position == count,
+                      help="Move down")
+    columns[6].button("✕", key=f"net_{uid}_remove", on_click=_remove, args=(uid,), help="Remove")
+
+
+def _preview(draft: dict) -> ArchitectureSpec | None:
+    """The live layer table and parameter count; the spec, or None with one message saying why not."""
+    layers = [{key: value for key, value in layer.items() if key != "uid"} for layer in draft["layers"]]
+    try:
+        layout = ArchitectureSpec("preview", draft["input"], tuple(layers))
+    except ValueError as error:
+        st.error(f"This network cannot be built: {error}")
+        return None
+    st.markdown(f"**{layout.num_params:,} parameters** — {layout.layer_summary()}")
+    st.dataframe(pd.DataFrame(layer_rows(layout)), hide_index=True, key="net_table",
+                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    name = draft["name"].strip()
+    if not name:
+        st.caption("Give it a name to save it.")
+        return None
+    if name in PRESETS:
+        st.error(f"{name!r} is a preset's name; choose another name for your network.")
+        return None
+    try:
+        return ArchitectureSpec(name, draft["input"], tuple(layers), draft["description"].strip())
+    except ValueError as error:
+        st.error(str(error))
+        return None
+
+
+def _save(store, spec: ArchitectureSpec) -> None:
+    replaced = spec.name in store.saved_networks()
+    store.save_network(spec)
+    st.session_state[JUST_SAVED] = spec.name
+    st.session_state["net_open"] = True
+    st.session_state[SAVED_MESSAGE] = (f"{'Replaced' if replaced else 'Saved'} {spec.name} ({spec.num_params:,} "
+                                       f"parameters): it is now among the architectures, and chosen.")
+    st.rerun()
