@@ -189,8 +189,8 @@ class ArchitectureSpec:
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "rows", _infer_rows(self.input, layers))
         if self.num_params > MAX_PARAMS:
-            raise ValueError(f"{self.name} has {self.num_params:,} parameters; the limit is {MAX_PARAMS:,} (it keeps "
-                             f"training within a small server's memory). Narrow a layer or pool earlier.")
+            raise ValueError(f"{self.num_params:,} parameters is over the limit of {MAX_PARAMS:,} (it keeps training "
+                             f"within a small server's memory). Narrow a layer or pool earlier.")
 
     # what it is
     @property
@@ -282,13 +282,19 @@ def _infer_rows(input_kind: str, layers: tuple) -> tuple:
         shape = (IMAGE_SIZE * IMAGE_SIZE,)           # (784,)
         rows.append(LayerRow("flatten", "Flatten", shape, 0))
     for position, (layer, name) in enumerate(zip(layers, _layer_names(layers)), start=1):
-        where = f"layer {position} ({layer.describe()})"
+        where = f"Layer {position} ({layer.describe()})"
         params = 0
         if layer.kind in SPATIAL_KINDS or layer.kind == "flatten":
             if len(shape) != 3:
                 hint = "the 784-vector input has no rows and columns" if input_kind == "vector" else \
                     "the image was already flattened before it"
-                raise ValueError(f"{where.capitalize()} needs an image, but {hint}.")
+                raise ValueError(f"{where} needs an image, but {hint}.")
+        if layer.kind in SPATIAL_KINDS:
+            window = layer.kernel_size if layer.kind == "conv" else layer.size
+            if window > min(shape[:2]):
+                what = "a smaller kernel" if layer.kind == "conv" else "a smaller pool"
+                raise ValueError(f"{where} needs an image of at least {window}×{window} pixels but gets "
+                                 f"{shape[0]}×{shape[1]}: use {what}, or shrink the image less before it.")
         if layer.kind == "conv":
             height, width, channels = shape
             shape = (height - layer.kernel_size + 1, width - layer.kernel_size + 1, layer.filters)
@@ -300,12 +306,9 @@ def _infer_rows(input_kind: str, layers: tuple) -> tuple:
             shape = (shape[0] * shape[1] * shape[2],)
         elif layer.kind == "dense":
             if len(shape) != 1:
-                raise ValueError(f"{where.capitalize()} needs a vector: add a Flatten before it.")
+                raise ValueError(f"{where} needs a vector: add a Flatten before it.")
             params = (shape[0] + 1) * layer.units
             shape = (layer.units,)
-        if len(shape) == 3 and min(shape[:2]) < 1:
-            raise ValueError(f"{where.capitalize()} leaves nothing of the image: its output would be "
-                             f"{shape[0]}×{shape[1]} pixels. Use a smaller kernel or pool, or fewer of them.")
         rows.append(LayerRow(name, layer.keras_type, shape, params))
     if len(shape) != 1:
         raise ValueError("The output layer needs a vector: end the image part with a Flatten layer.")

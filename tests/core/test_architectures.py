@@ -78,12 +78,13 @@ def test_the_hash_is_what_the_network_computes_not_what_it_is_called():
 
 @pytest.mark.parametrize("input_kind, layers, message", [
     ("image", [{"type": "conv", "filters": 8, "kernel_size": 20}, {"type": "conv", "filters": 8, "kernel_size": 10},
-               {"type": "flatten"}], "leaves nothing of the image: its output would be 0×0 pixels"),
-    ("image", [{"type": "pool", "size": 20}, {"type": "pool", "size": 2}, {"type": "flatten"}], "0×0 pixels"),
+               {"type": "flatten"}], "Layer 2 (Conv 8 10×10 relu) needs an image of at least 10×10 pixels but gets 9×9"),
+    ("image", [{"type": "pool", "size": 20}, {"type": "pool", "size": 2}, {"type": "flatten"}],
+     "Layer 2 (MaxPool 2) needs an image of at least 2×2 pixels but gets 1×1: use a smaller pool"),
     ("vector", [{"type": "dense", "units": 0}], "units must be a whole number from 1"),
     ("vector", [{"type": "dropout", "rate": 1.0}], "dropout rate must be at least 0 and below 1"),
     ("vector", [{"type": "dropout", "rate": -0.1}], "dropout rate must be at least 0 and below 1"),
-    ("vector", [{"type": "dense", "units": 4096}, {"type": "dense", "units": 4096}], "the limit is 5,000,000"),
+    ("vector", [{"type": "dense", "units": 4096}, {"type": "dense", "units": 4096}], "is over the limit of 5,000,000"),
     ("image", [{"type": "dense", "units": 10}], "needs a vector: add a Flatten before it"),
     ("vector", [{"type": "conv", "filters": 8, "kernel_size": 3}], "the 784-vector input has no rows and columns"),
     ("image", [{"type": "flatten"}, {"type": "pool", "size": 2}], "already flattened"),

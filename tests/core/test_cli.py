@@ -113,3 +113,63 @@ def test_an_unwritable_store_exits_1_with_a_clear_line(capsys, tmp_path, monkeyp
     monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "file" / "store"))
     code, _, err = run_cli(capsys, "runs")
     assert code == 1 and "not writable" in err and len(err.strip().splitlines()) == 1
+
+
+TINY = {"name": "tiny", "input": "image", "description": "four filters",
+        "layers": [{"type": "conv", "filters": 4, "kernel_size": 3}, {"type": "pool", "size": 2}, {"type": "flatten"}]}
+
+
+def test_a_network_file_trains_beside_named_ones_and_is_saved_for_later(capsys, fake_trainer, tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    code, out, _ = run_cli(capsys, "compare", "--architectures", "conv-small", "--architecture-file", str(path),
+                           "--sample-size", "100", "--epochs", "1", "--json")
+    records = json.loads(out)
+    assert code == 0 and [record["architecture"] for record in records] == ["conv-small", "tiny"]
+    assert [record["params"] for record in records] == [42_542, 6_810]
+    code, out, _ = run_cli(capsys, "compare", "--architectures", "tiny", "--sample-size", "100", "--epochs", "1")
+    assert code == 0 and out.splitlines()[-1].split()[0] == "tiny" and out.rstrip().endswith("cached")
+    assert len(fake_trainer.calls) == 2
+
+
+def test_architectures_lists_presets_and_saved_networks_with_their_parameters(capsys, tmp_path):
+    from core.architectures import ArchitectureSpec
+
+    RunStore().save_network(ArchitectureSpec.from_dict(TINY))
+    code, out, _ = run_cli(capsys, "architectures")
+    lines = out.splitlines()
+    assert code == 0
+    assert [line.split()[:2] for line in lines[0::2]] == [["flat", "42,310"], ["conv", "600,810"],
+                                                          ["flat-wide", "600,247"], ["conv-small", "42,542"],
+                                                          ["flat-dropout", "42,310"], ["tiny", "6,810"]]
+    assert "Capacity matched" in lines[4] and "yours" in lines[10] and "Conv 4 3×3 relu" in lines[11]
+    code, out, _ = run_cli(capsys, "architectures", "--json")
+    listed = json.loads(out)
+    assert [row["kind"] for row in listed] == ["preset"] * 5 + ["yours"]
+    assert ArchitectureSpec.from_dict(listed[-1]["spec"]) == ArchitectureSpec.from_dict(TINY)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{nope", "is not a usable network: Not valid JSON"),
+    (json.dumps({**TINY, "layers": [{"type": "dense", "units": 0}]}), "units must be a whole number from 1"),
+    (json.dumps({**TINY, "layers": [{"type": "conv", "filters": 8, "kernel_size": 28},
+                                    {"type": "pool", "size": 2}, {"type": "flatten"}]}), "needs an image of at least 2×2 pixels"),
+    (json.dumps({**TINY, "layers": [{"type": "flatten"}, {"type": "dropout", "rate": 1}]}), "at least 0 and below 1"),
+    (json.dumps({**TINY, "input": "vector", "layers": [{"type": "dense", "units": 4000}] * 2}), "is over the limit of 5,000,000"),
+    (json.dumps({**TINY, "name": "conv"}), "a preset's name"),
+])
+def test_a_bad_network_file_exits_2_with_one_line_and_saves_nothing(capsys, fake_trainer, tmp_path, content, message):
+    path = tmp_path / "net.json"
+    path.write_text(content)
+    code, out, err = run_cli(capsys, "compare", "--architecture-file", str(path))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert fake_trainer.calls == [] and RunStore().saved_networks() == {}
+
+
+def test_study_pairs_bring_their_networks_into_the_study(capsys, fake_trainer):
+    code, out, _ = run_cli(capsys, "study", "--pairs", "conv:flat-wide", "--sizes", "100", "--seeds", "2",
+                           "--epochs", "1", "--json")
+    report = json.loads(out)
+    assert code == 0 and {cell["architecture"] for cell in report["cells"]} == {"flat", "conv", "flat-wide"}
+    assert [(gap["first"], gap["second"]) for gap in report["gaps"]] == [("conv", "flat-wide")]
+    assert report["verdicts"]["capacity"].startswith("Convolution or capacity? Convolution")

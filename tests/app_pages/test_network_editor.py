@@ -1,0 +1,160 @@
+"""The network editor on the Compare and Study pages, the saved network on the Runs page (fake trainer)."""
+
+import pytest
+
+from core.architectures import PRESETS
+from core.store import RunStore
+from tests.app_pages.conftest import open_page, texts
+
+# The editor starts from conv-small: Conv 8, Conv 8, MaxPool, Dropout, Flatten, Dense 36, Dropout (uids 0 to 6).
+START = PRESETS["conv-small"]
+
+
+def parameter_line(app) -> str:
+    lines = [text for text in texts(app.markdown) if text.endswith(f"Dense 10 softmax") and "parameters**" in text]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def layer_labels(app) -> list[str]:
+    return [text for text in texts(app.markdown) if text.startswith("**") and ". " in text[:6]]
+
+
+def frame_with(app, column: str):
+    """The one table with this column (AppTest does not expose a dataframe's key)."""
+    frames = [frame.value for frame in app.dataframe if column in frame.value.columns]
+    assert len(frames) == 1
+    return frames[0]
+
+
+def save_as(app, name: str):
+    app.text_input(key="net_name").input(name).run()
+    app.button(key="net_save").click().run()
+    return app
+
+
+def test_the_editor_shows_a_live_parameter_count_and_layer_table_before_anything_trains(fake_trainer):
+    app = open_page()
+    assert not app.exception
+    assert parameter_line(app).startswith(f"**{START.num_params:,} parameters** — 28×28 image → Conv 8 3×3 relu")
+    table = frame_with(app, "output_shape")
+    assert list(table["output_shape"]) == ["(None, 26, 26, 8)", "(None, 24, 24, 8)", "(None, 12, 12, 8)",
+                                           "(None, 12, 12, 8)", "(None, 1152)", "(None, 36)", "(None, 36)",
+                                           "(None, 10)"]
+    assert table["params"].sum() == START.num_params
+    assert fake_trainer.calls == []
+
+
+def test_adding_changing_and_removing_layers_updates_the_count(fake_trainer):
+    app = open_page()
+    app.selectbox(key="net_add_kind").set_value("dense").run()
+    app.button(key="net_add").click().run()
+    assert not app.exception
+    # Dense 50 after the last dropout: 37 x 50 more, and the output now reads 50 units instead of 36.
+    grown = START.num_params + 37 * 50 + (51 - 37) * 10
+    assert parameter_line(app).startswith(f"**{grown:,} parameters**")
+    assert layer_labels(app)[-1] == "**8. Dense**"
+    app.number_input(key="net_0_filters").set_value(16).run()      # first convolution: 8 -> 16 filters
+    wider = grown + (16 - 8) * 10 + (9 * 16 + 1) * 8 - (9 * 8 + 1) * 8
+    assert parameter_line(app).startswith(f"**{wider:,} parameters**")
+    app.button(key="net_6_remove").click().run()                    # the last dropout
+    assert layer_labels(app)[-2:] == ["**6. Dense**", "**7. Dense**"]
+    app.selectbox(key="net_add_kind").set_value("conv").run()
+    app.button(key="net_add").click().run()                         # a convolution goes before the Flatten
+    assert layer_labels(app)[:5] == ["**1. Convolution**", "**2. Convolution**", "**3. Max-pooling**",
+                                     "**4. Dropout**", "**5. Convolution**"]
+    assert not app.exception
+
+
+def test_moving_a_layer_keeps_its_settings(fake_trainer):
+    app = open_page()
+    app.number_input(key="net_5_units").set_value(40).run()  # Dense 36 -> 40
+    app.button(key="net_5_up").click().run()                  # now before the Flatten: a Dense on an image
+    assert not app.exception
+    assert any("needs a vector: add a Flatten before it" in text for text in texts(app.error))
+    assert app.number_input(key="net_5_units").value == 40
+    app.button(key="net_5_down").click().run()
+    assert not any("cannot be built" in text for text in texts(app.error))
+    assert "Dense 40 relu" in parameter_line(app)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda app: app.number_input(key="net_0_kernel_size").set_value(28),
+     "Layer 2 (Conv 8 3×3 relu) needs an image of at least 3×3 pixels but gets 1×1"),
+    (lambda app: app.radio(key="net_input").set_value("vector"), "the 784-vector input has no rows and columns"),
+    (lambda app: app.button(key="net_4_remove").click(), "needs a vector: add a Flatten before it"),
+    (lambda app: (app.number_input(key="net_1_filters").set_value(16), app.number_input(key="net_5_units").set_value(4096)),
+     "9,483,498 parameters is over the limit of 5,000,000"),
+])
+def test_a_network_that_cannot_build_shows_one_message_and_cannot_be_saved(fake_trainer, change, message):
+    app = open_page()
+    app.text_input(key="net_name").input("broken").run()
+    change(app)
+    app.run()
+    assert not app.exception
+    errors = [text for text in texts(app.error) if "cannot be built" in text]
+    assert len(errors) == 1 and message in errors[0]
+    assert app.button(key="net_save").disabled
+
+
+def test_a_presets_name_is_refused(fake_trainer):
+    app = open_page()
+    app.text_input(key="net_name").input("conv").run()
+    assert any("'conv' is a preset's name" in text for text in texts(app.error))
+    assert app.button(key="net_save").disabled
+
+
+def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_trainer):
+    app = save_as(open_page(), "my-net")
+    assert not app.exception
+    assert RunStore().saved_networks()["my-net"].layers == START.layers
+    assert any("Saved my-net" in text for text in texts(app.success))
+    assert app.multiselect(key="architectures").value == ["flat", "conv", "my-net"]
+    app.number_input(key="sample_size").set_value(100)
+    app.number_input(key="epochs").set_value(1)
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert [config.architecture for config in fake_trainer.calls] == ["flat", "conv", "my-net"]
+    assert fake_trainer.calls[-1].spec.layers == START.layers
+    assert "my-net" in texts(app.subheader)
+    timing = frame_with(app, "inference_ms_per_image")
+    assert timing.loc["my-net", "params"] == START.num_params
+
+    again = open_page()  # a new session, as after a restart: the network is a choice, its run is stored
+    assert "my-net · 42,542" in again.multiselect(key="architectures").options  # label · parameters
+    again.multiselect(key="architectures").set_value(["my-net"])
+    again.number_input(key="sample_size").set_value(100)
+    again.number_input(key="epochs").set_value(1)
+    again.button(key="train").click().run()
+    assert len(fake_trainer.calls) == 3 and any("from cache" in text for text in texts(again.caption))
+
+
+def test_the_runs_page_lists_saved_networks_and_deletes_them(fake_trainer):
+    save_as(open_page(), "my-net")
+    app = open_page("app_pages/runs.py")
+    assert not app.exception
+    table = frame_with(app, "what it tests")
+    assert list(table["name"]) == ["my-net"] and list(table["params"]) == [START.num_params]
+    app.multiselect(key="chosen_networks").set_value(["my-net"]).run()
+    app.button(key="delete_networks").click().run()
+    assert not app.exception and RunStore().saved_networks() == {}
+
+
+def test_the_study_page_designs_networks_and_answers_convolution_or_capacity(fake_trainer):
+    app = open_page("app_pages/study.py")
+    app.button(key="study_capacity_preset").click().run()
+    assert app.multiselect(key="study_architectures").value == ["flat", "conv", "flat-wide", "conv-small"]
+    assert app.multiselect(key="study_pairs").value == [("conv", "flat"), ("conv", "flat-wide"), ("conv-small", "flat")]
+    app.multiselect(key="study_sizes").set_value([100])
+    app.number_input(key="study_seeds").set_value(3)
+    app.number_input(key="study_epochs").set_value(1)
+    app.button(key="run_study").click().run()
+    assert not app.exception
+    assert len(fake_trainer.calls) == 12
+    assert any(text.startswith("Convolution or capacity? Convolution") for text in texts(app.info))
+    gaps = frame_with(app, "McNemar p")
+    assert list(gaps["pair"]) == ["conv − flat", "conv − flat-wide", "conv-small − flat"]
+
+    save_as(app, "mine")  # the editor on the Study page saves into the study's choices
+    assert not app.exception
+    assert "mine" in app.multiselect(key="study_architectures").value
