@@ -291,7 +291,12 @@ def h2_sentence(gaps: pd.DataFrame, margin: float, architectures: tuple) -> str:
 
 def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
     """"Convolution or capacity?", answered from the parameter-matched pairs (one network with
-    convolutions, one without, parameter counts within 2%), whatever the data says."""
+    convolutions, one without, parameter counts within 2%), whatever the data says.
+
+    A matched cell counts for convolution when the 95% CI of (convolutional − other) lies above zero,
+    for capacity when it lies below zero or inside ±margin (no better), and for neither otherwise. Where
+    the study also has the unmatched pair of the same convolutional network, the sentence says how much
+    of that gap is left once the parameters are matched."""
     head = "Convolution or capacity? "
     networks = {network.name: network for network in spec.architectures}
     matched = [(first, second) for first, second in spec.pairs
@@ -299,32 +304,64 @@ def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
     if not matched:
         return head + ("Compare networks with matched parameter counts to tell: conv vs flat-wide (about 600,000 "
                        "each) and conv-small vs flat (about 42,000 each).")
-    parts, conv_wins, other = [], [], []
+    for_convolution, for_capacity, cells, parts, shares = 0, 0, 0, [], []
     for first, second in matched:
         rows = pair_gaps(gaps, first, second)
         if rows.empty:
-            parts.append(f"{first} vs {second}: nothing trained yet")
+            parts.append(f"{first} − {second}: nothing trained yet")
             continue
-        conv_name = first if networks[first].has_convolution else second
+        sign = 1 if networks[first].has_convolution else -1   # orient every difference as conv side − other
+        conv_name, other_name = (first, second) if sign == 1 else (second, first)
         details = []
         for row in rows.itertuples():
-            details.append(f"{_verdict_words(row)} at {row.sample_size:,} images ({_interval(row)})")
-            if row.verdict == f"{conv_name} better":
-                conv_wins.append(row.sample_size)
-            elif row.verdict != "inconclusive":
-                other.append(row.sample_size)
-        parts.append(f"{first} vs {second} ({networks[first].num_params:,} vs {networks[second].num_params:,} "
-                     f"parameters): " + "; ".join(details))
-    if conv_wins and not other:
-        answer = "Convolution: with parameter counts matched, the convolutional network is still better"
-    elif other and not conv_wins:
-        answer = ("Capacity: with parameter counts matched, the convolutional network is no better "
-                  "(comparable, or the flat one is better)")
-    elif conv_wins:
-        answer = "Mixed: with parameter counts matched, convolution wins in some cells and not in others"
+            mean = row.mean_difference * sign
+            low, high = sorted([row.ci_low * sign, row.ci_high * sign])
+            cells += 1
+            if low > 0:
+                for_convolution += 1
+            elif high < 0 or (-spec.margin <= low and high <= spec.margin):
+                for_capacity += 1
+            interval = f"CI {_points(low)} to {_points(high)}" if not np.isnan(low) else "one seed"
+            details.append(f"{_points(mean)} at {row.sample_size:,} ({interval})")
+        parts.append(f"{conv_name} − {other_name} ({networks[conv_name].num_params:,} vs "
+                     f"{networks[other_name].num_params:,} parameters): " + ", ".join(details))
+        shares += _gap_left(gaps, conv_name, other_name, networks)
+    if for_convolution and not for_capacity:
+        answer = (f"Convolution: with parameter counts matched, the convolutional network is still better wherever "
+                  f"the data decide ({for_convolution} of {cells} cells have a 95% CI above zero)")
+    elif for_capacity and not for_convolution:
+        answer = (f"Capacity: with parameter counts matched, the convolutional network is no better "
+                  f"({for_capacity} of {cells} cells comparable or worse)")
+    elif for_convolution:
+        answer = (f"Both: with parameter counts matched, convolution still wins in {for_convolution} of {cells} cells "
+                  f"and is no better in {for_capacity}")
     else:
-        answer = "Not decided yet: no matched pair is beyond the margin either way; more seeds would tell"
-    return head + answer + " — " + " | ".join(parts) + "."
+        answer = "Not decided yet: no matched difference is clear either way; more seeds would tell"
+    return head + answer + (". " + " ".join(shares) if shares else "") + " Matched differences in points, images: " \
+        + " | ".join(parts) + "."
+
+
+def _gap_left(gaps: pd.DataFrame, conv_name: str, matched_name: str, networks: dict) -> list[str]:
+    """How much of conv's lead over an unmatched network without convolutions is left against the matched
+    one, at the student's sample size if studied, else the largest shared size."""
+    sentences = []
+    unmatched = [second for second in gaps.loc[gaps["first"] == conv_name, "second"].unique()
+                 if second != matched_name and not networks[second].has_convolution
+                 and not parameter_matched(networks[conv_name], networks[second])]
+    for other in unmatched:
+        total = pair_gaps(gaps, conv_name, other).set_index("sample_size")["mean_difference"]
+        left = pair_gaps(gaps, conv_name, matched_name).set_index("sample_size")["mean_difference"]
+        sizes = sorted(set(total.index) & set(left.index))
+        if not sizes:
+            continue
+        size = STUDENT["sample_size"] if STUDENT["sample_size"] in sizes else sizes[-1]
+        if total[size] <= 0:
+            continue
+        percent = round(min(max(left[size] / total[size], 0.0), 1.0) * 20) * 5  # to 5%: the CIs are wide
+        sentences.append(f"At {size:,} images {conv_name} leads {other} by {total[size] * 100:.1f} points and "
+                         f"{matched_name} (same parameter count) by {left[size] * 100:.1f}: about {percent}% of the "
+                         f"gap is convolution, {100 - percent}% capacity.")
+    return sentences
 
 
 def student_comparison(report: StudyReport) -> pd.DataFrame:
