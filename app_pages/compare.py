@@ -14,6 +14,9 @@ network_editor()
 
 with st.sidebar:
     st.header("Experiment")
+    # Train first: above the controls, it stays put when a control below it changes height (a multiselect
+    # shrinks as it loses focus, which used to move the button away from under the first click).
+    clicked = st.button("Train", type="primary", key="train", width="stretch")
     dataset_name = components.dataset_select(key="dataset")
     dataset = components.load_or_stop(dataset_name)
     sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
@@ -21,7 +24,6 @@ with st.sidebar:
     settings = components.training_controls()
     precision = components.precision_select(key="precision")
     architectures = components.architecture_select(key="architectures")
-    clicked = st.button("Train", type="primary", key="train", width="stretch")
 
 components.data_source_line(dataset)
 if isinstance(sample_size, (int, float)) and sample_size > dataset.pool_size:

@@ -16,6 +16,7 @@ from ui import cache
 from ui.components import JUST_SAVED
 
 DRAFT = "network_draft"
+FIRST_DRAFT = "conv-small"  # small, and it has every kind of layer
 SAVED_MESSAGE = "_network_saved_message"
 # Each setting's widget: label, minimum, maximum, step (None: a choice of activations).
 SETTINGS = {
@@ -33,7 +34,7 @@ def _draft_from(spec: ArchitectureSpec, next_uid: int = 0) -> dict:
 
 def _draft() -> dict:
     if DRAFT not in st.session_state:
-        st.session_state[DRAFT] = _draft_from(PRESETS["conv-small"])
+        st.session_state[DRAFT] = _draft_from(PRESETS[FIRST_DRAFT])
     return st.session_state[DRAFT]
 
 
@@ -86,6 +87,7 @@ def network_editor() -> None:
                    "save it under a name: it joins the architecture choices (here, in Study, on the Runs page and "
                    "in the CLI). The output layer, Dense 10 softmax, is always added.")
         left, right = st.columns([3, 1], vertical_alignment="bottom")
+        st.session_state.setdefault("net_start", FIRST_DRAFT)
         left.selectbox("Start from", list(networks), key="net_start",
                        format_func=lambda name: f"{networks[name].label} · {networks[name].num_params:,} parameters")
         right.button("Load", key="net_load", on_click=_start_from, args=(networks,), width="stretch")

@@ -121,7 +121,7 @@ def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_traine
     assert timing.loc["my-net", "params"] == START.num_params
 
     again = open_page()  # a new session, as after a restart: the network is a choice, its run is stored
-    assert "my-net · 42,542" in again.multiselect(key="architectures").options  # label · parameters
+    assert "my-net · 42,542" in again.multiselect(key="architectures").options  # name · parameters
     again.multiselect(key="architectures").set_value(["my-net"])
     again.number_input(key="sample_size").set_value(100)
     again.number_input(key="epochs").set_value(1)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +41,18 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> No
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, digits):
-    """The app served from a fresh run store, on MNIST digits from a local file (no download)."""
-    folder = tmp_path_factory.mktemp("e2e")
-    np.savez(folder / "mnist.npz", x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test,
-             y_test=digits.y_test)
+def write_digits(folder: Path, digits) -> Path:
+    """The test digits as a local Keras-style mnist.npz (no download)."""
+    path = folder / "mnist.npz"
+    np.savez(path, x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test, y_test=digits.y_test)
+    return path
+
+
+@contextmanager
+def serve(folder: Path, mnist_path: Path):
+    """`streamlit run app.py` on a free port with its run store in `folder`; stopped on leaving."""
     port = free_port()
-    env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(folder / "mnist.npz"),
+    env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(mnist_path),
            "KERAS_HOME": str(folder / "keras")}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
@@ -63,6 +68,14 @@ def app_url(tmp_path_factory, digits):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, digits):
+    """The app served from a fresh run store, on MNIST digits from a local file (no download)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with serve(folder, write_digits(folder, digits)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
