@@ -15,6 +15,7 @@ dataset = components.load_or_stop(components.dataset_select(key="study_dataset")
 components.data_source_line(dataset)
 study_view.preset_buttons()
 network_editor()
+run_area = st.container()  # the estimate and Run study, above the controls: their reflow never moves the button
 try:
     spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)
@@ -25,10 +26,10 @@ except ValueError as error:
 store = cache.current_store()
 seconds, missing = estimate_seconds(spec, dataset, store)
 total = len(spec.configs(dataset.pool_size))
-st.caption(f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
-           f"{seconds / 60:.1f} min on this machine (estimated from stored timings).")
+run_area.caption(f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
+                 f"{seconds / 60:.1f} min on this machine (estimated from stored timings).")
 
-if st.button("Run study", type="primary", key="run_study", disabled=missing == 0):
+if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):
     on_cell, on_epoch, overall = study_view.study_progress()
     try:
         run_study(spec, dataset, store, on_cell=on_cell, on_epoch=on_epoch)

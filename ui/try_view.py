@@ -110,10 +110,12 @@ def show_inside(runs: list[StoredRun], digit: np.ndarray) -> None:
         filters = inside.first_conv_filters(model)
         if filters is not None:
             st.subheader(f"Inside {label}")
-            st.plotly_chart(plots.image_grid(filters, "First layer's 32 filters (3×3)", diverging=True),
+            size = filters.shape[1]
+            st.plotly_chart(plots.image_grid(filters, f"First layer's {len(filters)} filters ({size}×{size})",
+                                             diverging=True),
                             key=f"filters_{run.run_id}")
             for name, maps in inside.feature_maps(model, digit).items():
-                st.plotly_chart(plots.image_grid(np.moveaxis(maps, -1, 0), f"{name}: 32 feature maps"),
+                st.plotly_chart(plots.image_grid(np.moveaxis(maps, -1, 0), f"{name}: {maps.shape[-1]} feature maps"),
                                 key=f"maps_{run.run_id}_{name}")
         weights = inside.first_dense_weight_images(model)
         if weights is not None:

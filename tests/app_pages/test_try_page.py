@@ -106,3 +106,17 @@ def test_the_models_disagreeing_is_pointed_out(stored_pair, drawn, monkeypatch):
     app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert any("The models disagree" in text for text in texts(app.warning))
+
+
+def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
+    from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
+
+    mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
+    RunStore().get_or_train(TrainConfig.for_network(mine, sample_size=100, num_epochs=1), digits, trainer=fake_trainer)
+    app = open_page("app_pages/try_it.py")
+    app.segmented_control(key="input_mode").set_value("Test digit").run()
+    assert not app.exception
+    assert [metric.label for metric in app.metric] == ["mine"]
+    titles = [chart.proto.spec for chart in app.get("plotly_chart")]
+    assert any("First layer's 6 filters (5×5)" in spec for spec in titles)
+    assert any("conv2d_1: 6 feature maps" in spec for spec in titles)
