@@ -57,7 +57,7 @@ def _activation(value) -> str:
 
 @dataclass(frozen=True)
 class Conv:
-    """A 3x3-style convolution, stride 1, no padding (as the student's): (h, w, c) -> (h-k+1, w-k+1, filters)."""
+    """A convolution, stride 1, no padding (as the student's): (h, w, c) -> (h - k + 1, w - k + 1, filters)."""
     filters: int = 32
     kernel_size: int = 3
     activation: str = "relu"
@@ -347,6 +347,8 @@ PRESETS: dict[str, ArchitectureSpec] = {spec.name: spec for spec in (
 )}
 PRESET_LABELS = {"flat": "Flat (dense)", "conv": "Convolutional", "flat-wide": "Flat, wide",
                  "conv-small": "Conv, small", "flat-dropout": "Flat + dropout"}
+# What Compare and a study train unless told otherwise: the student's two networks.
+DEFAULT_ARCHITECTURES = ("flat", "conv")
 # Pairs whose difference answers a question on its own: (first, second) -> first minus second.
 DEFAULT_PAIRS = (("conv", "flat"), ("conv", "flat-wide"), ("conv-small", "flat"))
 # Two networks are parameter-matched when their counts differ by at most this fraction.

@@ -10,7 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.architectures import DEFAULT_PAIRS, PRECISION_HELP, PRECISIONS, PRESETS, ArchitectureSpec
+from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, PRECISION_HELP, PRECISIONS, PRESETS,
+                                ArchitectureSpec)
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
@@ -143,7 +144,7 @@ def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[Architectur
     for name in from_files:
         if name in PRESETS:
             raise UsageError(f"a network file names its network {name!r}, a preset's name: choose another name")
-    names = list(args.architectures or ([] if from_files else ["flat", "conv"])) + list(also)
+    names = list(args.architectures or (() if from_files else DEFAULT_ARCHITECTURES)) + list(also)
     networks = store.resolve_networks([name for name in names if name not in from_files])
     for spec in from_files.values():
         store.save_network(spec)
@@ -221,14 +222,12 @@ def run_runs(args) -> int:
 
 
 def run_architectures(args) -> int:
-    store = RunStore()
-    saved = store.saved_networks()
-    rows = [{"name": spec.name, "kind": "yours" if spec.name in saved else "preset", "params": spec.num_params,
-             "layers": spec.layer_summary(), "description": spec.description}
-            for spec in store.networks().values()]
+    networks = RunStore().networks()
+    rows = [{"name": spec.name, "kind": "preset" if spec.name in PRESETS else "yours", "params": spec.num_params,
+             "layers": spec.layer_summary(), "description": spec.description, "spec": spec.to_dict()}
+            for spec in networks.values()]
     if args.json:
-        print(json.dumps([{**row, "spec": spec.to_dict()} for row, spec in zip(rows, store.networks().values())],
-                         indent=2))
+        print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
         print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {row['description']}")

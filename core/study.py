@@ -13,7 +13,8 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
-from core.architectures import DEFAULT_PAIRS, ArchitectureSpec, check_precision, parameter_matched, preset
+from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, ArchitectureSpec, check_precision,
+                                parameter_matched, preset)
 from core.config import TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import check_recipe
@@ -39,7 +40,7 @@ SECONDS_PER_CELL_OVERHEAD = 1.5
 @dataclass(frozen=True)
 class StudySpec:
     dataset: str = "mnist"
-    architectures: tuple = ("flat", "conv")  # presets' names or ArchitectureSpecs; kept as specs
+    architectures: tuple = DEFAULT_ARCHITECTURES  # presets' names or ArchitectureSpecs; kept as specs
     sample_sizes: Optional[tuple] = None  # None: DEFAULT_SIZES below the pool, plus the full pool
     num_seeds: int = 3
     num_epochs: int | None = None  # None: the recipe's (student: 12)

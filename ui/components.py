@@ -8,7 +8,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.architectures import PRECISION_HELP, PRECISIONS, ArchitectureSpec
+from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS, ArchitectureSpec
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import DATASETS, DataUnavailable, Dataset
@@ -84,14 +84,13 @@ def precision_select(key: str) -> str:
                         help=PRECISION_HELP)
 
 
-DEFAULT_ARCHITECTURES = ["flat", "conv"]
 JUST_SAVED = "_network_just_saved"  # a network saved by the editor, to add to the next architecture choice
 
 
 def architecture_select(key: str, label: str = "Architectures") -> list[ArchitectureSpec]:
     """The networks to train: presets and the user's saved ones, each shown with its parameter count."""
     networks = cache.networks()
-    chosen = st.session_state.get(key, DEFAULT_ARCHITECTURES)
+    chosen = list(st.session_state.get(key, DEFAULT_ARCHITECTURES))
     chosen = [name for name in chosen if name in networks]  # a saved network may have been deleted
     just_saved = st.session_state.pop(JUST_SAVED, None)
     if just_saved in networks and just_saved not in chosen:

@@ -11,7 +11,7 @@ START = PRESETS["conv-small"]
 
 
 def parameter_line(app) -> str:
-    lines = [text for text in texts(app.markdown) if text.endswith(f"Dense 10 softmax") and "parameters**" in text]
+    lines = [text for text in texts(app.markdown) if text.endswith("Dense 10 softmax") and "parameters**" in text]
     assert len(lines) == 1
     return lines[0]
 
