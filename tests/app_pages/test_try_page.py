@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,5 @@ def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
     app.segmented_control(key="input_mode").set_value("Test digit").run()
     assert not app.exception
     assert [metric.label for metric in app.metric] == ["mine"]
-    titles = [chart.proto.spec for chart in app.get("plotly_chart")]
-    assert any("First layer's 6 filters (5×5)" in spec for spec in titles)
-    assert any("conv2d_1: 6 feature maps" in spec for spec in titles)
+    titles = [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text") for chart in app.get("plotly_chart")]
+    assert "First layer's 6 filters (5×5)" in titles and "conv2d_1: 6 feature maps" in titles
