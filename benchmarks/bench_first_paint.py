@@ -1,6 +1,10 @@
-"""First paint: from starting `streamlit run app.py` (cold) until the Compare page shows its controls.
+"""First paint: from starting `streamlit run app.py` (cold) until the Compare page is painted to its end.
 
-    python benchmarks/bench_first_paint.py [--repeats 3]
+    python benchmarks/bench_first_paint.py [--repeats 3] [--vs DIR]
+
+"Painted" is the last thing the page shows on a first visit, its "Nothing trained yet" line (the Train
+button, which used to end the sidebar, now opens it and paints early). --vs DIR measures another checkout
+too (e.g. `git worktree add /tmp/before <commit>`), alternating with this one in the same run.
 
 Side by side, the same measurement of a one-button Streamlit app: the floor that Streamlit and headless
 Chromium set on this machine, whatever the app does. Also reports whether the server had loaded
@@ -29,11 +33,12 @@ def tensorflow_loaded(pid: int) -> bool:
         return "libtensorflow" in maps.read()
 
 
-BASELINE_APP = 'import streamlit as st\nst.title("Baseline")\nst.button("Train")\n'
+BASELINE_APP = 'import streamlit as st\nst.title("Baseline")\nst.button("Train")\nst.info("Nothing trained yet")\n'
+PAINTED = "Nothing trained yet"  # the last element of both pages
 
 
 def measure(browser, folder) -> float:
-    """Seconds from `streamlit run app.py` in `folder` to a visible Train button, and whether TF loaded."""
+    """Seconds from `streamlit run app.py` in `folder` until the page is painted, and whether TF loaded."""
     port = free_port()
     with tempfile.TemporaryDirectory() as store:
         started = time.perf_counter()
@@ -50,7 +55,7 @@ def measure(browser, folder) -> float:
                     break
                 except Exception:
                     time.sleep(0.05)
-            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
+            page.get_by_text(PAINTED).wait_for(timeout=60_000)
             painted = time.perf_counter() - started
             loaded = tensorflow_loaded(server.pid)
             page.close()
@@ -63,6 +68,7 @@ def measure(browser, folder) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -70,17 +76,24 @@ def main() -> None:
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as baseline:
         Path(baseline, "app.py").write_text(BASELINE_APP)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for index in range(args.repeats):  # alternate the two apps so drift hits both
+        for index in range(args.repeats):  # alternate the apps so drift hits all of them
             ours, tensorflow = measure(browser, ROOT)
+            row = {"run": index + 1, "our app s": ours}
+            if args.vs:
+                row["--vs app s"], _ = measure(browser, args.vs)
             floor, _ = measure(browser, baseline)
-            rows.append({"run": index + 1, "our app s": ours, "one-button app s": floor,
-                         "ours minus floor s": ours - floor, "TensorFlow loaded": tensorflow})
+            row.update({"one-button app s": floor, "ours minus floor s": ours - floor, "TensorFlow loaded": tensorflow})
+            if args.vs:
+                row["ours / --vs"] = ours / row["--vs app s"]
+            rows.append(row)
         browser.close()
     print(f"Machine: {machine()}")
     print(table(rows, list(rows[0])))
     median = lambda key: sorted(row[key] for row in rows)[len(rows) // 2]  # noqa: E731
     print(f"\nmedian: our app {median('our app s'):.2f} s, one-button app {median('one-button app s'):.2f} s, "
-          f"ratio {median('our app s') / median('one-button app s'):.2f}")
+          f"ratio {median('our app s') / median('one-button app s'):.2f}"
+          + (f"; --vs app {median('--vs app s'):.2f} s, ours / --vs per run: median {median('ours / --vs'):.2f}"
+             if args.vs else ""))
 
 
 if __name__ == "__main__":

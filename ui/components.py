@@ -98,8 +98,8 @@ def architecture_select(key: str, label: str = "Architectures") -> list[Architec
     st.session_state[key] = chosen
     names = st.multiselect(label, list(networks), key=key,
                            format_func=lambda name: f"{name} · {networks[name].num_params:,}",
-                           help="Presets, then your own networks (design one below the title). The number is "
-                                "the network's parameter count.")
+                           help="Presets, then your own networks ('Design your own network', under the title). "
+                                "The number is the network's parameter count.")
     return [networks[name] for name in names]
 
 

@@ -7,7 +7,6 @@ switches; each layer has a stable uid, and its widgets are keyed by it, so reord
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_WIDTH, PRESETS, ArchitectureSpec,
@@ -16,6 +15,7 @@ from ui import cache
 from ui.components import JUST_SAVED
 
 DRAFT = "network_draft"
+OPEN = "net_open"
 FIRST_DRAFT = "conv-small"  # small, and it has every kind of layer
 SAVED_MESSAGE = "_network_saved_message"
 # Each setting's widget: label, minimum, maximum, step (None: a choice of activations).
@@ -78,11 +78,16 @@ def _remove(uid: int) -> None:
 # --- the editor ---------------------------------------------------------------------------------
 
 def network_editor() -> None:
-    """The editor, in an expander; a saved network joins the architecture choices at once."""
+    """The editor, behind a toggle (closed, it costs a first visit nothing); a saved network joins the
+    architecture choices at once."""
+    st.session_state.setdefault(OPEN, False)
+    st.session_state[OPEN] = st.session_state[OPEN]  # keeps it open across page switches
+    if not st.toggle("Design your own network", key=OPEN,
+                     help="Change layers and widths, see the parameter count and shapes, save it under a name."):
+        return
     networks = cache.networks()
     draft = _draft()
-    with st.expander("Design your own network", icon=":material/construction:",
-                     expanded=st.session_state.get("net_open", False)):
+    with st.container(border=True):
         st.caption("Start from any network, change its layers, check the parameter count and the shapes, then "
                    "save it under a name: it joins the architecture choices (here, in Study, on the Runs page and "
                    "in the CLI). The output layer, Dense 10 softmax, is always added.")
@@ -144,8 +149,7 @@ def _preview(draft: dict) -> ArchitectureSpec | None:
         st.error(f"This network cannot be built: {error}")
         return None
     st.markdown(f"**{layout.num_params:,} parameters** — {layout.layer_summary()}")
-    st.dataframe(pd.DataFrame(layer_rows(layout)), hide_index=True, key="net_table",
-                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    st.markdown(layer_table_markdown(layout))
     name = draft["name"].strip()
     if not name:
         st.caption("Give it a name to save it.")
@@ -160,11 +164,18 @@ def _preview(draft: dict) -> ArchitectureSpec | None:
         return None
 
 
+def layer_table_markdown(spec: ArchitectureSpec) -> str:
+    """The layer table as Markdown: light enough for every rerun (a dataframe would load pandas)."""
+    lines = ["| layer | type | output shape | parameters |", "|---|---|---|--:|"]
+    lines += [f"| {row['layer']} | {row['type']} | {row['output_shape']} | {row['params']:,} |"
+              for row in layer_rows(spec)]
+    return "\n".join(lines)
+
+
 def _save(store, spec: ArchitectureSpec) -> None:
     replaced = spec.name in store.saved_networks()
     store.save_network(spec)
     st.session_state[JUST_SAVED] = spec.name
-    st.session_state["net_open"] = True
     st.session_state[SAVED_MESSAGE] = (f"{'Replaced' if replaced else 'Saved'} {spec.name} ({spec.num_params:,} "
                                        f"parameters): it is now among the architectures, and chosen.")
     st.rerun()

@@ -4,10 +4,25 @@ import pytest
 
 from core.architectures import PRESETS
 from core.store import RunStore
-from tests.app_pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page as open_bare_page
+from tests.app_pages.conftest import texts
 
 # The editor starts from conv-small: Conv 8, Conv 8, MaxPool, Dropout, Flatten, Dense 36, Dropout (uids 0 to 6).
 START = PRESETS["conv-small"]
+
+
+def open_page(page=None):
+    """The page with the editor opened (closed, it renders nothing but its toggle)."""
+    app = open_bare_page(page)
+    app.toggle(key="net_open").set_value(True).run()
+    return app
+
+
+def layer_table(app) -> list[list[str]]:
+    """The editor's layer table (Markdown) as rows of cells, without the header."""
+    tables = [text for text in texts(app.markdown) if text.startswith("| layer | type | output shape |")]
+    assert len(tables) == 1
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in tables[0].splitlines()[2:]]
 
 
 def parameter_line(app) -> str:
@@ -33,15 +48,21 @@ def save_as(app, name: str):
     return app
 
 
+def test_the_editor_is_closed_until_asked_for(fake_trainer):
+    app = open_bare_page()
+    assert not app.exception and app.toggle(key="net_open").value is False
+    assert not any("parameters**" in text for text in texts(app.markdown))
+    assert "net_save" not in {button.key for button in app.button}
+
+
 def test_the_editor_shows_a_live_parameter_count_and_layer_table_before_anything_trains(fake_trainer):
     app = open_page()
     assert not app.exception
     assert parameter_line(app).startswith(f"**{START.num_params:,} parameters** — 28×28 image → Conv 8 3×3 relu")
-    table = frame_with(app, "output_shape")
-    assert list(table["output_shape"]) == ["(None, 26, 26, 8)", "(None, 24, 24, 8)", "(None, 12, 12, 8)",
-                                           "(None, 12, 12, 8)", "(None, 1152)", "(None, 36)", "(None, 36)",
-                                           "(None, 10)"]
-    assert table["params"].sum() == START.num_params
+    table = layer_table(app)
+    assert [row[2] for row in table] == ["(None, 26, 26, 8)", "(None, 24, 24, 8)", "(None, 12, 12, 8)",
+                                         "(None, 12, 12, 8)", "(None, 1152)", "(None, 36)", "(None, 36)", "(None, 10)"]
+    assert sum(int(row[3].replace(",", "")) for row in table) == START.num_params
     assert fake_trainer.calls == []
 
 
@@ -120,7 +141,7 @@ def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_traine
     timing = frame_with(app, "inference_ms_per_image")
     assert timing.loc["my-net", "params"] == START.num_params
 
-    again = open_page()  # a new session, as after a restart: the network is a choice, its run is stored
+    again = open_bare_page()  # a new session, as after a restart: the network is a choice, its run is stored
     assert "my-net · 42,542" in again.multiselect(key="architectures").options  # name · parameters
     again.multiselect(key="architectures").set_value(["my-net"])
     again.number_input(key="sample_size").set_value(100)
@@ -131,7 +152,7 @@ def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_traine
 
 def test_the_runs_page_lists_saved_networks_and_deletes_them(fake_trainer):
     save_as(open_page(), "my-net")
-    app = open_page("app_pages/runs.py")
+    app = open_bare_page("app_pages/runs.py")
     assert not app.exception
     table = frame_with(app, "what it tests")
     assert list(table["name"]) == ["my-net"] and list(table["params"]) == [START.num_params]
