@@ -208,7 +208,8 @@ class ArchitectureSpec:
 
     @property
     def label(self) -> str:
-        return PRESET_LABELS.get(self.name, self.name) if PRESETS.get(self.name) == self else self.name
+        same_as_preset = self.name in PRESETS and PRESETS[self.name].hash == self.hash  # whatever its description
+        return PRESET_LABELS.get(self.name, self.name) if same_as_preset else self.name
 
     def layer_summary(self) -> str:
         """"Conv 32 3×3 relu → … → Dense 10 softmax", reading from the input."""
@@ -338,12 +339,12 @@ PRESETS: dict[str, ArchitectureSpec] = {spec.name: spec for spec in (
     FLAT,
     CONV,
     ArchitectureSpec("flat-wide", "vector", (Dense(473), Dense(473)),
-                     "Capacity matched: flat widened to conv's parameter count. Conv still better → not capacity."),
+                     "Capacity matched: flat widened to conv's parameters. If conv still wins, capacity is not why."),
     ArchitectureSpec("conv-small", "image", (Conv(8, 3), Conv(8, 3), MaxPool(2), Dropout(0.25), Flatten(), Dense(36),
                                              Dropout(0.5)),
-                     "Capacity matched: conv narrowed to flat's parameter count. Still better → convolution."),
+                     "Capacity matched: conv narrowed to flat's parameters. If it still beats flat, convolution is why."),
     ArchitectureSpec("flat-dropout", "vector", (Dense(50), Dropout(0.25), Dense(50), Dropout(0.5)),
-                     "Regularisation matched: flat with conv's dropout (0.25, 0.5)."),
+                     "Regularisation matched: flat with conv's dropout (0.25 and 0.5)."),
 )}
 PRESET_LABELS = {"flat": "Flat (dense)", "conv": "Convolutional", "flat-wide": "Flat, wide",
                  "conv-small": "Conv, small", "flat-dropout": "Flat + dropout"}

@@ -100,6 +100,9 @@ def architecture_select(key: str, label: str = "Architectures") -> list[Architec
                            format_func=lambda name: f"{name} · {networks[name].num_params:,}",
                            help="Presets, then your own networks ('Design your own network', under the title). "
                                 "The number is the network's parameter count.")
+    described = [networks[name] for name in names if networks[name].description]
+    if described:
+        st.caption("  \n".join(f"**{spec.name}** — {spec.description}" for spec in described))
     return [networks[name] for name in names]
 
 

@@ -179,3 +179,10 @@ def test_the_study_page_designs_networks_and_answers_convolution_or_capacity(fak
     save_as(app, "mine")  # the editor on the Study page saves into the study's choices
     assert not app.exception
     assert "mine" in app.multiselect(key="study_architectures").value
+
+
+def test_each_chosen_network_says_what_it_isolates(fake_trainer):
+    app = open_bare_page()
+    app.multiselect(key="architectures").set_value(["conv", "flat-wide"]).run()
+    lines = [text for text in texts(app.caption) if text.startswith("**conv**")]
+    assert len(lines) == 1 and "**flat-wide** — Capacity matched: flat widened to conv's parameters" in lines[0]

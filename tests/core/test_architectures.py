@@ -141,3 +141,9 @@ def test_float32_is_the_default_and_an_unknown_precision_is_refused():
     assert {layer.dtype_policy.compute_dtype for layer in build("conv-small", "bfloat16").layers} >= {"bfloat16"}
     with pytest.raises(ValueError, match="Unknown precision 'fp8'; choose from: float32, bfloat16"):
         build("conv", "fp8")
+
+
+def test_a_stored_preset_keeps_its_label_when_the_presets_description_is_reworded():
+    reworded = PRESETS["conv"].renamed("conv", "an older description")
+    assert reworded.label == "Convolutional"
+    assert ArchitectureSpec("conv", "image", (Conv(4, 3), Flatten())).label == "conv"  # not the preset's layers
