@@ -261,25 +261,42 @@ def run_study_command(args) -> int:
 
     run_study(spec, dataset, store, on_cell=on_cell, on_epoch=_progress_printer("  "))
     report = analyse(spec, dataset, store)
-    if args.csv:
-        report.cells.to_csv(args.csv, index=False)
     if args.json:
         print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
                           "summary": report.summary.to_dict(orient="records"),
                           "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts},
                          indent=2, default=float))
-        return 0
-    print(report.summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
-    if not report.gaps.empty:
+    else:
+        print(report.summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+        if not report.gaps.empty:
+            print()
+            print(report.gaps.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
         print()
-        print(report.gaps.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
-    print()
-    for verdict in report.verdicts.values():
-        print(verdict)
+        for verdict in report.verdicts.values():
+            print(verdict)
+    if args.csv:  # after the results are out: a file that cannot be written now loses nothing else
+        try:
+            report.cells.to_csv(args.csv, index=False)
+        except OSError as error:
+            print(f"error: could not write {args.csv} ({error.strerror or error}); the results are above and "
+                  f"every cell is in the store.", file=sys.stderr)
+            return 1
     return 0
 
 
 def _check_writable(path: str) -> None:
-    folder = Path(path).expanduser().resolve().parent
+    """Before any training: the file can be created or appended to (it is removed again if it is new)."""
+    target = Path(path).expanduser()
+    folder = target.resolve().parent
+    if target.is_dir():
+        raise ValueError(f"Cannot write {path}: it is a folder; give a file name.")
     if not folder.is_dir():
         raise ValueError(f"Cannot write {path}: the folder {folder} does not exist.")
+    existed = target.exists()
+    try:
+        with open(target, "a"):
+            pass
+    except OSError as error:
+        raise ValueError(f"Cannot write {path} ({error.strerror or error}).") from None
+    if not existed:
+        target.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import sqlite3
@@ -47,6 +48,7 @@ DEFAULT_MAX_BYTES = 2 * 1024**3   # RUN_STORE_MAX_MB overrides; a conv run takes
 RECENT_USE_SECONDS = 600          # a run used this recently is never evicted (it may be being read)
 STALE_TMP_SECONDS = 24 * 3600     # leftovers of killed writers older than this are removed
 RUN_FILE, PROBABILITIES_FILE, MODEL_FILE = "run.json", "probabilities.npy", "model.keras"
+_REPORTED_STRAYS: set[str] = set()  # paths under runs/ that are not runs, already reported in this process
 
 INDEX_COLUMNS = {
     "run_id": "TEXT PRIMARY KEY", "dataset": "TEXT", "architecture": "TEXT", "sample_size": "INTEGER",
@@ -330,9 +332,21 @@ class RunStore:
         except sqlite3.Error as error:  # the index is a convenience: never fail a read over it
             log.warning("could not update the run index: %s", error)
 
+    def _run_folders(self) -> set[str]:
+        """The names under runs/ that are runs; anything else (a hand-made backup, a stray file) is left
+        alone and reported once per process."""
+        folders = set()
+        for path in (self.root / "runs").iterdir():
+            if path.is_dir() and path.name.isalnum():
+                folders.add(path.name)
+            elif str(path) not in _REPORTED_STRAYS:
+                _REPORTED_STRAYS.add(str(path))
+                log.warning("%s is not a run: left alone, not listed", path)
+        return folders
+
     def list_runs(self) -> list[dict]:
         """One dict per complete run (index columns), newest first; the index is repaired on the way."""
-        on_disk = {p.name for p in (self.root / "runs").iterdir() if p.is_dir()}
+        on_disk = self._run_folders()
         with closing(self._connect()) as db, db:
             db.row_factory = sqlite3.Row
             rows = {row["run_id"]: dict(row) for row in db.execute("SELECT * FROM runs")}
@@ -379,8 +393,8 @@ def default_max_bytes() -> int:
         megabytes = float(configured)
     except ValueError:
         raise StoreError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
-    if megabytes <= 0:
-        raise StoreError(f"RUN_STORE_MAX_MB must be above 0; got {configured}.")
+    if not math.isfinite(megabytes) or megabytes <= 0:  # inf, 1e309 (parsed as inf) and nan included
+        raise StoreError(f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {configured}.")
     return int(megabytes * 1024**2)
 
 

@@ -63,3 +63,12 @@ def test_the_store_size_and_limit_are_shown(fake_trainer, digits, monkeypatch):
     stored_runs(digits, fake_trainer)
     app = open_page("app_pages/runs.py")
     assert any("2 runs" in text and "of 500 MB" in text for text in texts(app.caption))
+
+
+def test_a_stray_folder_under_runs_does_not_break_the_runs_or_try_it_pages(fake_trainer, digits):
+    stored_runs(digits, fake_trainer)
+    (RunStore().root / "runs" / "0123abcd.bak").mkdir()
+    for page in ("app_pages/runs.py", "app_pages/try_it.py"):
+        app = open_page(page)
+        assert not app.exception and not app.error, page
+    assert any("2 runs" in text for text in texts(open_page("app_pages/runs.py").caption))

@@ -173,3 +173,34 @@ def test_study_pairs_bring_their_networks_into_the_study(capsys, fake_trainer):
     assert code == 0 and {cell["architecture"] for cell in report["cells"]} == {"flat", "conv", "flat-wide"}
     assert [(gap["first"], gap["second"]) for gap in report["gaps"]] == [("conv", "flat-wide")]
     assert report["verdicts"]["capacity"].startswith("Convolution or capacity? Convolution")
+
+
+@pytest.mark.parametrize("target, message", [
+    (lambda tmp_path: str(tmp_path), "it is a folder; give a file name"),
+    (lambda tmp_path: "/proc/self/cells.csv", "Cannot write /proc/self/cells.csv"),
+    (lambda tmp_path: str(tmp_path / "missing" / "cells.csv"), "does not exist"),
+])
+def test_an_unwritable_study_csv_is_refused_before_any_training(capsys, fake_trainer, tmp_path, target, message):
+    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--epochs", "1", "--csv", target(tmp_path))
+    assert code == 2 and message in err and fake_trainer.calls == []
+
+
+def test_a_csv_that_fails_after_training_still_prints_the_results(capsys, fake_trainer, tmp_path, monkeypatch):
+    import pandas as pd
+
+    def disk_full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    code, out, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--epochs", "1",
+                             "--csv", str(tmp_path / "cells.csv"))
+    assert code == 1 and "H1 (accuracy at least 80%" in out and "Convolution or capacity?" in out
+    assert "could not write" in err and "No space left on device" in err and "every cell is in the store" in err
+    assert not (tmp_path / "cells.csv").exists()  # the up-front check left no empty file behind
+
+
+def test_runs_lists_the_store_beside_a_stray_folder(capsys, fake_trainer):
+    run_cli(capsys, "compare", "--architectures", "flat", "--sample-size", "100", "--epochs", "1")
+    (RunStore().root / "runs" / "backup.old").mkdir()
+    code, out, _ = run_cli(capsys, "runs")
+    assert code == 0 and "flat" in out

@@ -211,3 +211,20 @@ def test_a_custom_networks_run_is_stored_and_reopens_with_its_network(store, dig
     assert again.run.config.spec == mine
     assert again.run.load_model().count_params() == mine.num_params
     assert [row["architecture"] for row in store.list_runs()] == ["mine"]
+
+
+def test_anything_under_runs_that_is_not_a_run_is_left_alone_and_reported_once(store, digits, caplog):
+    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    (store.root / "runs" / f"{run.run_id}.bak").mkdir()  # a hand-made backup
+    (store.root / "runs" / "notes.txt").write_text("mine")
+    assert [row["run_id"] for row in store.list_runs()] == [run.run_id]
+    assert [row["run_id"] for row in RunStore(store.root).list_runs()] == [run.run_id]
+    assert caplog.text.count(f"{run.run_id}.bak is not a run") == 1 and caplog.text.count("notes.txt is not a run") == 1
+    assert (store.root / "runs" / f"{run.run_id}.bak").is_dir()  # not ours to delete
+
+
+@pytest.mark.parametrize("value", ["inf", "1e309", "nan", "-inf", "0", "-5"])
+def test_a_store_size_limit_that_is_not_a_finite_positive_number_is_a_clear_error(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("RUN_STORE_MAX_MB", value)
+    with pytest.raises(StoreError, match=f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {value}"):
+        RunStore(tmp_path / "store")
