@@ -5,6 +5,7 @@ Layout under the store's folder (`RUN_STORE_DIR`, else a per-user cache folder):
     runs/<run_id>/run.json            config, history, metrics, layer table, data source
     runs/<run_id>/probabilities.npy   test-set class probabilities, (num_test, 10) float32
     runs/<run_id>/model.keras         the trained model (loaded with safe_mode=True)
+    runs/<run_id>/manifest.json       each file's size and SHA-256, written last: its presence means complete
     index.sqlite                      one row per run: config and headline metrics, for listing
     networks/<name>.json              users' own networks (architecture specs), by name
     locks/<run_id>.lock               held while a run trains, so concurrent requests train it once
@@ -12,11 +13,16 @@ Layout under the store's folder (`RUN_STORE_DIR`, else a per-user cache folder):
 
 The folders under runs/ are the truth; the SQLite index is rebuilt from them when it is missing or
 broken. A run is written to tmp/ and renamed into place, so a process killed mid-way leaves no
-half-written entry. An entry whose files are missing or corrupt is reported and treated as absent.
+half-written entry. Opening a run checks its files against the manifest (sizes every time, hashes once
+per process) and the types of its values; an entry whose files are missing, changed or corrupt is
+reported and treated as absent, so it is retrained where a config asks for it. Runs stored before the
+manifest existed are checked by content (probabilities readable, model archive and config readable) and
+given one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -48,6 +54,9 @@ DEFAULT_MAX_BYTES = 2 * 1024**3   # RUN_STORE_MAX_MB overrides; a conv run takes
 RECENT_USE_SECONDS = 600          # a run used this recently is never evicted (it may be being read)
 STALE_TMP_SECONDS = 24 * 3600     # leftovers of killed writers older than this are removed
 RUN_FILE, PROBABILITIES_FILE, MODEL_FILE = "run.json", "probabilities.npy", "model.keras"
+MANIFEST_FILE = "manifest.json"
+RUN_FILES = (RUN_FILE, PROBABILITIES_FILE, MODEL_FILE)
+_HASHED: dict[tuple, str] = {}  # (path, size, mtime_ns) -> SHA-256 of files already hashed in this process
 _REPORTED_STRAYS: set[str] = set()  # paths under runs/ that are not runs, already reported in this process
 
 INDEX_COLUMNS = {
@@ -140,20 +149,19 @@ class RunStore:
             if record.pop("format", None) != FORMAT_VERSION:
                 return None, "written by another version of the store"
             record["config"] = TrainConfig.from_dict(record["config"])
-            if not (directory / PROBABILITIES_FILE).is_file():
-                return None, f"{PROBABILITIES_FILE} is missing"
-            if not zipfile.is_zipfile(directory / MODEL_FILE):
-                return None, f"{MODEL_FILE} is missing or truncated"
-            return StoredRun(run_id=run_id_, directory=directory, **record), None
+            _check_values(record)
+            run = StoredRun(run_id=run_id_, directory=directory, **record)
         except (OSError, ValueError, KeyError, TypeError) as error:
             return None, f"{RUN_FILE} unreadable ({error})"
+        problem = _verify_files(directory)
+        return (None, problem) if problem else (run, None)
 
     def get(self, run_id_: str) -> StoredRun | None:
         run, problem = self.inspect(run_id_)
         if problem:
             log.warning("run %s is broken: %s", run_id_, problem)
         if run is not None:
-            self._touch(run_id_)
+            self._touch(run)
         return run
 
     def id_for(self, config: TrainConfig, dataset: Dataset) -> str:
@@ -173,6 +181,7 @@ class RunStore:
             (staging / RUN_FILE).write_text(json.dumps(record, indent=1))
             np.save(staging / PROBABILITIES_FILE, result.test_probabilities.astype(np.float32))
             result.model.save(staging / MODEL_FILE)
+            _write_manifest(staging)
             target = self.run_dir(run_id_)
             if target.exists():
                 self._discard(target)
@@ -223,12 +232,12 @@ class RunStore:
         run_id_ = self.id_for(config, dataset)
         run, problem = self.inspect(run_id_)
         if run is not None:
-            self._touch(run_id_)
+            self._touch(run)
             return Outcome(run, cached=True)
         with FileLock(self.root / "locks" / f"{run_id_}.lock", timeout=LOCK_TIMEOUT_SECONDS):
             run, problem_now = self.inspect(run_id_)  # another process may have trained it meanwhile
             if run is not None:
-                self._touch(run_id_)
+                self._touch(run)
                 return Outcome(run, cached=True, problem=problem)
             problem = problem or problem_now
             if problem:
@@ -325,11 +334,12 @@ class RunStore:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                        tuple(row.values()))
 
-    def _touch(self, run_id_: str) -> None:
+    def _touch(self, run: StoredRun) -> None:
+        """Mark a run used, its index row rewritten from the run just read and checked from disk (the
+        index is a cache of the folders: a row that disagrees with them is corrected here)."""
         try:
-            with closing(self._connect()) as db, db:
-                db.execute("UPDATE runs SET last_used_at = ? WHERE run_id = ?", (_now(), run_id_))
-        except sqlite3.Error as error:  # the index is a convenience: never fail a read over it
+            self._index(run)
+        except (sqlite3.Error, OSError) as error:  # the index is a convenience: never fail a read over it
             log.warning("could not update the run index: %s", error)
 
     def _run_folders(self) -> set[str]:
@@ -411,3 +421,93 @@ def _index_row(run: StoredRun) -> dict:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- checking what is read --------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, computed once per process for a given path, size and modification time."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHED:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _HASHED[key] = digest.hexdigest()
+    return _HASHED[key]
+
+
+def _write_manifest(directory: Path) -> None:
+    """Each run file's size and SHA-256, written (atomically) after the files themselves."""
+    files = {name: {"size": (directory / name).stat().st_size, "sha256": _sha256(directory / name)}
+             for name in RUN_FILES}
+    staging = directory / f".{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}"
+    staging.write_text(json.dumps({"files": files}, indent=1))
+    os.replace(staging, directory / MANIFEST_FILE)
+
+
+def _verify_files(directory: Path) -> str | None:
+    """Why the run's files cannot be trusted, or None. Runs from before manifests are checked by content
+    and then given a manifest."""
+    for name in RUN_FILES:
+        if not (directory / name).is_file():
+            return f"{name} is missing"
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.exists():
+        problem = _check_contents(directory)
+        if problem is None:
+            try:
+                _write_manifest(directory)
+            except OSError as error:  # a read-only store still serves the run, unverified next time too
+                log.warning("could not write the manifest of %s: %s", directory.name, error)
+        return problem
+    try:
+        expected = json.loads(manifest_path.read_text())["files"]
+        for name in RUN_FILES:
+            size, digest = expected[name]["size"], expected[name]["sha256"]
+            actual = (directory / name).stat().st_size
+            if actual != size:
+                how = "truncated" if actual < size else "grown"
+                return f"{name} is {how}: {actual:,} bytes, not the {size:,} it was written with"
+            if _sha256(directory / name) != digest:
+                return f"{name} was changed or damaged after it was written (checksum mismatch)"
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"{MANIFEST_FILE} unreadable ({error})"
+    return None
+
+
+def _check_contents(directory: Path) -> str | None:
+    """A run without a manifest: its predictions load as a (num_test, 10) table of probabilities and its
+    model is an archive whose config is readable JSON."""
+    try:
+        probabilities = np.load(directory / PROBABILITIES_FILE, allow_pickle=False)
+        if probabilities.ndim != 2 or probabilities.shape[1] != 10 or not np.isfinite(probabilities).all():
+            return f"{PROBABILITIES_FILE} does not hold one row of 10 probabilities per test image"
+    except (OSError, ValueError, EOFError) as error:
+        return f"{PROBABILITIES_FILE} unreadable ({error})"
+    try:
+        with zipfile.ZipFile(directory / MODEL_FILE) as archive:
+            json.loads(archive.read("config.json"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        return f"{MODEL_FILE} is damaged ({error})"
+    return None
+
+
+def _check_values(record: dict) -> None:
+    """The record's values have the types the pages and the CLI rely on; ValueError says which does not."""
+    for name in ("test_accuracy", "test_loss", "train_seconds", "inference_ms_per_image"):
+        value = record[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} is {value!r}, not a number of 0 or more")
+    if record["test_accuracy"] > 1:
+        raise ValueError(f"test_accuracy is {record['test_accuracy']!r}, above 1")
+    if isinstance(record["num_params"], bool) or not isinstance(record["num_params"], int):
+        raise ValueError(f"num_params is {record['num_params']!r}, not a whole number")
+    history = record["history"]
+    if not isinstance(history, dict) or not all(isinstance(values, list) and
+                                                all(isinstance(v, (int, float)) for v in values)
+                                                for values in history.values()):
+        raise ValueError("history is not lists of numbers per metric")
+    if not isinstance(record["layers"], list) or not isinstance(record["trained_at"], str):
+        raise ValueError("layers or trained_at has the wrong type")

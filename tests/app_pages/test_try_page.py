@@ -121,3 +121,15 @@ def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
     assert [metric.label for metric in app.metric] == ["mine"]
     titles = [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text") for chart in app.get("plotly_chart")]
     assert "First layer's 6 filters (5×5)" in titles and "conv2d_1: 6 feature maps" in titles
+
+
+def test_a_model_with_a_broken_config_is_a_warning_not_a_crash(stored_pair):
+    from tests.core.test_store_checksums import broken_config
+
+    flat, conv = stored_pair
+    broken_config(conv.model_path)
+    app = open_page("app_pages/try_it.py")
+    app.segmented_control(key="input_mode").set_value("Test digit").run()
+    assert not app.exception
+    assert any(f"Run {conv.run_id} could not be opened: model.keras" in text for text in texts(app.warning))
+    assert [metric.label for metric in app.metric] == ["flat"]
