@@ -9,8 +9,8 @@ st.title("Stored runs")
 store = cache.current_store()
 st.caption(f"The store keeps every trained run on disk in `{store.root}` (set `RUN_STORE_DIR` to move it).")
 
-networks_section(store)
 rows = store.list_runs()
+networks_section(store, rows)
 used = sum(row["size_bytes"] or 0 for row in rows)
 st.caption(f"{len(rows)} runs, {used / 1024**2:,.0f} MB of {store.max_bytes / 1024**2:,.0f} MB; beyond that the least "
            f"recently used runs are removed (set `RUN_STORE_MAX_MB` to change the limit).")

@@ -175,8 +175,8 @@ class ArchitectureSpec:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
-            raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a "
-                             f"letter or digit; got {self.name!r}.")
+            raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
+                             f"or digit; got {self.name!r}.")
         if self.input not in INPUTS:
             raise ValueError(f"A network reads the digit as 'image' (28x28) or 'vector' (784); got {self.input!r}.")
         if not isinstance(self.description, str):
@@ -360,6 +360,16 @@ def preset(name: str) -> ArchitectureSpec:
     if name not in PRESETS:
         raise ValueError(f"Unknown architecture {name!r}; choose from: {', '.join(PRESETS)}.")
     return PRESETS[name]
+
+
+def check_own_name(name: str) -> str:
+    """A name for a user's network: a valid network name that no preset has."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
+                         f"or digit; got {name!r}.")
+    if name in PRESETS:
+        raise ValueError(f"{name!r} is a preset's name; choose another name for your network.")
+    return name
 
 
 def parameter_matched(first: ArchitectureSpec, second: ArchitectureSpec) -> bool:

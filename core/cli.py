@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, PRECISION_HELP, PRECISIONS, PRESETS,
-                                ArchitectureSpec)
+                                ArchitectureSpec, check_own_name)
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
@@ -142,8 +142,7 @@ def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[Architectur
     saved networks, then each --architecture-file's network, which is saved in the store for the app."""
     from_files = {spec.name: spec for spec in map(read_network_file, args.architecture_file)}
     for name in from_files:
-        if name in PRESETS:
-            raise UsageError(f"a network file names its network {name!r}, a preset's name: choose another name")
+        check_own_name(name)
     names = list(args.architectures or (() if from_files else DEFAULT_ARCHITECTURES)) + list(also)
     networks = store.resolve_networks([name for name in names if name not in from_files])
     for spec in from_files.values():

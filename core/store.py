@@ -41,7 +41,7 @@ from typing import Callable
 import numpy as np
 
 from core.architectures import NAME_PATTERN as NETWORK_NAME
-from core.architectures import PRESETS, ArchitectureSpec
+from core.architectures import PRESETS, ArchitectureSpec, check_own_name
 from core.config import FORMAT_VERSION, TrainConfig, run_id
 from core.data import Dataset
 from core.training import OnEpoch, RunRecord, RunResult, train
@@ -265,8 +265,7 @@ class RunStore:
 
     def save_network(self, spec: ArchitectureSpec) -> None:
         """Keep a user's network under its name (replacing one of that name); runs keep their own copy."""
-        if spec.name in PRESETS:
-            raise ValueError(f"{spec.name!r} is the name of a preset; choose another name for your network.")
+        check_own_name(spec.name)
         staging = self.root / "tmp" / f"network-{uuid.uuid4().hex[:8]}.json"
         staging.write_text(spec.to_json())
         os.replace(staging, self._network_path(spec.name))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_WIDTH, PRESETS, ArchitectureSpec,
-                                layer_rows, layer_to_dict)
+                                check_own_name, layer_rows, layer_to_dict)
 from ui import cache
 from ui.components import JUST_SAVED
 
@@ -154,11 +154,8 @@ def _preview(draft: dict) -> ArchitectureSpec | None:
     if not name:
         st.caption("Give it a name to save it.")
         return None
-    if name in PRESETS:
-        st.error(f"{name!r} is a preset's name; choose another name for your network.")
-        return None
     try:
-        return ArchitectureSpec(name, draft["input"], tuple(layers), draft["description"].strip())
+        return layout.renamed(check_own_name(name), draft["description"].strip())
     except ValueError as error:
         st.error(str(error))
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
@@ -27,14 +29,16 @@ def run_choice_label(row: dict) -> str:
             + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
 
 
-def networks_section(store) -> None:
-    """The user's saved networks: what each is, how many runs it has; delete any (its runs stay)."""
+def networks_section(store, rows: list[dict]) -> None:
+    """The user's saved networks: what each is, how many stored runs it has; delete any (its runs stay)."""
     saved = store.saved_networks()
     if not saved:
         return
+    runs = Counter(row["architecture"] for row in rows)
     st.subheader("Your networks")
-    st.dataframe(pd.DataFrame([{"name": spec.name, "params": spec.num_params, "layers": spec.layer_summary(),
-                                "what it tests": spec.description} for spec in saved.values()]),
+    st.dataframe(pd.DataFrame([{"name": spec.name, "params": spec.num_params, "runs": runs[spec.name],
+                                "layers": spec.layer_summary(), "what it tests": spec.description}
+                               for spec in saved.values()]),
                  hide_index=True, key="networks_table",
                  column_config={"params": st.column_config.NumberColumn(format="localized")})
     chosen = st.multiselect("Networks to delete (their stored runs stay)", list(saved), key="chosen_networks")

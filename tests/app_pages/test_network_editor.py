@@ -151,11 +151,15 @@ def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_traine
 
 
 def test_the_runs_page_lists_saved_networks_and_deletes_them(fake_trainer):
-    save_as(open_page(), "my-net")
+    app = save_as(open_page(), "my-net")
+    app.number_input(key="sample_size").set_value(100)
+    app.number_input(key="epochs").set_value(1)
+    app.button(key="train").click().run()
     app = open_bare_page("app_pages/runs.py")
     assert not app.exception
     table = frame_with(app, "what it tests")
     assert list(table["name"]) == ["my-net"] and list(table["params"]) == [START.num_params]
+    assert list(table["runs"]) == [1]
     app.multiselect(key="chosen_networks").set_value(["my-net"]).run()
     app.button(key="delete_networks").click().run()
     assert not app.exception and RunStore().saved_networks() == {}

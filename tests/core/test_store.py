@@ -181,7 +181,7 @@ def test_a_saved_network_reads_back_and_can_be_deleted(store):
 def test_saving_a_network_under_a_presets_name_or_a_path_is_refused(store):
     from core.architectures import PRESETS
 
-    with pytest.raises(ValueError, match="'conv' is the name of a preset"):
+    with pytest.raises(ValueError, match="'conv' is a preset's name"):
         store.save_network(PRESETS["conv"].renamed("conv"))
     with pytest.raises(ValueError, match="Not a network name"):
         store.delete_network("../runs")
