@@ -20,6 +20,7 @@ if not rows:
     st.stop()
 
 st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_config={
+    "params": st.column_config.NumberColumn(format="localized"),
     "test accuracy": st.column_config.NumberColumn(format="percent"),
     "train s": st.column_config.NumberColumn(format="%.1f"),
     "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
