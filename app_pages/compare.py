@@ -17,17 +17,17 @@ with st.sidebar:
     # Train first: above the controls, it stays put when a control below it changes height (a multiselect
     # shrinks as it loses focus, which used to move the button away from under the first click).
     clicked = st.button("Train", type="primary", key="train", width="stretch")
+    values_used = st.empty()
     dataset_name = components.dataset_select(key="dataset")
     dataset = components.load_or_stop(dataset_name)
     sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
     recipe = components.recipe_select(key="recipe", epochs_key="epochs")
     settings = components.training_controls()
+    components.values_line(values_used, sample_size, settings)
     precision = components.precision_select(key="precision")
     architectures = components.architecture_select(key="architectures")
 
 components.data_source_line(dataset)
-if isinstance(sample_size, (int, float)) and sample_size > dataset.pool_size:
-    st.warning(f"This data source has {dataset.pool_size:,} training images; pick at most that many.")
 
 if clicked:
     try:

@@ -17,6 +17,7 @@ FORMAT_VERSION = 2  # 2: tf.data input pipeline, steps per execution, recipes
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 MAX_EPOCHS = 500
 MAX_BATCH_SIZE = 8192
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class TrainConfig:
         _check_whole(self.sample_size, "Sample size", MIN_SAMPLE_SIZE, None)
         _check_whole(self.num_epochs, "Epochs", 1, MAX_EPOCHS)
         _check_whole(self.batch_size, "Batch size", 1, MAX_BATCH_SIZE)
-        _check_whole(self.seed, "Seed", 0, 2**31 - 1)
+        _check_whole(self.seed, "Seed", 0, MAX_SEED)
         _check_whole(self.validation_size, "Validation size", 0, None)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from: {', '.join(OPTIMIZERS)}.")

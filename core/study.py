@@ -22,6 +22,7 @@ from core.stats import mcnemar_exact, mean_ci, paired_difference
 from core.store import Outcome, RunStore
 from core.training import OnEpoch
 
+MAX_SEEDS = 20
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
 THRESHOLD = 0.80
 # What the student reported (1,000 of 60,000 MNIST digits, 2.7 GHz Intel Core i5).
@@ -71,8 +72,8 @@ class StudySpec:
             object.__setattr__(self, "sample_sizes", tuple(sorted(set(self.sample_sizes))))
             if not self.sample_sizes:
                 raise ValueError("Choose at least one sample size for the study.")
-        if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or not 1 <= self.num_seeds <= 20:
-            raise ValueError(f"Seeds must be a whole number from 1 to 20; got {self.num_seeds!r}.")
+        if isinstance(self.num_seeds, bool) or not isinstance(self.num_seeds, int) or not 1 <= self.num_seeds <= MAX_SEEDS:
+            raise ValueError(f"Seeds must be a whole number from 1 to {MAX_SEEDS}; got {self.num_seeds!r}.")
         check_recipe(self.recipe)
         check_precision(self.precision)
         if not 0 < self.margin < 1:

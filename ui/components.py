@@ -9,9 +9,9 @@ import numpy as np
 import streamlit as st
 
 from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS, ArchitectureSpec
-from core.config import TrainConfig
+from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from core.recipes import RECIPES
-from core.data import DATASETS, DataUnavailable, Dataset
+from core.data import DATASETS, MIN_SAMPLE_SIZE, DataUnavailable, Dataset
 from core.store import Outcome, StoreError
 from core.training import EpochReport
 from ui import cache
@@ -40,32 +40,54 @@ def data_source_line(dataset: Dataset) -> None:
                f"{len(dataset.y_test):,} test images.")
 
 
-def sample_size_input(pool_size: int, key: str) -> int:
-    """Quick picks (100 … full) plus any number; returns the number, which may be out of range."""
-    st.session_state.setdefault(key, DEFAULTS.sample_size)
+def bounded_number(column, label: str, key: str, low, high, step, default, help: str | None = None):
+    """A number input bounded to what the config accepts, so the field never shows one value while another is used.
+
+    A value kept from before that is now out of range (another data source's pool) is brought into range first,
+    with a notice; the bounds are in the help text. Browsers keep an out-of-range typed value in the field,
+    marked invalid, and send nothing: the value used is the last valid one, which `values_line` shows.
+    """
+    st.session_state.setdefault(key, default)
+    value = st.session_state[key]
+    if not low <= value <= high:
+        st.session_state[key] = min(max(value, low), high)
+        column.caption(f"{label}: {value:,} is outside {low:,} to {high:,}; using {st.session_state[key]:,}.")
+    bounds = f"From {low:,} to {high:,}."
+    return column.number_input(label, min_value=low, max_value=high, step=step, key=key,
+                               help=f"{help} {bounds}" if help else bounds)
+
+
+def sample_size_input(pool_size: int, key: str, column=st) -> int:
+    """Quick picks (100 … full, only those the pool has) plus any number from 10 to the pool's size."""
+    picks = [size for size in QUICK_SAMPLE_SIZES if size == "full" or size < pool_size]
 
     def apply_pick():
         pick = st.session_state[f"{key}_pick"]
         if pick is not None:
             st.session_state[key] = pool_size if pick == "full" else pick
 
-    st.segmented_control("Sample size quick picks", QUICK_SAMPLE_SIZES, key=f"{key}_pick", on_change=apply_pick,
-                         format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
-                         label_visibility="collapsed")
-    return st.number_input("Training images (balanced across classes)", step=100, key=key,
-                           help=f"Any whole number from 10 to {pool_size:,} (the pool of this data source).")
+    column.segmented_control("Sample size quick picks", picks, key=f"{key}_pick", on_change=apply_pick,
+                             format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
+                             label_visibility="collapsed")
+    return bounded_number(column, "Training images (balanced across classes)", key, MIN_SAMPLE_SIZE, pool_size, 100,
+                          min(DEFAULTS.sample_size, pool_size), help="Drawn from the pool of this data source.")
 
 
 def training_controls() -> dict:
     """Epochs, batch size and seed; their state lives in session_state so callbacks may set it."""
-    for key, value in (("epochs", DEFAULTS.num_epochs), ("batch_size", DEFAULTS.batch_size), ("seed", DEFAULTS.seed)):
-        st.session_state.setdefault(key, value)
     columns = st.columns(3)
     return {
-        "num_epochs": columns[0].number_input("Epochs", step=1, key="epochs"),
-        "batch_size": columns[1].number_input("Batch size", step=16, key="batch_size"),
-        "seed": columns[2].number_input("Seed", step=1, key="seed"),
+        "num_epochs": bounded_number(columns[0], "Epochs", "epochs", 1, MAX_EPOCHS, 1, DEFAULTS.num_epochs),
+        "batch_size": bounded_number(columns[1], "Batch size", "batch_size", 1, MAX_BATCH_SIZE, 16,
+                                     DEFAULTS.batch_size),
+        "seed": bounded_number(columns[2], "Seed", "seed", 0, MAX_SEED, 1, DEFAULTS.seed),
     }
+
+
+def values_line(placeholder, sample_size: int, settings: dict) -> None:
+    """What Train will use, in words: a field marked invalid in the browser keeps its last valid value."""
+    placeholder.caption(f"Trains on {sample_size:,} images · {settings['num_epochs']} epochs · "
+                        f"batch {settings['batch_size']} · seed {settings['seed']}")
 
 
 def recipe_select(key: str, epochs_key: str) -> str:

@@ -7,11 +7,12 @@ import streamlit as st
 from itertools import combinations
 
 from core.architectures import DEFAULT_PAIRS
+from core.config import MAX_BATCH_SIZE, MAX_EPOCHS
 from core.data import Dataset
-from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
+from core.study import (CAPACITY_PRESET, MAX_SEEDS, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
                         student_comparison)
 from ui import plots
-from ui.components import architecture_select, precision_select, progress_reporter, recipe_select
+from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
 
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
 
@@ -41,11 +42,10 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     sizes = st.multiselect("Sample sizes", options, key="study_sizes",
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
     columns = st.columns(4)
-    num_seeds = columns[0].number_input("Seeds", value=3, step=1, key="study_seeds")
-    st.session_state.setdefault("study_epochs", 12)
-    num_epochs = columns[1].number_input("Epochs", step=1, key="study_epochs")
-    batch_size = columns[2].number_input("Batch size", value=32, step=16, key="study_batch_size")
-    margin = columns[3].number_input("H2 margin (points)", value=2.0, step=0.5, key="study_margin")
+    num_seeds = bounded_number(columns[0], "Seeds", "study_seeds", 1, MAX_SEEDS, 1, 3)
+    num_epochs = bounded_number(columns[1], "Epochs", "study_epochs", 1, MAX_EPOCHS, 1, 12)
+    batch_size = bounded_number(columns[2], "Batch size", "study_batch_size", 1, MAX_BATCH_SIZE, 16, 32)
+    margin = bounded_number(columns[3], "H2 margin (points)", "study_margin", 0.1, 50.0, 0.5, 2.0)
     left, right = st.columns(2)
     with left:
         architectures = architecture_select(key="study_architectures")

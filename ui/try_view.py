@@ -9,6 +9,7 @@ from core import inside
 from core.preprocess import EmptyImage, ImageProblem, prepare_digit, read_upload
 from core.store import StoredRun
 from ui import cache, drawing, plots
+from ui.components import bounded_number
 from ui.compare_view import run_labels
 from ui.runs_view import run_choice_label
 
@@ -64,10 +65,8 @@ def get_digit(runs: list[StoredRun]) -> np.ndarray | None:
                 return None
             return prepare_digit(read_upload(upload.getvalue()))
         dataset = cache.dataset(runs[0].config.dataset)
-        index = st.number_input(f"Test image (0 to {len(dataset.y_test) - 1:,})", value=0, step=1, key="test_digit")
-        if not 0 <= index < len(dataset.y_test):
-            st.error(f"Pick a test image from 0 to {len(dataset.y_test) - 1:,}.")
-            return None
+        index = bounded_number(st, f"Test image (0 to {len(dataset.y_test) - 1:,})", "test_digit", 0,
+                               len(dataset.y_test) - 1, 1, 0)
         st.caption(f"True class: {dataset.class_names[dataset.y_test[index]]}")
         return dataset.x_test[index].astype(np.float32) / 255.0
     except EmptyImage as problem:

@@ -16,11 +16,11 @@ def test_renders_source_balance_grid_and_one_digit_two_ways():
     assert len(app.get("image")) == 1
 
 
-def test_a_sample_size_above_the_pool_is_a_clear_error():
+def test_the_sample_size_and_seed_are_bounded_to_the_pool_and_the_seed_range():
     app = open_page("app_pages/data.py")
-    app.number_input(key="data_sample_size").set_value(5000).run()
     assert not app.exception
-    assert any("larger than the 4,000" in text for text in texts(app.error))
+    assert (app.number_input(key="data_sample_size").min, app.number_input(key="data_sample_size").max) == (10, 4000)
+    assert (app.number_input(key="data_seed").min, app.number_input(key="data_seed").max) == (0, 2**31 - 1)
 
 
 def test_fashion_mnist_from_a_local_folder(tmp_path, monkeypatch):

@@ -72,3 +72,24 @@ def test_two_sessions_asking_for_the_same_missing_runs_train_them_once(browser, 
     texts = captions(first) + captions(second)
     assert sum("trained now" in text for text in texts) == 2  # flat and conv, each trained by one session
     assert sum("from cache" in text for text in texts) == 2   # the other session waited, then opened them
+
+
+def test_a_typed_value_out_of_range_is_marked_and_the_value_used_is_spelled_out(browser, app_url):
+    """Issue 15 item 7: 1e20 in Seed used to train seed 1 silently; a too-big sample size sat in the field
+    while the previous one was used. The browser now marks it invalid and the line under Train says what is used."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(app_url)
+    used = page.get_by_text(re.compile("^Trains on"))
+    expect(used).to_have_text("Trains on 1,000 images · 12 epochs · batch 32 · seed 0", timeout=60_000)
+    size = page.get_by_label("Training images (balanced across classes)", exact=True)
+    size.fill("99999999999999999999")
+    size.press("Enter")
+    expect(size).to_have_attribute("aria-invalid", "true")
+    page.wait_for_timeout(800)
+    expect(used).to_have_text(re.compile("^Trains on 1,000 images"))
+    seed = page.get_by_label("Seed", exact=True)
+    seed.fill("1e20")
+    seed.press("Enter")
+    expect(used).to_have_text(re.compile("seed 1$"))
+    expect(seed).to_have_value("1")  # the field shows the value used
+    assert page.locator('[data-testid="stException"]').count() == 0
