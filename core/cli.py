@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except ValueError as error:  # a config or a sample size a user can fix
+    except ValueError as error:  # a config, a sample size or a store setting (StoreSettingError) a user can fix
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (DataUnavailable, StoreError) as error:

@@ -72,6 +72,10 @@ class StoreError(RuntimeError):
     """The store cannot be used (e.g. its folder is not writable); the message says why."""
 
 
+class StoreSettingError(StoreError, ValueError):
+    """A setting the user gives (RUN_STORE_DIR, RUN_STORE_MAX_MB) cannot work: a usage error (CLI exit 2)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class StoredRun(RunRecord):
     """A run as kept in the store: its record plus where its arrays and model live."""
@@ -118,7 +122,7 @@ class RunStore:
             probe.touch()
             probe.unlink()
         except OSError as error:
-            raise StoreError(f"The run store folder {self.root} is not writable ({error.strerror or error}). "
+            raise StoreSettingError(f"The run store folder {self.root} is not writable ({error.strerror or error}). "
                              f"Set RUN_STORE_DIR to a writable folder.") from error
         self._remove_stale_tmp()
 
@@ -401,9 +405,9 @@ def default_max_bytes() -> int:
     try:
         megabytes = float(configured)
     except ValueError:
-        raise StoreError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
+        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
     if not math.isfinite(megabytes) or megabytes <= 0:  # inf, 1e309 (parsed as inf) and nan included
-        raise StoreError(f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {configured}.")
+        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {configured}.")
     return int(megabytes * 1024**2)
 
 

@@ -108,11 +108,19 @@ def test_bad_arguments_exit_2_with_one_clear_line(capsys, fake_trainer, argv, me
     assert fake_trainer.calls == []
 
 
-def test_an_unwritable_store_exits_1_with_a_clear_line(capsys, tmp_path, monkeypatch):
+def test_an_unwritable_store_exits_2_with_a_clear_line(capsys, tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "file" / "store"))
     code, _, err = run_cli(capsys, "runs")
-    assert code == 1 and "not writable" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "not writable" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["inf", "1e309", "nan", "-3", "lots"])
+def test_a_bad_store_size_limit_exits_2_before_any_training(capsys, fake_trainer, monkeypatch, value):
+    monkeypatch.setenv("RUN_STORE_MAX_MB", value)
+    code, out, err = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1")
+    assert code == 2 and "RUN_STORE_MAX_MB must be" in err and len(err.strip().splitlines()) == 1
+    assert fake_trainer.calls == [] and "Traceback" not in err + out
 
 
 TINY = {"name": "tiny", "input": "image", "description": "four filters",
