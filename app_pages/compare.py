@@ -50,3 +50,5 @@ if shown:
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked:
     st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train**.")
+if not clicked:
+    components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

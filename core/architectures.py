@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
+from core import lazy
+
 IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 NUM_CLASSES = 10
@@ -388,7 +390,7 @@ def build(spec: ArchitectureSpec | str, precision: str = "float32"):
     weights, float32 accumulation), a per-layer policy so that concurrent trainings don't share Keras's
     global one. Dense layers and the softmax stay float32: measured over 5 seeds, bfloat16 dense layers
     cost more accuracy for no extra speed (benchmarks/README.md)."""
-    import keras
+    keras = lazy.keras()
     from keras import layers as keras_layers
 
     spec = preset(spec) if isinstance(spec, str) else spec

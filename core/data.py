@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core import lazy
+
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
 MIN_SAMPLE_SIZE = NUM_CLASSES
@@ -212,7 +214,7 @@ def load_with_keras(name: str) -> tuple[dict[str, np.ndarray], str]:
             pass  # a partial download: let Keras fetch it again
     _check_host_resolves(DOWNLOAD_HOST)
 
-    import keras  # deferred: TensorFlow takes seconds to import
+    keras = lazy.keras()  # deferred: TensorFlow takes seconds to import
 
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)  # urllib inside get_file has no timeout

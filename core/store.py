@@ -40,11 +40,12 @@ from typing import Callable
 
 import numpy as np
 
+from core import lazy
 from core.architectures import NAME_PATTERN as NETWORK_NAME
 from core.architectures import PRESETS, ArchitectureSpec, check_own_name
 from core.config import FORMAT_VERSION, TrainConfig, run_id
 from core.data import Dataset
-from core.training import OnEpoch, RunRecord, RunResult, train
+from core.training import OnEpoch, RunRecord, RunResult, train, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class StoredRun(RunRecord):
         return np.load(self.directory / PROBABILITIES_FILE, allow_pickle=False)  # (num_test, 10)
 
     def load_model(self):
-        import keras
+        keras = lazy.keras()
 
         return keras.saving.load_model(self.model_path, compile=False, safe_mode=True)
 
@@ -249,6 +250,13 @@ class RunStore:
                 self.delete(run_id_)
             result = (trainer or train)(config, dataset, on_epoch=on_epoch)
             return Outcome(self.put(result), cached=False, problem=problem)
+
+    def warm_up(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
+        """Prepare the training of the configs that have no stored run (see core.training.warm_up), so that
+        a later `get_or_train` starts at its first epoch; stored runs need no TensorFlow and get nothing.
+        Returns the configs it prepared."""
+        missing = [config for config in configs if self.inspect(self.id_for(config, dataset))[0] is None]
+        return [config for config in missing if warm_up(config, dataset)]
 
     def delete(self, run_id_: str) -> bool:
         directory = self.run_dir(run_id_)

@@ -18,7 +18,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from core import architectures, recipes
+from core import architectures, lazy, recipes
+from core.memory import return_freed_memory
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size, stratified_sample, to_model_input
@@ -101,33 +102,37 @@ def split_indices(dataset: Dataset, config: TrainConfig) -> tuple[np.ndarray, np
 
 def make_optimizer(name: str, learning_rate: float):
     import keras
+    import tensorflow as tf
 
-    return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-            "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate)
+    optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+                 "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate)
+    if not tf.distribute.has_strategy():
+        # One replica: summing gradients over replicas is the identity. TensorFlow's all-reduce would wrap it
+        # in a tf.custom_gradient, which registers a gradient function in TF's global registry on every trace
+        # and never removes it; that function holds the traced graph, so every compiled model's training
+        # graph stayed in memory for good (~10 MB per comparison, benchmarks/bench_soak.py).
+        optimizer._all_reduce_sum_gradients = _one_replica_gradients
+    return optimizer
+
+
+def _one_replica_gradients(grads_and_vars):
+    return list(grads_and_vars)
 
 
 def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
     """Train `config.spec` on a stratified sample of `dataset` and evaluate it on the test set."""
-    import keras
+    keras = lazy.keras()
 
-    if dataset.name != config.dataset:
-        raise ValueError(f"Config asks for {config.dataset!r} but the dataset given is {dataset.name!r}.")
-    train_index, validation_index = split_indices(dataset, config)
-    x_train = dataset.x_train[train_index]  # (sample_size, 28, 28) uint8: scaled batch by batch
-    y_train = dataset.y_train[train_index]
-    validation = None
-    if len(validation_index):
-        validation = recipes.validation_pipeline(dataset.x_train[validation_index],
-                                                 dataset.y_train[validation_index], PREDICT_BATCH_SIZE)
-
+    x_train, y_train, validation, num_validation = _inputs(config, dataset)
     recipe = RECIPES[config.recipe]
-    keras.utils.set_random_seed(config.seed)
-    fresh = architectures.build(config.spec, config.precision)  # this seed's initial weights
-    steps_per_epoch = -(-len(train_index) // config.batch_size)
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
-    model = MODEL_POOL.take(key)
+    with _RANDOM_STATE:
+        keras.utils.set_random_seed(config.seed)
+        fresh = architectures.build(config.spec, config.precision)  # this seed's initial weights
+    model = MODEL_POOL.take(key)  # waits for a warm-up of this kind in progress, if any
     if model is None:  # the first run of its kind: a second model, compiled, for the pool
-        model = _compiled(architectures.build(config.spec, config.precision), config, steps_per_epoch)
+        model = _compiled(_build_unseeded(config), config, steps_per_epoch)
     model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
@@ -143,13 +148,68 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     MODEL_POOL.give(key, model)
     model = fresh
     test_loss, test_accuracy = loss_and_accuracy(dataset.y_test, probabilities)
+    return_freed_memory()
     return RunResult(
         config=config, history=history, train_seconds=train_seconds,
         num_params=int(model.count_params()), test_loss=test_loss, test_accuracy=test_accuracy,
         test_probabilities=probabilities, inference_ms_per_image=inference_ms,
         layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
-        num_validation=len(validation_index), model=model,
+        num_validation=num_validation, model=model,
     )
+
+
+def warm_up(config: TrainConfig, dataset: Dataset) -> bool:
+    """Do now what the first training of `config`'s kind does before its first epoch: import TensorFlow, build
+    and compile the model and trace its training, validation and prediction steps (one execution of each, on
+    the run's own data). The compiled model waits in the pool, where `train` takes it (waiting for this if it
+    is still running). False when a model of this kind is already idle or being warmed up."""
+    if dataset.name != config.dataset:
+        raise ValueError(f"Config asks for {config.dataset!r} but the dataset given is {dataset.name!r}.")
+    steps_per_epoch = -(-check_sample_size(config.sample_size, dataset.pool_size) // config.batch_size)
+    key = _compiled_key(config, steps_per_epoch)
+    if not MODEL_POOL.reserve(key):  # claimed before anything slow: a Train click from now on waits for this
+        return False
+    try:
+        lazy.keras()  # the import is most of a cold start
+        x_train, y_train, validation, _ = _inputs(config, dataset)
+        model = _compiled(_build_unseeded(config), config, steps_per_epoch)
+        pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, RECIPES[config.recipe])
+        one_execution = recipes.steps_per_execution(steps_per_epoch)
+        model.fit(pipeline.take(one_execution), epochs=1, shuffle=False, verbose=0,
+                  validation_data=None if validation is None else validation.take(1))
+        model.predict(to_model_input(dataset.x_test[:8]), verbose=0)
+        return_freed_memory()  # the first, slow collection: done here rather than after the click's training
+    except BaseException:
+        MODEL_POOL.release(key)
+        raise
+    MODEL_POOL.give(key, model)  # its weights are reset to the run's own before training
+    return True
+
+
+def _inputs(config: TrainConfig, dataset: Dataset):
+    """(x_train, y_train, validation pipeline or None, number of validation digits) for `config`."""
+    if dataset.name != config.dataset:
+        raise ValueError(f"Config asks for {config.dataset!r} but the dataset given is {dataset.name!r}.")
+    train_index, validation_index = split_indices(dataset, config)
+    x_train = dataset.x_train[train_index]  # (sample_size, 28, 28) uint8: scaled batch by batch
+    y_train = dataset.y_train[train_index]
+    validation = None
+    if len(validation_index):
+        validation = recipes.validation_pipeline(dataset.x_train[validation_index],
+                                                 dataset.y_train[validation_index], PREDICT_BATCH_SIZE)
+    return x_train, y_train, validation, len(validation_index)
+
+
+# Keras draws initial weights and dropout seeds from global random state: a run's `set_random_seed` and
+# build must not interleave with another thread's build (a warm-up, another session's training).
+_RANDOM_STATE = threading.Lock()
+
+
+def _build_unseeded(config: TrainConfig):
+    """A model whose weights do not matter (they are reset before training), built without disturbing a
+    seeded build in another thread."""
+    with _RANDOM_STATE:
+        return architectures.build(config.spec, config.precision)
 
 
 def _compiled_key(config: TrainConfig, steps_per_epoch: int) -> tuple:
@@ -198,21 +258,46 @@ class ModelPool:
     def __init__(self, size: int = 4):
         self.size = size
         self._idle: OrderedDict = OrderedDict()
+        self._warming: dict = {}  # key -> threading.Event, set when the warm-up gives its model or gives up
         self._lock = threading.Lock()
 
-    def take(self, key):
+    def reserve(self, key) -> bool:
+        """Claim `key` for a warm-up; False if a model of that kind is idle or already being warmed up."""
+        with self._lock:
+            if key in self._idle or key in self._warming:
+                return False
+            self._warming[key] = threading.Event()
+            return True
+
+    def release(self, key) -> None:
+        """A warm-up that gave up: whoever waits for it builds its own model."""
+        with self._lock:
+            event = self._warming.pop(key, None)
+        if event is not None:
+            event.set()
+
+    def take(self, key, wait_seconds: float = 600):
+        """The idle model of kind `key` or None; waits for a warm-up of that kind first (no work done twice)."""
+        with self._lock:
+            event = self._warming.get(key)
+        if event is not None:
+            event.wait(wait_seconds)
         with self._lock:
             return self._idle.pop(key, None)
 
     def give(self, key, model) -> None:
         with self._lock:
             self._idle[key] = model
+            self._idle.move_to_end(key)
             while len(self._idle) > self.size:
                 self._idle.popitem(last=False)
+            event = self._warming.pop(key, None)
+        if event is not None:
+            event.set()
 
     def clear(self) -> None:
         with self._lock:
-            self._idle.clear()
+            self._idle.clear()  # warm-ups in progress give their model when done
 
     def __len__(self) -> int:
         return len(self._idle)

@@ -141,6 +141,21 @@ def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sampl
             for spec in architectures]
 
 
+def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec], sample_size, recipe: str,
+                          precision: str, settings: dict) -> None:
+    """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
+    imported, models built and traced), so the click starts at the first epoch. Nothing for settings that
+    cannot train or whose runs are all stored (opening those needs no TensorFlow)."""
+    from core.store import StoreError, default_root
+    from ui import background
+
+    try:
+        configs = build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
+        background.warm_up(cache.store(str(default_root())), configs, dataset)
+    except (ValueError, StoreError):  # Train will say what is wrong
+        return
+
+
 def progress_reporter(bar, label: str):
     """An on_epoch function that moves `bar` with the epoch, the latest metrics and the time left."""
     seconds: list[float] = []
@@ -161,7 +176,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
     outcomes = []
     for config in configs:
         label = config.spec.label
-        bar = st.progress(0.0, text=f"{label}: preparing (the first training loads TensorFlow)…")
+        bar = st.progress(0.0, text=f"{label}: preparing…")
         started = time.perf_counter()
         try:
             outcome = cache.current_store().get_or_train(config, dataset, on_epoch=progress_reporter(bar, label))

@@ -24,6 +24,19 @@ def clear_streamlit_caches():
     st.cache_resource.clear()
 
 
+@pytest.fixture(autouse=True)
+def warm_ups(monkeypatch) -> list:
+    """The background preparation of a training, recorded instead of tracing real models."""
+    from ui import background
+
+    asked = []
+    monkeypatch.setattr(store_module, "warm_up", lambda config, dataset: asked.append(config) or True)
+    background.forget()
+    yield asked
+    background.wait_until_idle()
+    background.forget()
+
+
 @pytest.fixture
 def fake_trainer(monkeypatch) -> FakeTrainer:
     trainer = FakeTrainer()

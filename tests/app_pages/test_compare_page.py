@@ -187,3 +187,34 @@ def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_tr
     assert {config.recipe for config in fake_trainer.calls} == {"improved"}
     assert {config.learning_rate for config in fake_trainer.calls} == {0.002}
     assert sum("improved recipe" in text for text in texts(app.caption)) == 2
+
+
+def test_the_page_prepares_the_training_train_would_start_once_it_has_painted(fake_trainer, warm_ups):
+    from ui import background
+
+    app = open_page()
+    assert background.wait_until_idle()
+    assert [(config.architecture, config.sample_size) for config in warm_ups] == [("flat", 1000), ("conv", 1000)]
+    app.run()  # a rerun with the same settings asks nothing again
+    small(app, sample_size=300).run()
+    assert background.wait_until_idle()
+    assert [config.sample_size for config in warm_ups] == [1000, 1000, 300, 300]
+    app.button(key="train").click().run()
+    assert background.wait_until_idle()
+    app.run()
+    assert background.wait_until_idle()
+    assert len(warm_ups) == 4 and len(fake_trainer.calls) == 2  # trained once, stored: nothing more to prepare
+
+
+def test_stored_runs_are_not_prepared_again_on_a_new_server(fake_trainer, warm_ups, digits):
+    """'Costs nothing when the app serves only stored runs': a fresh session on a store that has them."""
+    from ui import background
+
+    app = open_page()
+    app.button(key="train").click().run()
+    background.wait_until_idle()
+    warm_ups.clear()
+    background.forget()  # as on a restarted server
+    open_page()
+    assert background.wait_until_idle()
+    assert warm_ups == []

@@ -228,3 +228,15 @@ def test_a_store_size_limit_that_is_not_a_finite_positive_number_is_a_clear_erro
     monkeypatch.setenv("RUN_STORE_MAX_MB", value)
     with pytest.raises(StoreError, match=f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {value}"):
         RunStore(tmp_path / "store")
+
+
+def test_a_warm_up_prepares_only_runs_the_store_does_not_have(store, digits, monkeypatch):
+    """Opening stored runs needs no TensorFlow: preparing their training would only cost memory."""
+    from core import store as store_module
+
+    prepared = []
+    monkeypatch.setattr(store_module, "warm_up", lambda config, dataset: prepared.append(config) or True)
+    conv = TrainConfig(architecture="conv", sample_size=100, num_epochs=2)
+    store.get_or_train(CONFIG, digits, trainer=FakeTrainer())
+    assert store.warm_up([CONFIG, conv], digits) == [conv]
+    assert prepared == [conv]

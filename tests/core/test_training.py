@@ -129,3 +129,41 @@ def test_the_pool_keeps_one_idle_model_per_kind_and_drops_the_least_recently_use
     assert pool.take("a") is None
     assert pool.take("b") == "model b" and pool.take("b") is None  # taken out while it trains
     assert pool.take("c") == "model c"
+
+
+def test_a_model_dropped_from_the_pool_frees_its_traced_training_graph(digits):
+    """The soak benchmark's leak: TensorFlow's all-reduce registered a custom gradient in a global registry
+    on every trace, which kept each compiled model's training graph alive after the model was dropped."""
+    import gc
+    import weakref
+
+    from core.training import MODEL_POOL
+
+    MODEL_POOL.clear()
+    gc.collect()
+    train(TrainConfig(architecture="flat", sample_size=100, num_epochs=1, seed=5), digits)
+    assert len(MODEL_POOL) == 1
+    graphs = [weakref.ref(item) for item in gc.get_objects()
+              if type(item).__name__ == "FuncGraph" and item.name.startswith("one_step_on_data")]
+    assert graphs, "training traced its step"
+    MODEL_POOL.clear()
+    gc.collect()
+    assert [ref for ref in graphs if ref() is not None] == []
+
+
+def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits):
+    """Issue 17: the first Train click waited for TensorFlow's start-up; a warm-up does it ahead of time.
+    The run must not depend on whether it happened."""
+    from core.training import MODEL_POOL, warm_up
+
+    config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=8)
+    MODEL_POOL.clear()
+    cold = train(config, digits)
+    MODEL_POOL.clear()
+    assert warm_up(config, digits) is True
+    assert warm_up(config, digits) is False  # one of its kind is idle already: nothing done twice
+    assert len(MODEL_POOL) == 1
+    warm = train(config, digits)
+    assert len(MODEL_POOL) == 1  # the warmed model was taken and given back, no second one built
+    np.testing.assert_array_equal(warm.test_probabilities, cold.test_probabilities)
+    assert warm.history["loss"] == cold.history["loss"]

@@ -59,6 +59,7 @@ def test_a_network_built_in_the_editor_trains_is_stored_and_reopens_after_a_rest
         expect(page.get_by_text("8. Dropout", exact=True)).to_be_visible(timeout=10_000)
         expect(page.get_by_text("11,438 parameters", exact=False)).to_be_visible()  # 6×6×8 into Dense 36
         name = page.get_by_label("Name", exact=True)
+        expect(name).to_have_count(1, timeout=30_000)  # a rerun's stale copy gone (the warm-up slows reruns)
         name.fill(NAME)
         name.press("Enter")
         expect(page.get_by_role("button", name="Save network")).to_be_enabled(timeout=30_000)

@@ -1,0 +1,130 @@
+"""The first Train click: from the click to the comparison on screen, next to the runs' own training seconds.
+
+    python benchmarks/bench_first_train.py [--repeats 3] [--vs DIR] [--wait 3]
+
+A fresh `streamlit run app.py` (its own empty store, the data a new user here gets) and headless Chromium:
+the page appears, the user waits `--wait` seconds and presses Train on the defaults (the student's
+comparison). Measured: click -> both columns rendered, and the training seconds the two runs recorded
+(`model.fit`, as the Timing table shows). Then, on the now-warm server, a second comparison with other
+settings (500 digits, seed 1), the same way. --vs DIR measures another checkout too (e.g. `git worktree add
+/tmp/before <commit>`), alternating with this one in the same run.
+
+Targets (issue 17): click-to-rendered at most 1.3x the training seconds on a fresh server, 1.1x on a warm one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common  # noqa: F401
+from common import ROOT, machine, table
+
+sys.path.insert(0, str(ROOT))
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+
+PAINTED = "Nothing trained yet"
+SECOND = {"Training images (balanced across classes)": 500, "Seed": 1}
+
+
+def training_seconds(folder: Path, store: str, run_ids: set[str]) -> float:
+    listed = subprocess.run([sys.executable, "-m", "core", "runs", "--json"], cwd=folder, check=True,
+                            capture_output=True, text=True, env={**os.environ, "RUN_STORE_DIR": store})
+    runs = [run for run in json.loads(listed.stdout) if run["run_id"] not in run_ids]
+    return sum(run["train_seconds"] for run in runs), {run["run_id"] for run in runs}
+
+
+def press_train_and_wait(page, store: str, stored_after: int) -> float:
+    """Seconds from the click until the page has drawn the comparison of the `stored_after`-th run pair."""
+    from playwright.sync_api import expect
+
+    started = time.perf_counter()
+    page.get_by_role("button", name="Train", exact=True).click()
+    deadline = time.time() + 600
+    while len(list(Path(store, "runs").glob("*/manifest.json"))) < stored_after:  # the old comparison stays
+        if time.time() > deadline:                                                 # on screen meanwhile
+            raise TimeoutError("the runs were not stored within 600 s")
+        time.sleep(0.05)
+    trained = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="trained now")
+    expect(trained).to_have_count(2, timeout=60_000)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)  # the rerun ended
+    expect(page.locator(".js-plotly-plot").nth(3)).to_be_attached(timeout=60_000)  # the comparison's charts
+    return time.perf_counter() - started
+
+
+def measure(browser, folder: Path, wait: float) -> dict:
+    from playwright.sync_api import expect
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as store:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=folder, env={**os.environ, "RUN_STORE_DIR": store}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", server)
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_text(PAINTED).wait_for(timeout=120_000)
+            time.sleep(wait)
+            fresh = press_train_and_wait(page, store, 2)
+            fresh_training, seen = training_seconds(folder, store, set())
+            for label, value in SECOND.items():
+                field = page.get_by_label(label, exact=True)
+                field.fill(str(value))
+                field.press("Enter")
+            expect(page.get_by_text(re.compile("^Trains on 500 images .* seed 1$"))).to_be_visible(timeout=30_000)
+            time.sleep(wait)
+            warm = press_train_and_wait(page, store, 4)
+            warm_training, _ = training_seconds(folder, store, seen)
+            page.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {"fresh click->shown s": fresh, "fresh training s": fresh_training, "fresh ratio": fresh / fresh_training,
+            "warm click->shown s": warm, "warm training s": warm_training, "warm ratio": warm / warm_training}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--wait", type=float, default=3.0, help="seconds between the page appearing and the click")
+    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    checkouts = {"this": ROOT, **({"--vs": args.vs} if args.vs else {})}
+    results: dict[str, list[dict]] = {name: [] for name in checkouts}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for index in range(args.repeats):
+            for name, folder in checkouts.items():  # alternate so that drift hits both
+                row = measure(browser, folder, args.wait)
+                results[name].append(row)
+                print(json.dumps({"checkout": name, "run": index + 1, **row}), flush=True)
+        browser.close()
+    print(f"Machine: {machine()}")
+    rows = []
+    for name, series in results.items():
+        for key in series[0]:
+            values = [row[key] for row in series]
+            rows.append({"checkout": name, "figure": key, "median": statistics.median(values), "min": min(values),
+                         "max": max(values)})
+    print(table(rows, ["checkout", "figure", "median", "min", "max"]))
+    if args.vs:
+        for figure in ("fresh click->shown s", "warm click->shown s"):
+            ratios = [ours[figure] / theirs[figure] for ours, theirs in zip(results["this"], results["--vs"])]
+            print(f"{figure.replace(' s', '')}, this / --vs per run: " + ", ".join(f"{ratio:.2f}" for ratio in ratios))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""TensorFlow's first import from two threads at once (a background warm-up and a page)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TWO_THREADS = """
+import threading
+import numpy as np
+from core import architectures, training
+from core.config import TrainConfig
+from core.data import make_dataset
+
+rng = np.random.default_rng(0)
+arrays = {"x_train": rng.integers(0, 255, (300, 28, 28), dtype=np.uint8), "y_train": np.arange(300) % 10,
+          "x_test": rng.integers(0, 255, (50, 28, 28), dtype=np.uint8), "y_test": np.arange(50) % 10}
+dataset = make_dataset("mnist", arrays, "synthetic")
+errors = []
+
+def catching(work):
+    def run():
+        try:
+            work()
+        except BaseException as error:
+            errors.append(repr(error)[:300])
+    return run
+
+threads = [threading.Thread(target=catching(lambda: training.warm_up(
+               TrainConfig(architecture="flat", sample_size=100, num_epochs=1), dataset))),
+           threading.Thread(target=catching(lambda: architectures.build("conv")))]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("errors:", errors)
+raise SystemExit(1 if errors else 0)
+"""
+
+
+def test_a_background_warm_up_and_a_page_importing_tensorflow_at_once_both_work():
+    """The e2e failure: the warm-up's first TensorFlow import raced a page's, and the page's training failed
+    with "Registering two gradient with name 'ReduceDataset'" (or a deadlock error)."""
+    done = subprocess.run([sys.executable, "-c", TWO_THREADS], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert "errors: []" in done.stdout

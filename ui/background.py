@@ -1,0 +1,78 @@
+"""Work for a page after it has painted, on one worker thread per server: preparing the training that the
+page's Train button would start, so that the click starts at the first epoch (core.training.warm_up).
+
+The worker never calls Streamlit. Requests are remembered per server, so a rerun asks nothing twice; when
+several wait, only the newest is prepared (the settings a user has now are the ones that matter).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Condition()
+_asked: set = set()       # the run ids of every request, so that none is prepared twice
+_waiting: list = []       # requests not yet taken by the worker, oldest first
+_busy = False
+_worker: threading.Thread | None = None
+# TensorFlow's import holds Python's lock for seconds at a time (loading its libraries); started as soon as the
+# script ends, it starved the server thread still sending the page, and first paint took up to 3 s longer.
+IMPORT_DELAY_SECONDS = 1.5
+
+
+def warm_up(store, configs, dataset) -> bool:
+    """Ask the worker to prepare `configs`' training; False if these runs were asked for before."""
+    global _worker
+    key = tuple(store.id_for(config, dataset) for config in configs)
+    with _lock:
+        if key in _asked:
+            return False
+        _asked.add(key)
+        _waiting.append((key, store, configs, dataset))
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="warm-up", daemon=True)
+            _worker.start()
+        _lock.notify_all()
+    return True
+
+
+def _work() -> None:
+    global _busy
+    if "tensorflow" not in sys.modules:
+        time.sleep(IMPORT_DELAY_SECONDS)  # let the page that asked reach the browser first
+    while True:
+        with _lock:
+            _lock.wait_for(lambda: _waiting)
+            key, store, configs, dataset = _waiting.pop()  # the newest
+            for skipped, *_ in _waiting:  # older settings: forget them, so they may be asked again
+                _asked.discard(skipped)
+            _waiting.clear()
+            _busy = True
+        try:
+            prepared = store.warm_up(configs, dataset)
+            log.info("prepared %d of %d trainings ahead of a click", len(prepared), len(configs))
+        except Exception:  # a warm-up is only ever a head start: training will report any real problem
+            log.exception("preparing %s failed", key)
+            with _lock:
+                _asked.discard(key)
+        finally:
+            with _lock:
+                _busy = False
+                _lock.notify_all()
+
+
+def wait_until_idle(timeout: float = 60) -> bool:
+    """For tests and benchmarks: True once nothing is waiting or being prepared."""
+    with _lock:
+        return _lock.wait_for(lambda: not _waiting and not _busy, timeout)
+
+
+def forget() -> None:
+    """For tests: forget what was asked (the worker stays)."""
+    with _lock:
+        _asked.clear()
+        _waiting.clear()
