@@ -8,6 +8,7 @@ multipage app, and a deep link such as /study on a fresh server then runs the pa
 import streamlit as st
 
 import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anything imports it)
+from ui.components import keep_choices
 
 st.set_page_config(page_title="Flat vs conv on handwritten digits", page_icon=":material/draw:", layout="wide")
 
@@ -18,4 +19,5 @@ navigation = st.navigation([
     st.Page("app_pages/data.py", title="Data", icon=":material/grid_on:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
 ])
+keep_choices()  # the sidebar's choices survive a visit to another page
 navigation.run()

@@ -22,6 +22,22 @@ QUICK_SAMPLE_SIZES = [100, 300, 1000, 3000, 10000, "full"]
 DEFAULTS = TrainConfig()
 
 
+# The choices a page's widgets hold. Streamlit forgets a widget's value when a run does not draw it (a visit
+# to another page); re-saving these before every run makes them plain session values, kept until the page's
+# widgets own them again (Streamlit's documented way to keep widget state across pages).
+KEPT_CHOICES = ("dataset", "sample_size", "recipe", "epochs", "batch_size", "seed", "precision", "architectures",
+                "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
+                "study_architectures", "study_pairs", "study_recipe", "study_precision",
+                "data_dataset", "data_sample_size", "data_seed")
+
+
+def keep_choices() -> None:
+    """Call before every page run (app.py)."""
+    for key in KEPT_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def dataset_select(key: str) -> str:
     return st.selectbox("Dataset", list(DATASETS), key=key, format_func=lambda name: DATASETS[name]["label"])
 
