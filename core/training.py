@@ -163,8 +163,6 @@ def warm_up(config: TrainConfig, dataset: Dataset) -> bool:
     and compile the model and trace its training, validation and prediction steps (one execution of each, on
     the run's own data). The compiled model waits in the pool, where `train` takes it (waiting for this if it
     is still running). False when a model of this kind is already idle or being warmed up."""
-    if dataset.name != config.dataset:
-        raise ValueError(f"Config asks for {config.dataset!r} but the dataset given is {dataset.name!r}.")
     steps_per_epoch = -(-check_sample_size(config.sample_size, dataset.pool_size) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
     if not MODEL_POOL.reserve(key):  # claimed before anything slow: a Train click from now on waits for this

@@ -73,7 +73,7 @@ def bounded_number(column, label: str, key: str, low, high, step, default, help:
                                help=f"{help} {bounds}" if help else bounds)
 
 
-def sample_size_input(pool_size: int, key: str, column=st) -> int:
+def sample_size_input(pool_size: int, key: str) -> int:
     """Quick picks (100 … full, only those the pool has) plus any number from 10 to the pool's size."""
     picks = [size for size in QUICK_SAMPLE_SIZES if size == "full" or size < pool_size]
 
@@ -82,10 +82,10 @@ def sample_size_input(pool_size: int, key: str, column=st) -> int:
         if pick is not None:
             st.session_state[key] = pool_size if pick == "full" else pick
 
-    column.segmented_control("Sample size quick picks", picks, key=f"{key}_pick", on_change=apply_pick,
-                             format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
-                             label_visibility="collapsed")
-    return bounded_number(column, "Training images (balanced across classes)", key, MIN_SAMPLE_SIZE, pool_size, 100,
+    st.segmented_control("Sample size quick picks", picks, key=f"{key}_pick", on_change=apply_pick,
+                         format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
+                         label_visibility="collapsed")
+    return bounded_number(st, "Training images (balanced across classes)", key, MIN_SAMPLE_SIZE, pool_size, 100,
                           min(DEFAULTS.sample_size, pool_size), help="Drawn from the pool of this data source.")
 
 
