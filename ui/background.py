@@ -11,11 +11,13 @@ import logging
 import sys
 import threading
 import time
+from collections import OrderedDict
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Condition()
-_asked: set = set()       # the run ids of every request, so that none is prepared twice
+_asked: OrderedDict = OrderedDict()  # run ids of recent requests, so that a rerun asks nothing twice
+MAX_REMEMBERED = 256  # a long-lived server meets endless settings: remember the newest only
 _waiting: list = []       # requests not yet taken by the worker, oldest first
 _busy = False
 _worker: threading.Thread | None = None
@@ -30,8 +32,11 @@ def warm_up(store, configs, dataset) -> bool:
     key = tuple(store.id_for(config, dataset) for config in configs)
     with _lock:
         if key in _asked:
+            _asked.move_to_end(key)
             return False
-        _asked.add(key)
+        _asked[key] = None
+        while len(_asked) > MAX_REMEMBERED:
+            _asked.popitem(last=False)
         _waiting.append((key, store, configs, dataset))
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_work, name="warm-up", daemon=True)
@@ -49,7 +54,7 @@ def _work() -> None:
             _lock.wait_for(lambda: _waiting)
             key, store, configs, dataset = _waiting.pop()  # the newest
             for skipped, *_ in _waiting:  # older settings: forget them, so they may be asked again
-                _asked.discard(skipped)
+                _asked.pop(skipped, None)
             _waiting.clear()
             _busy = True
         try:
@@ -58,7 +63,7 @@ def _work() -> None:
         except Exception:  # a warm-up is only ever a head start: training will report any real problem
             log.exception("preparing %s failed", key)
             with _lock:
-                _asked.discard(key)
+                _asked.pop(key, None)
         finally:
             with _lock:
                 _busy = False

@@ -218,3 +218,19 @@ def test_stored_runs_are_not_prepared_again_on_a_new_server(fake_trainer, warm_u
     open_page()
     assert background.wait_until_idle()
     assert warm_ups == []
+
+
+def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, digits, monkeypatch):
+    """A long-lived server meets endless settings: what it remembers to skip reruns must not grow without end."""
+    from core.config import TrainConfig
+    from core.store import RunStore
+    from ui import background
+
+    monkeypatch.setattr(background, "MAX_REMEMBERED", 3)
+    store = RunStore()
+    for seed in range(5):
+        assert background.warm_up(store, [TrainConfig(sample_size=100, seed=seed)], digits) is True
+        assert background.wait_until_idle()  # prepared one by one (waiting ones would be skipped for the newest)
+    assert len(background._asked) == 3 and len(warm_ups) == 5
+    assert background.warm_up(store, [TrainConfig(sample_size=100, seed=4)], digits) is False  # recent: skipped
+    assert background.warm_up(store, [TrainConfig(sample_size=100, seed=0)], digits) is True   # forgotten: asked again
