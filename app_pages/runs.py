@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import cache
-from ui.runs_view import networks_section, run_choice_label, runs_table
+from ui.runs_view import PEAK_MEMORY_HELP, networks_section, run_choice_label, runs_table
 
 st.title("Stored runs")
 store = cache.current_store()
@@ -23,6 +23,7 @@ st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_config=
     "params": st.column_config.NumberColumn(format="localized"),
     "test accuracy": st.column_config.NumberColumn(format="percent"),
     "train s": st.column_config.NumberColumn(format="%.1f"),
+    "peak memory MB": st.column_config.NumberColumn(format="%.0f", help=PEAK_MEMORY_HELP),
     "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
 })
 labels = {row["run_id"]: run_choice_label(row) for row in rows}

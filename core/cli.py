@@ -198,10 +198,17 @@ def _progress_printer(architecture: str):
 
 def _format_table(table) -> str:
     shown = table.rename(columns={"test_accuracy": "accuracy", "test_loss": "loss", "train_seconds": "train_s",
-                                  "seconds_per_epoch": "s/epoch", "inference_ms_per_image": "ms/image"})
+                                  "seconds_per_epoch": "s/epoch", "inference_ms_per_image": "ms/image",
+                                  "peak_memory_mb": "peak_MB"})
     return shown.to_string(index=False, formatters={
         "params": "{:,}".format, "accuracy": "{:.4f}".format, "loss": "{:.4f}".format,
-        "train_s": "{:.2f}".format, "s/epoch": "{:.3f}".format, "ms/image": "{:.4f}".format})
+        "train_s": "{:.2f}".format, "s/epoch": "{:.3f}".format, "ms/image": "{:.4f}".format,
+        "peak_MB": _megabytes})
+
+
+def _megabytes(value) -> str:
+    """Peak memory in whole MB; '-' for runs stored before it was recorded or where it cannot be read."""
+    return "-" if value is None or value != value else f"{value:,.0f}"
 
 
 def run_runs(args) -> int:
@@ -215,8 +222,8 @@ def run_runs(args) -> int:
     import pandas as pd
 
     columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "recipe", "precision",
-               "test_accuracy", "train_seconds", "trained_at"]
-    print(pd.DataFrame(rows)[columns].to_string(index=False))
+               "test_accuracy", "train_seconds", "peak_memory_mb", "trained_at"]
+    print(pd.DataFrame(rows, columns=columns).to_string(index=False, formatters={"peak_memory_mb": _megabytes}))
     return 0
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
+import os
+import threading
 
 
 def return_freed_memory() -> None:
@@ -43,3 +45,51 @@ def _glibc():
         return libc
     except (OSError, AttributeError):
         return None
+
+
+STATM = "/proc/self/statm"  # Linux: the process's sizes in pages; the second field is what is resident
+
+
+def resident_megabytes() -> float | None:
+    """The process's resident memory now, in MB (1024² bytes); None where /proc is not there (macOS, Windows)."""
+    try:
+        with open(STATM) as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class PeakMemory:
+    """The process's peak resident memory while a block runs, sampled by a thread every `interval` seconds.
+
+        with PeakMemory() as peak:
+            model.fit(...)
+        peak.megabytes  # None where memory cannot be read
+
+    It is the whole process's: in a server it includes other sessions' work done at the same time.
+    """
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.megabytes: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample_until_stopped, name="peak-memory", daemon=True)
+
+    def _sample(self) -> None:
+        now = resident_megabytes()
+        if now is not None and (self.megabytes is None or now > self.megabytes):
+            self.megabytes = now
+
+    def _sample_until_stopped(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> "PeakMemory":
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()

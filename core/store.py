@@ -65,7 +65,7 @@ INDEX_COLUMNS = {
     "num_epochs": "INTEGER", "batch_size": "INTEGER", "seed": "INTEGER", "optimizer": "TEXT",
     "learning_rate": "REAL", "test_accuracy": "REAL", "test_loss": "REAL", "train_seconds": "REAL",
     "num_params": "INTEGER", "data_key": "TEXT", "data_source": "TEXT", "trained_at": "TEXT",
-    "last_used_at": "TEXT", "size_bytes": "INTEGER", "config_json": "TEXT",
+    "last_used_at": "TEXT", "size_bytes": "INTEGER", "config_json": "TEXT", "peak_memory_mb": "REAL",
 }
 
 
@@ -327,6 +327,7 @@ class RunStore:
             db = sqlite3.connect(path, timeout=30)
             try:
                 db.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+                self._add_missing_columns(db)
                 return db
             except sqlite3.OperationalError:  # locked, read-only...: not ours to repair
                 db.close()
@@ -338,6 +339,22 @@ class RunStore:
                 log.warning("run index %s is broken (%s): rebuilding it", path, error)
                 path.unlink(missing_ok=True)
         raise AssertionError("unreachable")
+
+    def _add_missing_columns(self, db: sqlite3.Connection) -> None:
+        """An index made before a column existed gains it, filled in from each run's folder."""
+        present = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        missing = [name for name in INDEX_COLUMNS if name not in present]
+        if not missing:
+            return
+        with db:
+            for name in missing:
+                db.execute(f"ALTER TABLE runs ADD COLUMN {name} {INDEX_COLUMNS[name]}")
+            for (found,) in db.execute("SELECT run_id FROM runs").fetchall():
+                run = self.inspect(found)[0] if str(found).isalnum() else None
+                if run is not None:
+                    row = _index_row(run)
+                    db.execute(f"UPDATE runs SET {', '.join(f'{name} = ?' for name in missing)} WHERE run_id = ?",
+                               (*(row[name] for name in missing), found))
 
     def _index(self, run: StoredRun) -> None:
         row = _index_row(run)
@@ -423,7 +440,8 @@ def _index_row(run: StoredRun) -> dict:
     config = run.config.to_dict()
     row = {name: config.get(name) for name in INDEX_COLUMNS if name in config}
     row.update(run_id=run.run_id, test_accuracy=run.test_accuracy, test_loss=run.test_loss,
-               train_seconds=run.train_seconds, num_params=run.num_params, data_key=run.data_key,
+               train_seconds=run.train_seconds, peak_memory_mb=run.peak_memory_mb, num_params=run.num_params,
+               data_key=run.data_key,
                data_source=run.data_source, trained_at=run.trained_at, last_used_at=_now(),
                size_bytes=sum(p.stat().st_size for p in run.directory.iterdir()),
                config_json=json.dumps(config, sort_keys=True))
@@ -511,6 +529,10 @@ def _check_values(record: dict) -> None:
         value = record[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} is {value!r}, not a number of 0 or more")
+    memory = record.get("peak_memory_mb")  # absent in runs stored before it was recorded
+    if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))
+                               or not math.isfinite(memory) or memory < 0):
+        raise ValueError(f"peak_memory_mb is {memory!r}, not a number of 0 or more")
     if record["test_accuracy"] > 1:
         raise ValueError(f"test_accuracy is {record['test_accuracy']!r}, above 1")
     if isinstance(record["num_params"], bool) or not isinstance(record["num_params"], int):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
 import numpy as np
 
 from core import architectures, lazy, recipes
-from core.memory import return_freed_memory
+from core.memory import PeakMemory, return_freed_memory
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size, stratified_sample, to_model_input
@@ -51,6 +51,9 @@ class RunRecord:
     data_key: str
     num_validation: int
     trained_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    # The process's peak resident memory (MB) from the start of training to the end of the test predictions;
+    # None where it cannot be read (not Linux) and for runs stored before it was recorded.
+    peak_memory_mb: float | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -121,6 +124,15 @@ def _one_replica_gradients(grads_and_vars):
 
 def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
     """Train `config.spec` on a stratified sample of `dataset` and evaluate it on the test set."""
+    with PeakMemory() as peak:
+        result = _train(config, dataset, on_epoch)
+    return_freed_memory()
+    if peak.megabytes is None:
+        return result
+    return replace(result, peak_memory_mb=round(peak.megabytes, 1))
+
+
+def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResult:
     keras = lazy.keras()
 
     x_train, y_train, validation, num_validation = _inputs(config, dataset)
@@ -148,7 +160,6 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     MODEL_POOL.give(key, model)
     model = fresh
     test_loss, test_accuracy = loss_and_accuracy(dataset.y_test, probabilities)
-    return_freed_memory()
     return RunResult(
         config=config, history=history, train_seconds=train_seconds,
         num_params=int(model.count_params()), test_loss=test_loss, test_accuracy=test_accuracy,

@@ -8,6 +8,9 @@ from core import architectures
 from core.training import EpochReport, RunResult
 
 
+FAKE_PEAK_MEMORY_MB = 1234.5
+
+
 class FakeTrainer:
     """Records every call; reports each epoch like the real trainer; accuracy grows with sample size."""
 
@@ -41,4 +44,4 @@ class FakeTrainer:
             num_params=int(model.count_params()), test_loss=0.5, test_accuracy=float(right.mean()),
             test_probabilities=probabilities, inference_ms_per_image=0.05,
             layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
-            num_validation=100, model=model)
+            num_validation=100, model=model, peak_memory_mb=FAKE_PEAK_MEMORY_MB)

@@ -10,6 +10,7 @@ from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_mod
                              row_normalised)
 from core.store import Outcome, StoredRun
 from ui import cache, plots
+from ui.runs_view import PEAK_MEMORY_HELP
 
 GALLERY_SIZE = 30
 DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_size", "seed", "optimizer",
@@ -63,6 +64,7 @@ def show_comparison(outcomes: list[Outcome]) -> None:
         "train_seconds": st.column_config.NumberColumn("train s", format="%.2f"),
         "seconds_per_epoch": st.column_config.NumberColumn("s / epoch", format="%.3f"),
         "inference_ms_per_image": st.column_config.NumberColumn("inference ms / image", format="%.4f"),
+        "peak_memory_mb": st.column_config.NumberColumn("peak memory MB", format="%.0f", help=PEAK_MEMORY_HELP),
     }, key="timing_table")
     downloads(table, labels, runs)
 

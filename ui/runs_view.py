@@ -7,12 +7,17 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
+PEAK_MEMORY_HELP = ("The process's peak resident memory while the run trained and predicted the test set, "
+                    "TensorFlow itself included (~1 GB on its own); in a server it also counts other sessions' work "
+                    "at the same time. Empty for runs stored before it was recorded and where it cannot be read "
+                    "(only Linux reports it).")
 COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture", "num_params": "params",
            "sample_size": "images",
            "num_epochs": "epochs", "batch_size": "batch", "seed": "seed", "recipe": "recipe",
            "precision": "precision", "optimizer": "optimizer",
            "learning_rate": "learning rate", "test_accuracy": "test accuracy", "test_loss": "test loss",
-           "train_seconds": "train s", "trained_at": "trained at", "size_bytes": "size (bytes)"}
+           "train_seconds": "train s",
+           "peak_memory_mb": "peak memory MB", "trained_at": "trained at", "size_bytes": "size (bytes)"}
 
 
 def runs_table(rows: list[dict]) -> pd.DataFrame:

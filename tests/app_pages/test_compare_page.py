@@ -4,6 +4,7 @@ from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.store import RunStore
 from tests.app_pages.conftest import open_page, texts
+from tests.fakes import FAKE_PEAK_MEMORY_MB
 
 CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_size", "seed", "architectures", "train"]
 
@@ -44,6 +45,7 @@ def test_train_shows_one_column_per_architecture_with_metrics_and_timing(fake_tr
     assert list(timing.index) == ["flat", "conv"]
     assert timing.loc["conv", "params"] == 600_810
     assert timing.loc["flat", "status"] == "trained now"
+    assert list(timing["peak_memory_mb"]) == [FAKE_PEAK_MEMORY_MB] * 2  # memory next to the times
     assert len(app.get("download_button")) == 3
 
 

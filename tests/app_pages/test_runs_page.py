@@ -1,6 +1,7 @@
 from core.config import TrainConfig
 from core.store import RunStore
 from tests.app_pages.conftest import open_page, texts
+from tests.fakes import FAKE_PEAK_MEMORY_MB
 
 
 def stored_runs(digits, trainer, architectures=("flat", "conv")):
@@ -22,6 +23,7 @@ def test_lists_every_run_in_a_table(fake_trainer, digits):
     table = app.dataframe[0].value
     assert sorted(table["run"]) == sorted(run.run_id for run in runs)
     assert set(table["architecture"]) == {"flat", "conv"}
+    assert list(table["peak memory MB"]) == [FAKE_PEAK_MEMORY_MB] * 2
 
 
 def test_open_two_runs_in_compare(fake_trainer, digits):

@@ -28,6 +28,7 @@ def test_compare_prints_one_row_per_architecture_and_the_data_source(capsys, fak
     assert header.split()[:3] == ["architecture", "params", "accuracy"]
     assert [row.split()[0] for row in rows] == ["flat", "conv"]
     assert ["42,310", "600,810"] == [row.split()[1] for row in rows]
+    assert header.split()[-2] == "peak_MB" and all(row.split()[-3] == "1,234" for row in rows)  # memory beside times
     assert all(row.endswith("trained now") for row in rows)
     assert err.count("epoch") == 4  # a progress line per epoch per architecture
 
@@ -63,7 +64,8 @@ def test_runs_lists_the_store(capsys, fake_trainer):
     run_cli(capsys, "compare", "--architectures", "flat", "--sample-size", "100", "--epochs", "1")
     code, out, _ = run_cli(capsys, "runs", "--json")
     assert code == 0 and [row["architecture"] for row in json.loads(out)] == ["flat"]
-    assert "flat" in run_cli(capsys, "runs")[1]
+    header, row = run_cli(capsys, "runs")[1].splitlines()
+    assert "flat" in row and "peak_memory_mb" in header and "1,234" in row
 
 
 def test_precision_reaches_the_conv_config_and_the_json(capsys, fake_trainer):

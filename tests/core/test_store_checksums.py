@@ -10,7 +10,7 @@ import pytest
 from core import store as store_module
 from core.config import TrainConfig
 from core.store import MANIFEST_FILE, RunStore
-from tests.fakes import FakeTrainer
+from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer
 
 CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=1)
 
@@ -121,3 +121,37 @@ def test_an_index_row_that_disagrees_with_its_run_is_corrected_when_the_run_is_r
     assert store.list_runs()[0]["test_accuracy"] == 0.99  # the index is a cache...
     assert store.get(run.run_id).test_accuracy == run.test_accuracy
     assert store.list_runs()[0]["test_accuracy"] == run.test_accuracy  # ...corrected from the run on disk
+
+
+def test_a_run_stored_before_peak_memory_was_recorded_still_opens_without_it(stored):
+    store, run = stored
+    assert run.peak_memory_mb == FAKE_PEAK_MEMORY_MB
+    path = run.directory / "run.json"
+    record = json.loads(path.read_text())
+    del record["peak_memory_mb"]
+    path.write_text(json.dumps(record))
+    store_module._write_manifest(run.directory)  # as the older version wrote it
+    again = RunStore(store.root).get(run.run_id)
+    assert again is not None and again.peak_memory_mb is None
+    assert [row["peak_memory_mb"] for row in store.list_runs()] == [None]
+
+
+def test_a_peak_memory_that_is_not_a_number_makes_the_run_broken(stored):
+    store, run = stored
+    path = run.directory / "run.json"
+    record = json.loads(path.read_text())
+    record["peak_memory_mb"] = "lots"
+    path.write_text(json.dumps(record))
+    store_module._write_manifest(run.directory)
+    found, problem = RunStore(store.root).inspect(run.run_id)
+    assert found is None and "peak_memory_mb is 'lots'" in problem
+
+
+def test_an_index_made_before_the_memory_column_gains_it_filled_from_the_runs(stored):
+    store, run = stored
+    with sqlite3.connect(store.root / "index.sqlite") as db:
+        db.execute("ALTER TABLE runs DROP COLUMN peak_memory_mb")
+        db.execute("UPDATE runs SET last_used_at = '2020-01-01T00:00:00+00:00'")
+    rows = RunStore(store.root).list_runs()
+    assert [row["peak_memory_mb"] for row in rows] == [FAKE_PEAK_MEMORY_MB]
+    assert rows[0]["last_used_at"].startswith("2020")  # the rows were completed, not rebuilt

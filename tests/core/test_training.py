@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from core import memory
 from core.config import TrainConfig
 from core.training import EpochReport, loss_and_accuracy, split_indices, train
 
@@ -32,6 +33,8 @@ def test_a_run_records_history_metrics_predictions_and_timing(flat_run, digits):
     assert result.test_accuracy == pytest.approx((result.test_probabilities.argmax(1) == digits.y_test).mean())
     assert result.train_seconds >= sum(result.history["seconds"]) * 0.9
     assert result.inference_ms_per_image > 0
+    if memory.resident_megabytes() is not None:  # Linux
+        assert 200 < result.peak_memory_mb < 24 * 1024  # TensorFlow alone is several hundred MB
     assert result.num_validation == 1000
     assert result.data_key == digits.key
 
