@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.store import Outcome
-from ui import cache, components
+from ui import cache, components, links
 from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
@@ -11,6 +11,7 @@ st.markdown("The student's experiment: 1,000 MNIST digits, a **flat** network re
             "**convolutional** one reading the 28×28 image. Change anything, then press **Train**; runs "
             "already trained open at once from the store.")
 network_editor()
+opened_link = links.open_link("compare", links.COMPARE)  # a shared address sets the choices before the widgets
 
 with st.sidebar:
     st.header("Experiment")
@@ -28,16 +29,20 @@ with st.sidebar:
     architectures = components.architecture_select(key="architectures")
 
 components.data_source_line(dataset)
+links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
 
-if clicked:
+if clicked or opened_link:
     try:
         configs = components.build_configs(dataset, architectures, sample_size, recipe, precision,
                                              **settings)
     except ValueError as error:
         st.error(str(error))
     else:
-        outcomes = components.train_with_progress(configs, dataset)
-        st.session_state["compare"] = {o.run.run_id: o.cached for o in outcomes}
+        if clicked:
+            outcomes = components.train_with_progress(configs, dataset)
+            st.session_state["compare"] = {o.run.run_id: o.cached for o in outcomes}
+        else:
+            components.open_stored(configs, dataset)
 
 shown = st.session_state.get("compare", {})
 if shown:
@@ -48,7 +53,7 @@ if shown:
         from ui.compare_view import show_comparison  # plotly and pandas: ~0.35 s, not needed for first paint
 
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
-elif not clicked:
+elif not clicked and not opened_link:
     st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train**.")
 if not clicked:
     components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.study import analyse, estimate_seconds, run_study
-from ui import cache, components, study_view
+from ui import cache, components, links, study_view
 from ui.network_editor import network_editor
 
 st.title("The study: when does conv beat flat?")
@@ -11,6 +11,7 @@ st.markdown("One run proves little: seeds move accuracy by points at 1,000 digit
             "architecture is trained at several sample sizes with several seeds; the verdicts use 95% "
             "confidence intervals over seeds and McNemar's exact test on the same test images.")
 
+links.open_link("study", links.STUDY)  # a shared address sets the choices before the widgets
 dataset = components.load_or_stop(components.dataset_select(key="study_dataset"))
 components.data_source_line(dataset)
 study_view.preset_buttons()
@@ -23,6 +24,7 @@ except ValueError as error:
     st.error(str(error))
     st.stop()
 
+links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
 store = cache.current_store()
 seconds, missing = estimate_seconds(spec, dataset, store)
 total = len(spec.configs(dataset.pool_size))
@@ -37,4 +39,4 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
     except Exception as error:  # finished cells are stored; say what stopped the rest
         st.error(f"The study stopped: {error}. Finished cells are kept; press Run study to resume.")
 
-study_view.show_report(analyse(spec, dataset, store))
+study_view.show_report(analyse(spec, dataset, store), dataset)

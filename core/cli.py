@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
     study.add_argument("--json", action="store_true")
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
+    study.add_argument("--report", metavar="PATH", help="also write the study as one HTML file (verdicts, "
+                       "interactive charts, tables, data source, versions) that opens offline")
 
     runs = commands.add_parser("runs", help="list the runs in the store")
     runs.add_argument("--json", action="store_true")
@@ -248,8 +250,9 @@ def run_study_command(args) -> int:
     dataset = load_dataset(args.dataset)
     sizes = None if args.sizes is None else tuple(
         dataset.pool_size if size == "full" else size for size in args.sizes)
-    if args.csv:
-        _check_writable(args.csv)
+    for path in (args.csv, args.report):
+        if path:
+            _check_writable(path)
     settings = dict(dataset=args.dataset, sample_sizes=sizes, num_seeds=args.seeds, batch_size=args.batch_size,
                     margin=args.margin / 100, num_epochs=args.epochs, recipe=args.recipe, precision=args.precision)
     StudySpec(**settings).configs(dataset.pool_size)  # the settings' own errors first, before any file is saved
@@ -273,21 +276,36 @@ def run_study_command(args) -> int:
                           "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts},
                          indent=2, default=float))
     else:
-        print(report.summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+        from core.report import gaps_table, summary_table
+
+        print(summary_table(report.summary).to_string(index=False))
         if not report.gaps.empty:
             print()
-            print(report.gaps.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+            print(gaps_table(report.gaps).to_string(index=False))
         print()
         for verdict in report.verdicts.values():
             print(verdict)
-    if args.csv:  # after the results are out: a file that cannot be written now loses nothing else
+    written = [(args.csv, lambda path: report.cells.to_csv(path, index=False)),
+               (args.report, lambda path: _write_report(report, dataset, path))]
+    status = 0
+    for path, write in written:  # after the results are out: a file that cannot be written now loses nothing else
+        if not path:
+            continue
         try:
-            report.cells.to_csv(args.csv, index=False)
+            write(path)
         except OSError as error:
-            print(f"error: could not write {args.csv} ({error.strerror or error}); the results are above and "
+            print(f"error: could not write {path} ({error.strerror or error}); the results are above and "
                   f"every cell is in the store.", file=sys.stderr)
-            return 1
-    return 0
+            status = 1
+        else:
+            print(f"wrote {path}", file=sys.stderr)
+    return status
+
+
+def _write_report(report, dataset, path: str) -> None:
+    from core.report import study_html
+
+    Path(path).expanduser().write_text(study_html(report, dataset), encoding="utf-8")
 
 
 def _check_writable(path: str) -> None:

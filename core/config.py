@@ -18,6 +18,7 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 MAX_EPOCHS = 500
 MAX_BATCH_SIZE = 8192
 MAX_SEED = 2**31 - 1
+MAX_SEEDS = 20  # seeds per cell of a study
 
 
 @dataclass(frozen=True)

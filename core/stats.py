@@ -56,3 +56,18 @@ def mcnemar_exact(first_right, second_right) -> McNemar:
     c = int((~first_right & second_right).sum())
     p_value = 1.0 if b + c == 0 else min(1.0, 2 * stats.binom.cdf(min(b, c), b + c, 0.5))
     return McNemar(b, c, float(p_value))
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def p_value_words(p_value: float) -> str:
+    """'p < 10⁻⁹', 'p = 3.2 × 10⁻⁵' or 'p = 0.012'; '–' when there is none."""
+    if p_value is None or p_value != p_value:
+        return "–"
+    if p_value < 1e-9:
+        return "p < 10⁻⁹"
+    if p_value < 1e-3:
+        mantissa, exponent = f"{p_value:.1e}".split("e")
+        return f"p = {mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
+    return f"p = {p_value:.2g}"

@@ -15,14 +15,13 @@ import pandas as pd
 
 from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, ArchitectureSpec, check_precision,
                                 parameter_matched, preset)
-from core.config import TrainConfig
+from core.config import MAX_SEEDS, TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import check_recipe
-from core.stats import mcnemar_exact, mean_ci, paired_difference
+from core.stats import mcnemar_exact, mean_ci, p_value_words, paired_difference
 from core.store import Outcome, RunStore
 from core.training import OnEpoch
 
-MAX_SEEDS = 20
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
 THRESHOLD = 0.80
 # What the student reported (1,000 of 60,000 MNIST digits, 2.7 GHz Intel Core i5).
@@ -286,8 +285,8 @@ def h2_sentence(gaps: pd.DataFrame, margin: float, architectures: tuple) -> str:
     rows = pair_gaps(gaps, "conv", "flat")
     if rows.empty:
         return head + "nothing to compare yet."
-    parts = [f"at {row.sample_size:,} images {_verdict_words(row)}, {_interval(row)}; McNemar p = {row.mcnemar_p:.2g}"
-             for row in rows.itertuples()]
+    parts = [f"at {row.sample_size:,} images {_verdict_words(row)}, {_interval(row)}; "
+             f"McNemar {p_value_words(row.mcnemar_p)}" for row in rows.itertuples()]
     return head + " | ".join(parts) + "."
 
 

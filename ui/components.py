@@ -172,6 +172,17 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
         return
 
 
+def open_stored(configs: list[TrainConfig], dataset: Dataset) -> None:
+    """A shared link's comparison: its stored runs are shown without training; the rest wait for Train."""
+    store = cache.current_store()
+    stored = [run_id for run_id in (store.id_for(config, dataset) for config in configs)
+              if store.get(run_id) is not None]
+    st.session_state["compare"] = {run_id: True for run_id in stored}
+    if len(stored) < len(configs):
+        st.info(f"{len(configs) - len(stored)} of the {len(configs)} runs of this link are not stored on this "
+                f"server yet: press **Train** to train them" + (" (the stored ones are shown below)." if stored else "."))
+
+
 def progress_reporter(bar, label: str):
     """An on_epoch function that moves `bar` with the epoch, the latest metrics and the time left."""
     seconds: list[float] = []

@@ -6,14 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-COLOURS = {"flat": "#E4572E", "conv": "#2E86AB", "flat-wide": "#F3A712", "conv-small": "#29A36A",
-           "flat-dropout": "#A23B72"}
-FALLBACK_COLOURS = ["#76B041", "#8E6C8A", "#F3A712", "#17BEBB"]
-
-
-def colour(name: str, position: int = 0) -> str:
-    return COLOURS.get(name, FALLBACK_COLOURS[position % len(FALLBACK_COLOURS)])
-
+# The study's figures and the palette live in core: the CLI's study report draws them too.
+from core.figures import COLOURS, accuracy_vs_size, colour, gap_vs_size, time_vs_size  # noqa: F401
 
 def learning_curves(histories: dict[str, dict]) -> go.Figure:
     """Loss and accuracy per epoch; training solid, validation dashed; all runs overlaid."""
@@ -83,67 +77,6 @@ def class_balance(counts: np.ndarray, class_names: list[str]) -> go.Figure:
                               textposition="outside"))
     figure.update_layout(height=300, margin={"t": 20, "b": 10, "l": 10, "r": 10},
                          xaxis={"type": "category", "title": "class"}, yaxis={"title": "images"})
-    return figure
-
-
-def _log_size_axis(figure: go.Figure) -> None:
-    figure.update_xaxes(type="log", title_text="training images (log scale)")
-
-
-def accuracy_vs_size(summary, cells, threshold: float = 0.8) -> go.Figure:
-    """Mean test accuracy per architecture with its 95% CI band, and every seed as a point."""
-    figure = go.Figure()
-    for position, (architecture, group) in enumerate(summary.groupby("architecture", sort=False)):
-        line_colour = colour(architecture, position)
-        band = group.dropna(subset=["ci_low", "ci_high"])
-        if len(band):
-            figure.add_trace(go.Scatter(
-                x=list(band["sample_size"]) + list(band["sample_size"])[::-1],
-                y=list(band["ci_high"]) + list(band["ci_low"])[::-1], fill="toself", fillcolor=line_colour,
-                opacity=0.18, line={"width": 0}, hoverinfo="skip", name=f"{architecture} 95% CI"))
-        figure.add_trace(go.Scatter(x=group["sample_size"], y=group["mean_accuracy"], mode="lines+markers",
-                                    name=f"{architecture} mean", line={"color": line_colour}))
-        seeds = cells[cells["architecture"] == architecture]
-        figure.add_trace(go.Scatter(x=seeds["sample_size"], y=seeds["test_accuracy"], mode="markers",
-                                    name=f"{architecture} seeds", marker={"color": line_colour, "size": 6,
-                                                                          "symbol": "circle-open"},
-                                    customdata=seeds["seed"],
-                                    hovertemplate="seed %{customdata}: %{y:.2%}<extra></extra>"))
-    figure.add_hline(y=threshold, line_dash="dot", line_color="grey", annotation_text=f"{threshold:.0%} (H1)")
-    _log_size_axis(figure)
-    figure.update_yaxes(title_text="test accuracy", tickformat=".0%")
-    figure.update_layout(height=400, margin={"t": 30, "b": 10, "l": 10, "r": 10})
-    return figure
-
-
-def time_vs_size(summary) -> go.Figure:
-    figure = go.Figure()
-    for position, (architecture, group) in enumerate(summary.groupby("architecture", sort=False)):
-        figure.add_trace(go.Scatter(x=group["sample_size"], y=group["mean_train_seconds"], mode="lines+markers",
-                                    name=architecture, line={"color": colour(architecture, position)}))
-    _log_size_axis(figure)
-    figure.update_yaxes(type="log", title_text="training seconds (mean over seeds, log)")
-    figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
-    return figure
-
-
-def gap_vs_size(gaps, margin: float) -> go.Figure:
-    """first − second accuracy per pair and size with its 95% CI, and the equivalence margin as a band."""
-    figure = go.Figure()
-    for position, ((first, second), pair) in enumerate(gaps.groupby(["first", "second"], sort=False)):
-        known = pair.dropna(subset=["ci_low", "ci_high"])
-        figure.add_trace(go.Scatter(
-            x=pair["sample_size"], y=pair["mean_difference"] * 100, mode="lines+markers", name=f"{first} − {second}",
-            line={"color": colour(f"{first}|{second}", position)},
-            error_y={"type": "data", "symmetric": False,
-                     "array": (known["ci_high"] - known["mean_difference"]).reindex(pair.index).fillna(0) * 100,
-                     "arrayminus": (known["mean_difference"] - known["ci_low"]).reindex(pair.index).fillna(0) * 100}))
-    figure.add_hrect(y0=-margin * 100, y1=margin * 100, fillcolor="grey", opacity=0.15, line_width=0,
-                     annotation_text=f"±{margin * 100:g} points: comparable", annotation_position="top left")
-    figure.add_hline(y=0, line_color="grey", line_width=1)
-    _log_size_axis(figure)
-    figure.update_yaxes(title_text="accuracy points (first − second)")
-    figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
     return figure
 
 

@@ -7,10 +7,11 @@ import streamlit as st
 from itertools import combinations
 
 from core.architectures import DEFAULT_PAIRS
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS
+from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEEDS
 from core.data import Dataset
-from core.study import (CAPACITY_PRESET, MAX_SEEDS, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec, machine_description,
-                        student_comparison)
+from core.report import gaps_table, student_table, study_html, summary_table
+from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec,
+                        machine_description)
 from ui import plots
 from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
 
@@ -92,7 +93,7 @@ def study_progress():
     return on_cell, on_epoch, overall
 
 
-def show_report(report) -> None:
+def show_report(report, dataset: Dataset) -> None:
     if report.cells.empty:
         st.info("No cell of this study is stored yet: press **Run study**.")
         return
@@ -110,32 +111,22 @@ def show_report(report) -> None:
     if not report.gaps.empty:
         st.markdown("**The gaps: first − second, with their 95% CI over seeds**")
         st.plotly_chart(plots.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
-        st.dataframe(gap_table(report.gaps), hide_index=True, key="study_gaps", column_config={
-            "McNemar p": st.column_config.NumberColumn(format="%.2e")})
+        st.dataframe(gaps_table(report.gaps), hide_index=True, key="study_gaps")
+        st.caption("McNemar's exact test compares the two networks on the same test digits (one seed): of the "
+                   "digits exactly one of them gets right, are they split evenly?")
     st.markdown("**Every architecture and size**")
-    st.dataframe(report.summary, hide_index=True, key="study_summary", column_config={
-        name: st.column_config.NumberColumn(format="%.4f") for name in ("mean_accuracy", "ci_low", "ci_high")
-    } | {"mean_train_seconds": st.column_config.NumberColumn("mean train s", format="%.2f")})
+    st.dataframe(summary_table(report.summary), hide_index=True, key="study_summary")
 
-    student = student_comparison(report)
-    if student["our_mean_accuracy"].notna().any():
+    if (report.summary["sample_size"] == STUDENT["sample_size"]).any():
         st.subheader("The student's table, next to ours")
         st.caption(f"Student: {STUDENT['machine']}, one run each. Ours: mean over seeds at "
                    f"{STUDENT['sample_size']:,} images, measured on {machine_description()}.")
-        st.dataframe(student, hide_index=True, key="study_student")
-    st.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
-                       mime="text/csv", on_click="ignore", key="study_download")
+        st.dataframe(student_table(report), hide_index=True, key="study_student")
+    left, right = st.columns(2)
+    left.download_button("Download report (HTML)", lambda: study_html(report, dataset).encode(),
+                         file_name="study-report.html", mime="text/html", on_click="ignore", key="study_report",
+                         help="One file with the verdicts, the interactive charts, the tables, the data source, "
+                              "machine and library versions; it opens in any browser, offline.", width="stretch")
+    right.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
+                          mime="text/csv", on_click="ignore", key="study_download", width="stretch")
 
-
-def gap_table(gaps):
-    """The gaps in people's words: points with one decimal, the pair by name."""
-    return gaps.assign(
-        pair=gaps["first"] + " − " + gaps["second"],
-        points=(gaps["mean_difference"] * 100).round(1),
-        CI=[f"{low * 100:+.1f} to {high * 100:+.1f}" if low == low else "one seed"
-            for low, high in zip(gaps["ci_low"], gaps["ci_high"])],
-    ).rename(columns={"sample_size": "images", "only_first_right": "only first right",
-                      "only_second_right": "only second right", "mcnemar_p": "McNemar p",
-                      "mcnemar_seed": "McNemar seed"})[
-        ["pair", "images", "seeds", "points", "CI", "verdict", "only first right", "only second right",
-         "McNemar p", "McNemar seed"]]

@@ -177,8 +177,8 @@ def test_the_study_page_designs_networks_and_answers_convolution_or_capacity(fak
     assert not app.exception
     assert len(fake_trainer.calls) == 12
     assert any(text.startswith("Convolution or capacity? Convolution") for text in texts(app.info))
-    gaps = frame_with(app, "McNemar p")
-    assert list(gaps["pair"]) == ["conv − flat", "conv − flat-wide", "conv-small − flat"]
+    gaps = frame_with(app, "McNemar's test")
+    assert list(gaps["difference"]) == ["conv − flat", "conv − flat-wide", "conv-small − flat"]
 
     save_as(app, "mine")  # the editor on the Study page saves into the study's choices
     assert not app.exception

@@ -29,7 +29,12 @@ def test_run_study_shows_verdicts_charts_and_the_download(fake_trainer):
     assert any(text.startswith("H1 (accuracy at least 80%") for text in verdicts)
     assert any(text.startswith("H2 (flat comparable to conv") for text in verdicts)
     assert len(app.get("plotly_chart")) == 3
-    assert len(app.get("download_button")) == 1
+    assert [button.proto.label for button in app.get("download_button")] == ["Download report (HTML)",
+                                                                              "All cells (CSV)"]
+    tables = [frame.value for frame in app.dataframe]
+    assert [list(table.columns)[:4] for table in tables[:2]] == [
+        ["difference", "images", "seeds", "mean gap"], ["network", "images", "seeds", "mean accuracy"]]
+    assert all("_" not in column for table in tables for column in table.columns)  # people's words, not code
     assert any("8 of 8 cells are stored" in text for text in texts(app.caption))
 
 

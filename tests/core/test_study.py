@@ -103,7 +103,7 @@ def test_analyse_summarises_cells_and_answers_both_hypotheses(digits, store):
     # the fake conv is right ~95% of the time, flat ~85%: conv better in every pair, McNemar agrees
     assert (report.gaps["mean_difference"] > 0.05).all() and (report.gaps["mcnemar_p"] < 0.001).all()
     assert report.verdicts["h1"].startswith("H1 (accuracy at least 80%")
-    assert "at 100 images" in report.verdicts["h2"] and "McNemar p" in report.verdicts["h2"]
+    assert "at 100 images" in report.verdicts["h2"] and "McNemar p < 10⁻⁹" in report.verdicts["h2"]
 
 
 def test_partial_studies_report_what_is_missing(digits, store):

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from ui import plots
+from core import figures as plots
 
 SUMMARY = pd.DataFrame({"architecture": ["flat", "flat", "conv", "conv"], "sample_size": [100, 1000, 100, 1000],
                         "mean_accuracy": [0.6, 0.88, 0.7, 0.94], "ci_low": [0.55, 0.86, np.nan, 0.93],

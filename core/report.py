@@ -1,0 +1,173 @@
+"""A study in people's words: its tables as a reader wants them (percent, points, "p < 10⁻⁹"), and one
+self-contained HTML report (verdicts, interactive charts with plotly's JavaScript inlined, tables, data source,
+machine and library versions) that opens offline. The Study page, the CLI and the report share these tables."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from importlib import metadata
+
+import pandas as pd
+
+from core.data import Dataset
+from core.stats import p_value_words
+from core.study import STUDENT, THRESHOLD, StudyReport, machine_description, student_comparison
+
+LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy", "plotly", "streamlit")
+
+
+def _percent(value) -> str:
+    return "–" if pd.isna(value) else f"{value:.1%}"
+
+
+def _interval_percent(low, high) -> str:
+    return "one seed: no interval" if low != low else f"{low:.1%} to {high:.1%}"
+
+
+def _points(value: float) -> str:
+    return f"{value * 100:+.1f}"
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per network and sample size: mean accuracy with its 95% CI over seeds, training time, H1's verdict."""
+    return pd.DataFrame({
+        "network": summary["architecture"],
+        "images": [f"{size:,}" for size in summary["sample_size"]],
+        "seeds": summary["seeds"],
+        "mean accuracy": [_percent(value) for value in summary["mean_accuracy"]],
+        "95% CI": [_interval_percent(low, high) for low, high in zip(summary["ci_low"], summary["ci_high"])],
+        "training time": [f"{seconds:.1f} s" for seconds in summary["mean_train_seconds"]],
+        f"at least {THRESHOLD:.0%}? (H1)": summary["h1"],
+    })
+
+
+def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Per pair and sample size: the first − second gap in points with its CI, the verdict, McNemar's test."""
+    return pd.DataFrame({
+        "difference": gaps["first"] + " − " + gaps["second"],
+        "images": [f"{size:,}" for size in gaps["sample_size"]],
+        "seeds": gaps["seeds"],
+        "mean gap": [f"{_points(value)} points" for value in gaps["mean_difference"]],
+        "95% CI": ["one seed: no interval" if low != low else f"{_points(low)} to {_points(high)} points"
+                   for low, high in zip(gaps["ci_low"], gaps["ci_high"])],
+        "verdict": gaps["verdict"],
+        "test digits right by the first only": gaps["only_first_right"],
+        "by the second only": gaps["only_second_right"],
+        "McNemar's test": [p_value_words(p_value) for p_value in gaps["mcnemar_p"]],
+        "on seed": gaps["mcnemar_seed"],
+    })
+
+
+def student_table(report: StudyReport) -> pd.DataFrame:
+    """The student's reported numbers next to ours at the same sample size ('–' where we have none)."""
+    student = student_comparison(report)
+    ours = report.summary[report.summary["sample_size"] == STUDENT["sample_size"]].set_index("architecture")
+    return pd.DataFrame({
+        "network": student["architecture"],
+        "student's accuracy": [_percent(value) for value in student["student_accuracy"]],
+        "ours (mean over seeds)": [_percent(value) for value in student["our_mean_accuracy"]],
+        "our 95% CI": [_interval_percent(*ours.loc[name, ["ci_low", "ci_high"]]) if name in ours.index else "–"
+                       for name in student["architecture"]],
+        "student's training time": [f"{seconds:.1f} s" for seconds in student["student_train_seconds"]],
+        "our training time": ["–" if pd.isna(seconds) else f"{seconds:.1f} s" for seconds in student["our_train_seconds"]],
+    })
+
+
+def cells_table(cells: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "network": cells["architecture"], "images": [f"{size:,}" for size in cells["sample_size"]],
+        "seed": cells["seed"], "test accuracy": [_percent(value) for value in cells["test_accuracy"]],
+        "test loss": [f"{value:.3f}" for value in cells["test_loss"]],
+        "training time": [f"{seconds:.1f} s" for seconds in cells["train_seconds"]], "run": cells["run_id"],
+    })
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries a run depends on (read from package metadata: nothing is imported)."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def study_html(report: StudyReport, dataset: Dataset) -> str:
+    """The whole study as one HTML file that needs no network: plotly's JavaScript is inlined once."""
+    from core import figures  # plotly: only when a report is written
+
+    spec = report.spec
+    charts = [("Accuracy against sample size", figures.accuracy_vs_size(report.summary, report.cells)),
+              ("Training time against sample size", figures.time_vs_size(report.summary))]
+    if not report.gaps.empty:
+        charts.append(("The gaps: first − second, with their 95% CI over seeds",
+                       figures.gap_vs_size(report.gaps, spec.margin)))
+    chart_html = [f"<h3>{html.escape(title)}</h3>" + figure.to_html(
+        full_html=False, include_plotlyjs=position == 0, div_id=f"chart{position}", config={"responsive": True})
+        for position, (title, figure) in enumerate(charts)] if not report.cells.empty else []
+
+    networks = "".join(f"<li><b>{html.escape(network.name)}</b> ({network.num_params:,} parameters): "
+                       f"{html.escape(network.layer_summary())}</li>" for network in spec.architectures)
+    sizes = ", ".join(f"{size:,}" for size in spec.sizes(dataset.pool_size))
+    epochs = spec.configs(dataset.pool_size)[0].num_epochs
+    missing = (f'<p class="warning">{report.missing} of {report.missing + len(report.cells)} cells were not trained '
+               f"yet when this report was written; the results use the ones that were.</p>" if report.missing else "")
+    verdicts = "".join(f'<p class="verdict">{html.escape(text)}</p>' for text in report.verdicts.values())
+    tables = [("Every network and sample size", summary_table(report.summary))]
+    if not report.gaps.empty:
+        tables.append(("The gaps", gaps_table(report.gaps)))
+    if not report.summary.empty and (report.summary["sample_size"] == STUDENT["sample_size"]).any():
+        tables.append((f"The student's table, next to ours ({STUDENT['sample_size']:,} images; student: "
+                       f"{STUDENT['machine']}, one run each)", student_table(report)))
+    table_html = "".join(f"<h3>{html.escape(title)}</h3>{_table(table)}" for title, table in tables)
+    versions = ", ".join(f"{name} {version}" for name, version in library_versions().items())
+    written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Study: when does conv beat flat? ({html.escape(dataset.name)})</title>
+<style>{STYLE}</style></head>
+<body><main>
+<h1>The study: when does conv beat flat?</h1>
+<p class="meta">Written {written} by the digits dashboard.</p>
+<h2>Verdicts</h2>
+{missing}{verdicts or "<p>Nothing trained yet.</p>"}
+<h2>Charts</h2>
+{"".join(chart_html) or "<p>No cell of this study is stored yet.</p>"}
+<h2>Tables</h2>
+{table_html}
+<details><summary>All {len(report.cells)} cells</summary>{_table(cells_table(report.cells))}</details>
+<h2>How it was made</h2>
+<ul>
+<li><b>Data:</b> {html.escape(dataset.source)}</li>
+<li><b>Networks:</b><ul>{networks}</ul></li>
+<li><b>Sample sizes:</b> {sizes} · <b>seeds:</b> {spec.num_seeds} · <b>epochs:</b> {epochs} ·
+<b>batch size:</b> {spec.batch_size} · <b>recipe:</b> {html.escape(spec.recipe)} ·
+<b>arithmetic:</b> {html.escape(spec.precision)} · <b>H2 margin:</b> ±{spec.margin * 100:g} points</li>
+<li><b>Statistics:</b> 95% confidence intervals over seeds (Student's t); paired differences per seed;
+McNemar's exact test on the same test digits for one seed.</li>
+<li><b>Machine:</b> {html.escape(machine_description())}</li>
+<li><b>Libraries:</b> {html.escape(versions)}</li>
+</ul>
+</main></body></html>
+"""
+
+
+def _table(table: pd.DataFrame) -> str:
+    return '<div class="table">' + table.to_html(index=False, escape=True, border=0, na_rep="–") + "</div>"
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2933; }
+main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; } h3 { font-size: 1.05rem; }
+.meta { color: #666; }
+.verdict { background: #eef6fc; border-left: 4px solid #2E86AB; padding: 0.6rem 0.8rem; overflow-wrap: anywhere; }
+.warning { background: #fff6e0; border-left: 4px solid #F3A712; padding: 0.6rem 0.8rem; }
+.table { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
+li { overflow-wrap: anywhere; }
+"""

@@ -1,0 +1,98 @@
+"""Issue 14 item 5: Compare and Study keep their choices in the address; a shared address reopens them."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app_pages.conftest import APP, TIMEOUT, open_page, texts
+
+SMALL = {"size": "100", "epochs": "2", "seed": "4", "networks": "flat,conv"}
+
+
+def open_link(params: dict, page: str | None = None) -> AppTest:
+    """A new session opening an address with these query values (as a browser opening a shared link)."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params.update(params)
+    if page:
+        app.switch_page(page)
+    return app.run()
+
+
+def train_small(app) -> AppTest:
+    for key, value in (("sample_size", 100), ("epochs", 2), ("seed", 4)):
+        app.number_input(key=key).set_value(value).run()
+    return app.button(key="train").click().run()
+
+
+def test_the_address_mirrors_the_compare_choices(fake_trainer):
+    app = open_page()
+    assert app.query_params["size"] == "1000" and app.query_params["networks"] == "flat,conv"
+    app.number_input(key="sample_size").set_value(300).run()
+    app.multiselect(key="architectures").set_value(["conv"]).run()
+    assert app.query_params["size"] == "300" and app.query_params["networks"] == "conv"
+
+
+def test_a_shared_compare_link_shows_the_stored_comparison_without_training(fake_trainer):
+    train_small(open_page())
+    assert len(fake_trainer.calls) == 2
+    app = open_link(SMALL)
+    assert not app.exception
+    assert app.number_input(key="sample_size").value == 100 and app.number_input(key="seed").value == 4
+    assert sum("from cache" in text for text in texts(app.caption)) == 2  # shown, opened from the store
+    assert len(fake_trainer.calls) == 2  # nothing trained
+    assert not any("not stored" in text for text in texts(app.info))
+
+
+def test_a_link_to_runs_this_server_lacks_waits_for_train(fake_trainer):
+    app = open_link({**SMALL, "seed": "9"})
+    assert not app.exception and fake_trainer.calls == []
+    assert any(text.startswith("2 of the 2 runs of this link are not stored") for text in texts(app.info))
+    app.button(key="train").click().run()
+    assert [config.seed for config in fake_trainer.calls] == [9, 9]
+
+
+def test_bad_values_in_a_link_fall_back_to_the_defaults_with_a_notice(fake_trainer):
+    app = open_link({"size": "many", "epochs": "1e20", "seed": "-1", "dataset": "cifar", "networks": "nope,conv",
+                     "arithmetic": "fp8"})
+    assert not app.exception
+    notice = texts(app.warning)[0]
+    for label in ("Training images", "Epochs", "Seed", "Dataset", "Architectures", "Arithmetic"):
+        assert f"**{label}**" in notice
+    assert "nope is not a network this app knows" in notice
+    assert app.number_input(key="sample_size").value == 1000 and app.number_input(key="epochs").value == 12
+    assert app.multiselect(key="architectures").value == ["flat", "conv"]
+    assert fake_trainer.calls == []
+
+
+def test_a_size_above_this_servers_pool_is_brought_into_range_with_a_notice(fake_trainer):
+    app = open_link({"size": "60000"})
+    assert not app.exception
+    assert app.number_input(key="sample_size").value == 4000  # the offline pool
+    assert any("60,000 is outside 10 to 4,000" in text for text in texts(app.caption))
+
+
+def test_a_link_is_read_once_then_the_widgets_own_the_values(fake_trainer):
+    app = open_link(SMALL)
+    app.number_input(key="sample_size").set_value(300).run()
+    app.switch_page("app_pages/data.py").run()
+    app.switch_page("app_pages/compare.py").run()
+    assert app.number_input(key="sample_size").value == 300
+
+
+def test_a_shared_study_link_reopens_the_study_from_the_store(fake_trainer):
+    params = {"sizes": "100", "seeds": "2", "epochs": "1", "networks": "flat,conv", "pairs": "conv:flat"}
+    first = open_link(params, "app_pages/study.py")
+    assert first.multiselect(key="study_sizes").value == [100] and first.number_input(key="study_seeds").value == 2
+    first.button(key="run_study").click().run()
+    assert len(fake_trainer.calls) == 4
+
+    again = open_link(params, "app_pages/study.py")
+    assert not again.exception and len(fake_trainer.calls) == 4
+    assert any(text.startswith("H2 (flat comparable to conv") for text in texts(again.info))
+    assert again.query_params["sizes"] == "100" and again.query_params["pairs"] == "conv:flat"
+
+
+def test_a_study_link_with_a_bad_pair_keeps_the_page_working(fake_trainer):
+    app = open_link({"pairs": "conv", "margin": "nan", "seeds": "99"}, "app_pages/study.py")
+    assert not app.exception
+    notice = texts(app.warning)[0]
+    assert "**Differences to test**" in notice and "**H2 margin**" in notice and "**Seeds**" in notice
+    assert app.number_input(key="study_seeds").value == 3

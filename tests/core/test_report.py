@@ -1,0 +1,102 @@
+"""The study in people's words, and the HTML report that opens offline."""
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import cli, store as store_module
+from core.report import gaps_table, student_table, study_html, summary_table
+from core.stats import p_value_words
+from core.store import RunStore
+from core.study import StudySpec, analyse, run_study
+from tests.fakes import FakeTrainer
+
+SPEC = StudySpec(sample_sizes=(100, 1000), num_seeds=2, num_epochs=1)
+
+
+@pytest.fixture
+def report(digits, tmp_path):
+    store = RunStore(tmp_path / "report-store")
+    run_study(SPEC, digits, store, trainer=FakeTrainer())
+    return analyse(SPEC, digits, store)
+
+
+@pytest.mark.parametrize("p_value, words", [
+    (3e-20, "p < 10⁻⁹"), (3.04e-9, "p = 3.0 × 10⁻⁹"), (0.000123, "p = 1.2 × 10⁻⁴"), (0.0123, "p = 0.012"),
+    (0.5, "p = 0.5"), (1.0, "p = 1"), (float("nan"), "–"), (None, "–"),
+])
+def test_p_values_are_written_as_people_write_them(p_value, words):
+    assert p_value_words(p_value) == words
+
+
+def test_the_summary_speaks_percent_and_seconds_and_says_when_there_is_no_interval():
+    summary = pd.DataFrame({"architecture": ["conv", "flat"], "sample_size": [1000, 100], "seeds": [3, 1],
+                            "mean_accuracy": [0.9342, 0.61], "ci_low": [0.9211, np.nan], "ci_high": [0.9473, np.nan],
+                            "mean_train_seconds": [7.345, 0.5], "h1": ["supported", "inconclusive"]})
+    table = summary_table(summary)
+    assert table.iloc[0].to_dict() == {"network": "conv", "images": "1,000", "seeds": 3, "mean accuracy": "93.4%",
+                                       "95% CI": "92.1% to 94.7%", "training time": "7.3 s",
+                                       "at least 80%? (H1)": "supported"}
+    assert table.loc[1, "95% CI"] == "one seed: no interval"
+    assert not any("_" in column for column in table.columns)
+
+
+def test_the_gaps_speak_points_and_p_values(report):
+    table = gaps_table(report.gaps)
+    assert list(table["difference"]) == ["conv − flat"] * 2 and list(table["images"]) == ["100", "1,000"]
+    assert all(re.fullmatch(r"[+-]\d+\.\d points", gap) for gap in table["mean gap"])
+    assert all(re.fullmatch(r"[+-]\d+\.\d to [+-]\d+\.\d points", interval) for interval in table["95% CI"])
+    assert list(table["McNemar's test"]) == [p_value_words(p) for p in report.gaps["mcnemar_p"]]
+    assert not any("_" in column for column in table.columns)
+
+
+def test_the_students_table_puts_our_mean_next_to_the_reported_numbers(report):
+    table = student_table(report).set_index("network")
+    assert table.loc["conv", "student's accuracy"] == "91.0%" and table.loc["flat", "student's training time"] == "2.7 s"
+    ours = report.summary.set_index(["architecture", "sample_size"]).loc[("conv", 1000), "mean_accuracy"]
+    assert table.loc["conv", "ours (mean over seeds)"] == f"{ours:.1%}"
+
+
+def test_the_html_report_has_the_verdicts_charts_tables_and_versions_and_needs_no_network(report, digits):
+    page = study_html(report, digits)
+    for verdict in report.verdicts.values():
+        assert html.escape(verdict) in page
+    assert page.count("<table") == 4  # summary, gaps, the student's table, all cells
+    assert page.count('class="plotly-graph-div"') == 3
+    assert len(re.findall(r"plotly\.js v\d", page)) == 1  # plotly's JavaScript inlined once, not fetched
+    assert not re.search(r"<script[^>]+src=", page)  # nothing fetched (tests/e2e opens it offline)
+    assert digits.source in page and "keras " in page and "numpy " in page
+    assert "conv</b> (600,810 parameters)" in page
+
+
+def test_an_empty_study_still_writes_a_report_that_says_so(digits, tmp_path):
+    page = study_html(analyse(SPEC, digits, RunStore(tmp_path / "empty")), digits)
+    assert "No cell of this study is stored yet" in page and "8 cells were not trained yet" in page
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch):
+    trainer = FakeTrainer()
+    monkeypatch.setattr(store_module, "train", trainer)
+    return trainer
+
+
+STUDY = ["study", "--sizes", "100", "--seeds", "2", "--epochs", "1"]
+
+
+def test_the_cli_writes_the_report_after_printing_readable_tables(capsys, fake_trainer, tmp_path):
+    path = tmp_path / "study.html"
+    code = cli.main(STUDY + ["--report", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0 and f"wrote {path}" in err
+    assert "mean accuracy" in out and "McNemar's test" in out and "mean_accuracy" not in out
+    assert "H1 (accuracy at least 80%" in path.read_text()
+
+
+def test_a_report_path_that_cannot_be_written_exits_2_before_any_training(capsys, fake_trainer, tmp_path):
+    code = cli.main(STUDY + ["--report", str(tmp_path / "absent" / "study.html")])
+    assert code == 2 and fake_trainer.calls == []
+    assert "does not exist" in capsys.readouterr().err
