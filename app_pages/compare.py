@@ -54,6 +54,7 @@ if shown:
 
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked and not opened_link:
-    st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train**.")
+    st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train** "
+            "(in the sidebar; on a phone, open it with » at the top left).")
 if not clicked:
     components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)
