@@ -28,7 +28,8 @@ links.mirror(links.STUDY)  # the address always shows these choices: copy it to 
 store = cache.current_store()
 seconds, missing = estimate_seconds(spec, dataset, store)
 total = len(spec.configs(dataset.pool_size))
-run_area.caption(f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
+run_area.caption(f"All {total} cells are stored: the results below open from the store." if not missing else
+                 f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
                  f"{seconds / 60:.1f} min on this machine (estimated from stored timings).")
 
 if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):

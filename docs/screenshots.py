@@ -1,0 +1,78 @@
+"""Remake the README's Compare and Study screenshots from a real server and Chromium.
+
+    python docs/screenshots.py [--store DIR] [--chromium /usr/bin/chromium]
+
+Trains what the store lacks through the CLI (the student's comparison; the "Convolution or capacity?" study at
+100, 300 and 1,000 digits, 3 seeds: ~10 minutes on 2 cores the first time), serves the app on that store and
+opens both pages by their shareable addresses, so the pictures show stored runs, as a shared link would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NETWORKS = "flat,conv,flat-wide,conv-small"
+PAIRS = "conv:flat,conv:flat-wide,conv-small:flat"
+SHOTS = {
+    "compare.png": ("/?size=1000&epochs=12&seed=0&networks=flat,conv", (1440, 2200)),
+    "study.png": (f"/study?sizes=100,300,1000&seeds=3&epochs=12&networks={NETWORKS}&pairs={PAIRS}", (1440, 3000)),
+}
+
+
+def cli(store: Path, *arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", "core", *arguments], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   env={**os.environ, "RUN_STORE_DIR": str(store)})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "digits-screenshots-store")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    cli(args.store, "compare")
+    cli(args.store, "study", "--architectures", *NETWORKS.split(","), "--pairs", *PAIRS.split(","),
+        "--sizes", "100", "300", "1000", "--seeds", "3", "--epochs", "12")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "RUN_STORE_DIR": str(args.store)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+            for name, (path, (width, height)) in SHOTS.items():
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(url + path)
+                page.get_by_text("Timing" if name == "compare.png" else "Verdicts", exact=True).wait_for(timeout=120_000)
+                page.wait_for_timeout(4000)  # the charts finish drawing
+                page.screenshot(path=str(ROOT / "docs" / name))
+                print(f"wrote docs/{name}")
+                page.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
