@@ -15,6 +15,7 @@ from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, PRECISION_
 from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
+from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
 from core.recipes import RECIPES
 from core.store import RunStore, StoreError
 from core.training import EpochReport
@@ -59,27 +60,39 @@ def add_network_arguments(command) -> None:
                          help=ARCHITECTURE_FILE_HELP)
 
 
+def add_run_arguments(command) -> None:
+    """What makes a run: shared by compare and robustness."""
+    command.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
+    add_network_arguments(command)
+    command.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
+                         help="training images, balanced across classes, or 'full' (default: 1000)")
+    command.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
+                         help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
+                              "early stopping)")
+    command.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
+                         help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
+    command.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
+    command.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    command.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
+    command.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
+    command.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    command.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m core",
                            description="Train and compare the flat and convolutional networks on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     compare = commands.add_parser("compare", help="train (or reopen) one run per architecture and compare")
-    compare.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
-    add_network_arguments(compare)
-    compare.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
-                         help="training images, balanced across classes, or 'full' (default: 1000)")
-    compare.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
-                         help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
-                              "early stopping)")
-    compare.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
-                         help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
-    compare.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
-    compare.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    compare.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
-    compare.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
-    compare.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    compare.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    add_run_arguments(compare)
+
+    robustness = commands.add_parser("robustness", help="train (or reopen) the runs, then their accuracy on "
+                                     "shifted, rotated, scaled, noisy or distorted test digits")
+    add_run_arguments(robustness)
+    robustness.add_argument("--perturbations", nargs="+", choices=list(PERTURBATIONS), default=list(DEFAULT_PERTURBATIONS),
+                            metavar="NAME", help="any of " + ", ".join(PERTURBATIONS) + " (default: "
+                            + " ".join(DEFAULT_PERTURBATIONS) + ")")
 
     study = commands.add_parser("study", help="accuracy against sample size over seeds, with verdicts")
     study.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
@@ -113,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
-                "architectures": run_architectures}[args.command](args)
+                "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -153,6 +166,52 @@ def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[Architectur
 
 
 def run_compare(args) -> int:
+    store, dataset, outcomes = _compared(args)
+    table = comparison_table(outcomes)
+    print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
+    return 0
+
+
+def run_robustness(args) -> int:
+    from core.robustness import measure
+
+    store, dataset, outcomes = _compared(args)
+    labels = _labels([outcome.run for outcome in outcomes])
+    tables = {}
+    for label, outcome in zip(labels, outcomes):
+        measured = measure(outcome.run, dataset, names=args.perturbations)
+        print(f"robustness of {label}: {'computed' if measured.computed else 'from the store'}", file=sys.stderr)
+        tables[label] = measured.table(dataset.y_test, names=args.perturbations)
+    recipe = outcomes[0].run.config.recipe
+    if args.json:
+        print(json.dumps({"data_source": dataset.source, "recipe": recipe, "runs": {
+            label: {"run_id": outcome.run.run_id, "accuracy": table.to_dict(orient="records")}
+            for (label, table), outcome in zip(tables.items(), outcomes)}}, indent=2))
+        return 0
+    import pandas as pd
+
+    long = pd.concat(tables, names=["network"]).reset_index(level=0)
+    long["order"] = long["perturbation"].map({name: position for position, name in enumerate(args.perturbations)})
+    long = long.sort_values(["order", "level"], kind="stable")
+    long["level"] = [PERTURBATIONS[name].describe(level) for name, level in zip(long["perturbation"], long["level"])]
+    wide = long.pivot_table(index=["perturbation", "level"], columns="network", values="accuracy", sort=False)
+    print(f"Accuracy on perturbed test digits (trained with the {recipe} recipe):")
+    print(wide[list(tables)].to_string(float_format=lambda value: f"{value:.1%}"))
+    if "shift" in args.perturbations:
+        from core.robustness import sentence
+
+        print(sentence(tables))
+    return 0
+
+
+def _labels(runs) -> list[str]:
+    """The architecture's name, made unique when a network is asked for twice."""
+    names = [run.config.architecture for run in runs]
+    return [name if names.count(name) == 1 else f"{name} ({position + 1})" for position, name in enumerate(names)]
+
+
+def _compared(args):
+    """The store, the dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
     store = RunStore()
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
@@ -171,10 +230,7 @@ def run_compare(args) -> int:
             print(f"warning: stored run {outcome.run.run_id} was broken ({outcome.problem}); retrained it",
                   file=sys.stderr)
         outcomes.append(outcome)
-
-    table = comparison_table(outcomes)
-    print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
-    return 0
+    return store, dataset, outcomes
 
 
 def _records(table, outcomes) -> list[dict]:

@@ -70,3 +70,22 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
             problems.append(f"Run {run_id} could not be opened: {problem or 'it is no longer in the store'}.")
     return runs, problems
 
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
+    """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
+    beside the run). Raises ValueError for a run trained on other data."""
+    from core.robustness import measure
+
+    run = store(root).get(run_id)
+    if run is None:
+        raise ValueError(f"Run {run_id} is no longer in the store.")
+    return measure(run, dataset(dataset_name), names, load_model=lambda: model(root, run_id)).predictions
+
+
+def robustness_is_stored(run: StoredRun, names: tuple) -> bool:
+    """True when every level of `names` is in the run's robustness cache (showing it needs no model)."""
+    from core.robustness import is_measured
+
+    return is_measured(run, dataset(run.config.dataset), names)

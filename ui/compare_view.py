@@ -10,6 +10,7 @@ from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_mod
                              row_normalised)
 from core.store import Outcome, StoredRun
 from ui import cache, plots
+from ui.robustness_view import robustness_section
 from ui.runs_view import PEAK_MEMORY_HELP
 
 GALLERY_SIZE = 30
@@ -49,6 +50,7 @@ def show_comparison(outcomes: list[Outcome]) -> None:
         probabilities = {label: cache.test_probabilities(root, run.run_id) for label, run in zip(labels, runs)}
         confusion_section(dataset, probabilities)
         mistakes_section(dataset, probabilities)
+        robustness_section(runs, labels, dataset)
 
     st.subheader("Model summaries")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):

@@ -116,3 +116,27 @@ def saliency_overlay(digit: np.ndarray, saliency_map: np.ndarray, title: str) ->
                          yaxis={"autorange": "reversed", "scaleanchor": "x", "showticklabels": False},
                          xaxis={"showticklabels": False})
     return figure
+
+
+def robustness_chart(frame, unit: str, title: str) -> go.Figure:
+    """Accuracy against a perturbation's level, a line per model; a 95% CI band where `frame` has one.
+
+    `frame`: columns label, level, accuracy, and optionally ci_low, ci_high (over seeds)."""
+    figure = go.Figure()
+    for position, (label, group) in enumerate(frame.groupby("label", sort=False)):
+        group = group.sort_values("level")
+        line_colour = colour(label.split(" ")[0], position)
+        if "ci_low" in group and group["ci_low"].notna().any():
+            band = group.dropna(subset=["ci_low", "ci_high"])
+            figure.add_trace(go.Scatter(
+                x=list(band["level"]) + list(band["level"])[::-1], y=list(band["ci_high"]) + list(band["ci_low"])[::-1],
+                fill="toself", fillcolor=line_colour, opacity=0.18, line={"width": 0}, hoverinfo="skip",
+                name=f"{label} 95% CI", showlegend=False))
+        figure.add_trace(go.Scatter(x=group["level"], y=group["accuracy"], mode="lines+markers", name=label,
+                                    line={"color": line_colour},
+                                    hovertemplate=f"{label}<br>%{{x}} {unit}: %{{y:.1%}}<extra></extra>"))
+    figure.update_xaxes(title_text=unit)
+    figure.update_yaxes(title_text="test accuracy", tickformat=".0%", range=[0, 1.02])
+    figure.update_layout(title={"text": title, "font": {"size": 14}}, height=300,
+                         margin={"t": 40, "b": 10, "l": 10, "r": 10}, legend={"orientation": "h", "y": -0.3})
+    return figure

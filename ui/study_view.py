@@ -13,6 +13,7 @@ from core.report import gaps_table, student_table, study_html, summary_table
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec,
                         machine_description)
 from ui import plots
+from ui.robustness_view import study_robustness
 from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
 
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
@@ -122,6 +123,7 @@ def show_report(report, dataset: Dataset) -> None:
         st.caption(f"Student: {STUDENT['machine']}, one run each. Ours: mean over seeds at "
                    f"{STUDENT['sample_size']:,} images, measured on {machine_description()}.")
         st.dataframe(student_table(report), hide_index=True, key="study_student")
+    study_robustness(report, dataset)
     left, right = st.columns(2)
     left.download_button("Download report (HTML)", lambda: study_html(report, dataset).encode(),
                          file_name="study-report.html", mime="text/html", on_click="ignore", key="study_report",

@@ -214,3 +214,26 @@ def test_runs_lists_the_store_beside_a_stray_folder(capsys, fake_trainer):
     (RunStore().root / "runs" / "backup.old").mkdir()
     code, out, _ = run_cli(capsys, "runs")
     assert code == 0 and "flat" in out
+
+
+def test_robustness_trains_or_reopens_then_prints_accuracy_per_perturbation_and_level(capsys, fake_trainer):
+    code, out, err = run_cli(capsys, "robustness", "--sample-size", "100", "--epochs", "1",
+                             "--perturbations", "shift", "noise")
+    assert code == 0 and len(fake_trainer.calls) == 2
+    assert "trained with the student recipe" in out
+    lines = [line for line in out.splitlines() if "%" in line and "Shifted" not in line]
+    assert len(lines) == 10  # 5 shift levels + 5 noise levels, a column per network
+    assert lines[0].split()[:2] == ["shift", "shifted"]
+    assert out.rstrip().splitlines()[-1].startswith("Shifted by 3 pixels: flat")
+    assert err.count("robustness of") == 2 and "computed" in err
+    code, out, err = run_cli(capsys, "robustness", "--sample-size", "100", "--epochs", "1",
+                             "--perturbations", "shift", "noise", "--json")
+    report = json.loads(out)
+    assert code == 0 and len(fake_trainer.calls) == 2 and err.count("from the store") == 2
+    assert set(report["runs"]) == {"flat", "conv"} and len(report["runs"]["conv"]["accuracy"]) == 10
+    assert report["recipe"] == "student"
+
+
+def test_robustness_refuses_an_unknown_perturbation_before_training(capsys, fake_trainer):
+    code, _, err = run_cli(capsys, "robustness", "--perturbations", "blur")
+    assert code == 2 and fake_trainer.calls == [] and "invalid choice: 'blur'" in err

@@ -1,0 +1,126 @@
+"""Robustness on the Compare and Study pages: accuracy on shifted, rotated, scaled and noisy test digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, perturbed_one
+from core.robustness import SEED, sentence, summarise_over_seeds, tables_from
+from core.store import StoredRun
+from ui import cache, plots
+from ui.components import bounded_number
+
+WHY = ("Why would convolution win? A convolution applies the same filters at every position, so a stroke means the "
+       "same wherever it sits; the flat network has to learn every position separately. Here both read the whole "
+       "test set again, perturbed level by level (the same digits for every model, drawn from one seed).")
+
+
+def perturbation_choice(key: str) -> tuple:
+    chosen = st.pills("Perturbations", list(PERTURBATIONS), default=list(DEFAULT_PERTURBATIONS), key=key,
+                      selection_mode="multi", help="Elastic: Simard et al.'s random smooth distortion, the classic "
+                                                   "MNIST augmentation.")
+    return tuple(name for name in PERTURBATIONS if name in (chosen or []))
+
+
+def recipe_words(runs: list[StoredRun]) -> str:
+    recipes = sorted({run.config.recipe for run in runs})
+    words = f"Trained with the {' and the '.join(recipes)} recipe{'s' if len(recipes) > 1 else ''}"
+    if "improved" in recipes:
+        words += " (the improved recipe trains on shifted and rotated digits, so it has seen some of this)"
+    return words + "."
+
+
+def measured(runs: list[StoredRun], names: tuple, button_label: str, key: str) -> bool:
+    """True when every run's robustness is stored or the user asks for it now."""
+    if all(cache.robustness_is_stored(run, names) for run in runs):
+        return True
+    levels = len({(name, level) for name in names for level in PERTURBATIONS[name].levels[1:]}) + 1
+    clicked = st.button(button_label, key=key)
+    if not clicked:
+        st.caption(f"Predicts {levels} perturbed copies of the test set per model (a few seconds each here); the "
+                   f"result is kept beside each run, so it opens at once next time.")
+    return clicked
+
+
+def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> None:
+    st.subheader("Robustness: shifted, rotated, scaled and noisy digits")
+    st.caption(f"{WHY} {recipe_words(runs)}")
+    names = perturbation_choice("robustness_perturbations")
+    if not names:
+        st.info("Choose at least one perturbation.")
+        return
+    if not measured(runs, names, "Measure robustness", "measure_robustness"):
+        return
+    root = str(cache.current_store().root)
+    with st.spinner("Perturbing the test digits and predicting them…"):
+        predictions = {label: cache.robustness(root, run.run_id, dataset.name, names) for label, run in zip(labels, runs)}
+    tables = {label: tables_from(found, dataset.y_test, names) for label, found in predictions.items()}
+    st.markdown("  \n".join(sentence(tables, name, PERTURBATIONS[name].levels[3]) for name in names))
+    frames = {name: pd.concat([table[table["perturbation"] == name].assign(label=label)
+                               for label, table in tables.items()]) for name in names}
+    charts(frames, "robustness")
+    strip(predictions, dataset, names)
+
+
+def charts(frames: dict, key: str) -> None:
+    columns = st.columns(2)
+    for position, (name, frame) in enumerate(frames.items()):
+        perturbation = PERTURBATIONS[name]
+        columns[position % 2].plotly_chart(plots.robustness_chart(frame, perturbation.unit, name.capitalize()),
+                                           key=f"{key}_{name}")
+
+
+def strip(predictions: dict, dataset, names: tuple) -> None:
+    """One test digit at every level of one perturbation, with each model's answer under it."""
+    st.markdown("**One test digit, level by level**")
+    left, right = st.columns([3, 1])
+    name = left.segmented_control("Perturbation", names, default=names[0], key="robustness_strip") or names[0]
+    index = bounded_number(right, "Test digit", "robustness_digit", 0, len(dataset.y_test) - 1, 1, 0)
+    levels = sorted(PERTURBATIONS[name].levels)
+    class_names = dataset.class_names
+    images, captions = [], []
+    for level in levels:
+        image = perturbed_one(dataset.x_test, index, name, level, seed=SEED)
+        images.append(np.kron(image, np.ones((3, 3), dtype=np.uint8)))
+        answers = " · ".join(f"{label} {class_names[found[f'{name}@{level:g}'][index]]}"
+                             for label, found in predictions.items())
+        captions.append(f"{level:g}: {answers}")
+    st.image(images, caption=captions, width=110)
+    st.caption(f"True class: {class_names[dataset.y_test[index]]}. Under each picture: the level "
+               f"({PERTURBATIONS[name].unit}) and each model's answer.")
+
+
+def study_robustness(report, dataset) -> None:
+    """Robustness over seeds at one sample size: mean and 95% CI per network and level."""
+    st.subheader("Robustness over seeds")
+    st.caption(WHY)
+    sizes = sorted(int(size) for size in report.cells["sample_size"].unique())
+    default = min(sizes, key=lambda size: abs(size - 1000))
+    size = st.selectbox("At sample size", sizes, index=sizes.index(default), key="study_robustness_size",
+                        format_func=lambda value: f"{value:,}")
+    names = perturbation_choice("study_robustness_perturbations")
+    if not names:
+        st.info("Choose at least one perturbation.")
+        return
+    cells = report.cells[report.cells["sample_size"] == size]
+    runs, problems = cache.stored_runs(list(cells["run_id"]))
+    for problem in problems:
+        st.warning(problem)
+    if not runs:
+        return
+    st.caption(recipe_words(runs))
+    if not measured(runs, names, f"Measure robustness of these {len(runs)} runs", "study_measure_robustness"):
+        return
+    root = str(cache.current_store().root)
+    bar = st.progress(0.0, text="Measuring robustness…")
+    per_network: dict[str, list] = {}
+    for position, run in enumerate(runs, start=1):
+        found = cache.robustness(root, run.run_id, dataset.name, names)
+        per_network.setdefault(run.config.architecture, []).append(tables_from(found, dataset.y_test, names))
+        bar.progress(position / len(runs), text=f"Measured {position} of {len(runs)} runs")
+    bar.empty()
+    summary = summarise_over_seeds(per_network).rename(columns={"network": "label", "mean_accuracy": "accuracy"})
+    charts({name: summary[summary["perturbation"] == name] for name in names}, "study_robustness")
+    st.caption("Lines: mean over seeds; bands: 95% confidence intervals (none with one seed).")
