@@ -1,4 +1,4 @@
-"""Remake the README's Compare and Study screenshots from a real server and Chromium.
+"""Remake the README's Compare, Study and Robustness screenshots from a real server and Chromium.
 
     python docs/screenshots.py [--store DIR] [--chromium /usr/bin/chromium]
 
@@ -30,6 +30,24 @@ SHOTS = {
 def cli(store: Path, *arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "core", *arguments], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
                    env={**os.environ, "RUN_STORE_DIR": str(store)})
+
+
+def robustness_shot(browser, address: str) -> None:
+    """The Compare page's Robustness section, measured if it is not stored yet."""
+    page = browser.new_page(viewport={"width": 1440, "height": 6000})
+    page.goto(address)
+    heading = page.get_by_role("heading", name="Robustness: shifted, rotated, scaled and noisy digits")
+    heading.wait_for(timeout=120_000)
+    measure = page.get_by_role("button", name="Measure robustness", exact=True)
+    page.wait_for_timeout(2000)
+    if measure.count():
+        measure.click()
+    page.get_by_text("One test digit, level by level").wait_for(timeout=300_000)
+    page.wait_for_timeout(4000)
+    top = heading.bounding_box()["y"] - 20
+    page.screenshot(path=str(ROOT / "docs" / "robustness.png"), clip={"x": 280, "y": top, "width": 1160, "height": 1450})
+    print("wrote docs/robustness.png")
+    page.close()
 
 
 def main() -> int:
@@ -67,6 +85,7 @@ def main() -> int:
                 page.screenshot(path=str(ROOT / "docs" / name))
                 print(f"wrote docs/{name}")
                 page.close()
+            robustness_shot(browser, url + SHOTS["compare.png"][0])
             browser.close()
     finally:
         server.terminate()
