@@ -237,7 +237,7 @@ def _records(table, outcomes) -> list[dict]:
     records = []
     for row, outcome in zip(table.to_dict(orient="records"), outcomes):
         run = outcome.run
-        records.append({**row, "run_id": run.run_id, "model_path": str(run.model_path),
+        records.append({**row, "peak_memory_mb": run.peak_memory_mb, "run_id": run.run_id, "model_path": str(run.model_path),
                         "dataset": run.config.dataset, "sample_size": run.config.sample_size,
                         "num_epochs": run.config.num_epochs, "epochs_run": len(run.history.get("loss", [])),
                         "seed": run.config.seed, "recipe": run.config.recipe,

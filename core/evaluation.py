@@ -93,7 +93,7 @@ def comparison_table(outcomes) -> pd.DataFrame:
             "train_seconds": run.train_seconds,
             "seconds_per_epoch": run.seconds_per_epoch,
             "inference_ms_per_image": run.inference_ms_per_image,
-            "peak_memory_mb": run.peak_memory_mb,
+            "peak_memory_mb": float("nan") if run.peak_memory_mb is None else run.peak_memory_mb,  # NaN: not recorded
             "status": "cached" if outcome.cached else "trained now",
         })
     return pd.DataFrame(rows)

@@ -4,7 +4,7 @@ import pytest
 
 from core import cli, store as store_module
 from core.store import RunStore
-from tests.fakes import FakeTrainer
+from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_json_output_carries_run_id_and_model_path(capsys, fake_trainer):
     assert code == 0 and len(records) == 1
     record = records[0]
     assert record["architecture"] == "conv" and record["seed"] == 3 and record["sample_size"] == 50
+    assert record["peak_memory_mb"] == FAKE_PEAK_MEMORY_MB
     assert RunStore().get(record["run_id"]).model_path.as_posix() == record["model_path"]
     assert record["data_source"].startswith("offline fallback")
     assert "data: offline" in err  # the data line goes to stderr so stdout stays pure JSON
