@@ -188,7 +188,7 @@ def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_tr
     assert not app.exception
     assert {config.recipe for config in fake_trainer.calls} == {"improved"}
     assert {config.learning_rate for config in fake_trainer.calls} == {0.002}
-    assert sum("improved recipe" in text for text in texts(app.caption)) == 2
+    assert sum("· improved recipe" in text for text in texts(app.caption)) == 2  # each column says so
 
 
 def test_the_page_prepares_the_training_train_would_start_once_it_has_painted(fake_trainer, warm_ups):
