@@ -32,12 +32,21 @@ run_area.caption(f"All {total} cells are stored: the results below open from the
                  f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
                  f"{seconds / 60:.1f} min on this machine (estimated from stored timings).")
 
+with run_area:
+    where, address = study_view.executor_choice()
 if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):
-    on_cell, on_epoch, overall = study_view.study_progress()
+    executor = study_view.connect(where, address)
+    on_cell, on_epoch, failures = study_view.study_progress(executor and executor.status().cpus)
     try:
-        run_study(spec, dataset, store, on_cell=on_cell, on_epoch=on_epoch)
-        st.rerun()  # repaint the estimate and the report from the now complete store
+        run_study(spec, dataset, store, on_cell=on_cell, on_epoch=on_epoch, executor=executor)
+        if failures:  # the others are stored and in the report below
+            st.error(f"{len(failures)} cell(s) failed: " + "; ".join(failures))
+        else:
+            st.rerun()  # repaint the estimate and the report from the now complete store
     except Exception as error:  # finished cells are stored; say what stopped the rest
         st.error(f"The study stopped: {error}. Finished cells are kept; press Run study to resume.")
+    finally:  # leaving the page ends the run with an exception here: outstanding cells were cancelled
+        if executor is not None:
+            executor.shutdown()
 
 study_view.show_report(analyse(spec, dataset, store), dataset)

@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
     study.add_argument("--json", action="store_true")
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
+    study.add_argument("--executor", choices=["in-process", "ray"], default="in-process",
+                       help="where the cells train: this process, one after another (default), or a Ray cluster")
+    study.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster to join (default: RAY_ADDRESS, "
+                       "else a new local Ray on this machine, one cell per CPU)")
+    study.add_argument("--cpus-per-cell", type=float, default=1.0, help="CPUs each cell declares (and TensorFlow's "
+                       "threads inside it; default 1)")
+    study.add_argument("--gpus-per-cell", type=float, default=0.0, help="GPUs each cell declares (default 0)")
+    study.add_argument("--retries", type=int, default=2, help="retries of a cell whose worker died (default 2)")
     study.add_argument("--report", metavar="PATH", help="also write the study as one HTML file (verdicts, "
                        "interactive charts, tables, data source, versions) that opens offline")
 
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a config, a sample size or a store setting (StoreSettingError) a user can fix
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except (DataUnavailable, StoreError) as error:
+    except (DataUnavailable, StoreError, ConnectionError) as error:  # ConnectionError: a Ray cluster not reached
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -319,12 +327,31 @@ def run_study_command(args) -> int:
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
     print(f"study: {len(configs)} cells", file=sys.stderr)
 
+    failed = []
+
     def on_cell(cell) -> None:
         config = cell.config
-        print(f"cell {cell.index}/{cell.total}: {config.architecture} {config.sample_size:,} images seed "
-              f"{config.seed}{' (stored)' if cell.cached else ''}", file=sys.stderr, flush=True)
+        what = f"{config.architecture} {config.sample_size:,} images seed {config.seed}"
+        if cell.cached or cell.seconds is None:
+            print(f"cell {cell.index}/{cell.total}: {what}{' (stored)' if cell.cached else ''}", file=sys.stderr,
+                  flush=True)
+            return
+        left = cell.total - cell.index
+        eta = f" · ETA {cell.eta_seconds:.0f} s" if left else ""
+        if cell.error:
+            failed.append(f"{what}: {cell.error}")
+            print(f"cell {cell.index}/{cell.total} FAILED: {what}: {cell.error} · {left} left{eta}", file=sys.stderr,
+                  flush=True)
+        else:
+            print(f"cell {cell.index}/{cell.total} done: {what} on {cell.node} in {cell.seconds:.1f} s · {left} left"
+                  f"{eta}", file=sys.stderr, flush=True)
 
-    run_study(spec, dataset, store, on_cell=on_cell, on_epoch=_progress_printer("  "))
+    executor = _executor(args)
+    try:
+        run_study(spec, dataset, store, on_cell=on_cell, on_epoch=_progress_printer("  "), executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
     report = analyse(spec, dataset, store)
     if args.json:
         print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
@@ -344,6 +371,10 @@ def run_study_command(args) -> int:
     written = [(args.csv, lambda path: report.cells.to_csv(path, index=False)),
                (args.report, lambda path: _write_report(report, dataset, path))]
     status = 0
+    if failed:
+        print(f"error: {len(failed)} cell(s) failed and are not in the store (the others are): " + "; ".join(failed),
+              file=sys.stderr)
+        status = 1
     for path, write in written:  # after the results are out: a file that cannot be written now loses nothing else
         if not path:
             continue
@@ -356,6 +387,28 @@ def run_study_command(args) -> int:
         else:
             print(f"wrote {path}", file=sys.stderr)
     return status
+
+
+def _executor(args):
+    """None for in-process; a connected RayExecutor for --executor ray (Ray is imported only then)."""
+    ray_only = {"--ray-address": args.ray_address is not None, "--cpus-per-cell": args.cpus_per_cell != 1.0,
+                "--gpus-per-cell": args.gpus_per_cell != 0.0, "--retries": args.retries != 2}
+    if args.executor != "ray":
+        given = [flag for flag, set_ in ray_only.items() if set_]
+        if given:
+            raise UsageError(f"{', '.join(given)} only applies with --executor ray")
+        return None
+    try:
+        from core.ray_executor import RayExecutor
+    except ImportError as error:
+        raise UsageError(f"--executor ray needs Ray installed (pip install -r requirements.txt): {error}") from None
+    executor = RayExecutor(args.ray_address, args.cpus_per_cell, args.gpus_per_cell, args.retries)
+    try:
+        print(executor.connect(), file=sys.stderr, flush=True)
+    except BaseException:
+        executor.shutdown()
+        raise
+    return executor
 
 
 def _write_report(report, dataset, path: str) -> None:

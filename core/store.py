@@ -185,7 +185,10 @@ class RunStore:
             record["format"] = FORMAT_VERSION
             (staging / RUN_FILE).write_text(json.dumps(record, indent=1))
             np.save(staging / PROBABILITIES_FILE, result.test_probabilities.astype(np.float32))
-            result.model.save(staging / MODEL_FILE)
+            if isinstance(result.model, bytes):  # a .keras archive from another process (a Ray worker)
+                (staging / MODEL_FILE).write_bytes(result.model)
+            else:
+                result.model.save(staging / MODEL_FILE)
             _write_manifest(staging)
             target = self.run_dir(run_id_)
             if target.exists():
@@ -542,5 +545,7 @@ def _check_values(record: dict) -> None:
                                                 all(isinstance(v, (int, float)) for v in values)
                                                 for values in history.values()):
         raise ValueError("history is not lists of numbers per metric")
+    if record.get("trained_on") is not None and not isinstance(record["trained_on"], str):
+        raise ValueError(f"trained_on is {record['trained_on']!r}, not a name")
     if not isinstance(record["layers"], list) or not isinstance(record["trained_at"], str):
         raise ValueError("layers or trained_at has the wrong type")

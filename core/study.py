@@ -107,20 +107,47 @@ class CellReport:
     total: int
     config: TrainConfig
     cached: bool      # already in the store: nothing to train
+    # With an executor that runs cells elsewhere (Ray), a report comes when a cell has finished:
+    node: str | None = None            # where it trained
+    seconds: float | None = None       # submission to result
+    error: str | None = None           # why it failed, if it did (the study goes on)
+    running: int = 0                   # cells still running or waiting
+    eta_seconds: float | None = None   # for those, from the pace so far
 
 
 def run_study(spec: StudySpec, dataset: Dataset, store: RunStore,
               on_cell: Optional[Callable[[CellReport], None]] = None, on_epoch: OnEpoch = None,
-              trainer=None) -> list[Outcome]:
-    """Train every missing cell (reusing stored ones) and return all outcomes."""
+              trainer=None, executor=None) -> list[Outcome]:
+    """Train every missing cell (reusing stored ones) and return the outcomes of the stored cells.
+
+    In this process by default, one cell after another (`on_cell` before each); with an `executor`
+    (core.ray_executor.RayExecutor) the missing cells run there at once and `on_cell` reports each as it
+    finishes. Either way every run lands in `store`, under the same run id."""
     configs = spec.configs(dataset.pool_size)
-    outcomes = []
-    for index, config in enumerate(configs, start=1):
+    if executor is None:
+        outcomes = []
+        for index, config in enumerate(configs, start=1):
+            if on_cell is not None:
+                cached = store.inspect(store.id_for(config, dataset))[0] is not None
+                on_cell(CellReport(index, len(configs), config, cached))
+            outcomes.append(store.get_or_train(config, dataset, on_epoch=on_epoch, trainer=trainer))
+        return outcomes
+    stored = {store.id_for(config, dataset) for config in configs
+              if store.inspect(store.id_for(config, dataset))[0] is not None}
+    for index, config in enumerate([config for config in configs if store.id_for(config, dataset) in stored], 1):
         if on_cell is not None:
-            cached = store.inspect(store.id_for(config, dataset))[0] is not None
-            on_cell(CellReport(index, len(configs), config, cached))
-        outcomes.append(store.get_or_train(config, dataset, on_epoch=on_epoch, trainer=trainer))
-    return outcomes
+            on_cell(CellReport(index, len(configs), config, cached=True))
+
+    def finished(cell) -> None:
+        if on_cell is not None:
+            on_cell(CellReport(len(stored) + cell.done, len(configs), cell.config, cached=False, node=cell.node,
+                               seconds=cell.seconds, error=cell.error, running=cell.running,
+                               eta_seconds=cell.eta_seconds))
+
+    executor.run([config for config in configs if store.id_for(config, dataset) not in stored], dataset, store,
+                 on_done=finished)
+    found = [(config, store.get(store.id_for(config, dataset))) for config in configs]
+    return [Outcome(run, cached=store.id_for(config, dataset) in stored) for config, run in found if run is not None]
 
 
 def estimate_seconds(spec: StudySpec, dataset: Dataset, store: RunStore) -> tuple[float, int]:

@@ -9,6 +9,7 @@ state, they skip Keras's tracing (~1 s for the conv net); the caller gets its ow
 
 from __future__ import annotations
 
+import platform
 import threading
 import time
 from collections import OrderedDict
@@ -54,6 +55,8 @@ class RunRecord:
     # The process's peak resident memory (MB) from the start of training to the end of the test predictions;
     # None where it cannot be read (not Linux) and for runs stored before it was recorded.
     peak_memory_mb: float | None = None
+    # Where it trained: this machine's name, or the Ray node that ran the cell of a study on a cluster.
+    trained_on: str | None = None
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -127,9 +130,8 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
     with PeakMemory() as peak:
         result = _train(config, dataset, on_epoch)
     return_freed_memory()
-    if peak.megabytes is None:
-        return result
-    return replace(result, peak_memory_mb=round(peak.megabytes, 1))
+    return replace(result, trained_on=platform.node() or None,
+                   peak_memory_mb=None if peak.megabytes is None else round(peak.megabytes, 1))
 
 
 def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResult:

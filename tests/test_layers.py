@@ -35,3 +35,13 @@ def test_reading_the_store_and_the_ui_modules_do_not_import_tensorflow():
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_ray_is_imported_only_by_the_ray_executor():
+    """The app's first paint and memory do not pay for Ray unless a study runs on it."""
+    importers = {name for name, module in imported_modules("core") | imported_modules("ui") if module == "ray"}
+    assert importers == {"ray_executor.py"}
+    code = ("import sys, core.cli, core.study, core.robustness, ui.study_view, ui.compare_view, ui.components\n"
+            "print('ray' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "False"

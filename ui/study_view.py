@@ -75,15 +75,61 @@ def pair_select(names: list[str], key: str) -> tuple:
     return tuple(picked)
 
 
-def study_progress():
-    """(on_cell, on_epoch) functions moving an overall bar and a bar for the cell in progress."""
+EXECUTORS = {"here": "In this app, one cell after another", "ray": "On a Ray cluster, several cells at once"}
+
+
+def executor_choice() -> tuple[str, str | None]:
+    """Where the cells train: ("here", None) or ("ray", address or None for a new local Ray)."""
+    where = st.segmented_control("Where the cells train", list(EXECUTORS), format_func=EXECUTORS.get, default="here",
+                                 key="study_executor") or "here"
+    if where == "here":
+        return where, None
+    address = st.text_input("Ray cluster address", key="study_ray_address", placeholder="HOST:PORT, or empty",
+                            help="The head node of a cluster started with `ray start --head` (see README, Scale "
+                                 "out). Empty: RAY_ADDRESS if set, else a local Ray on this machine, one cell per "
+                                 "CPU. Every node needs this project's requirements installed.").strip()
+    return where, address or None
+
+
+def connect(where: str, address: str | None):
+    """None for this app; a connected RayExecutor (with its status line on the page), or an error and a stop."""
+    if where == "here":
+        return None
+    from core.ray_executor import RayExecutor  # Ray: imported only when chosen
+
+    executor = RayExecutor(address)
+    try:
+        with st.spinner("Joining the Ray cluster…"):
+            status = executor.connect()
+    except (ConnectionError, ValueError) as error:
+        executor.shutdown()
+        st.error(f"Could not use Ray: {error}")
+        st.stop()
+    st.caption(f"**{status}**")
+    return executor
+
+
+def study_progress(slots: float | None = None):
+    """(on_cell, on_epoch, failures): functions moving an overall bar and a bar for the cell in progress, and the
+    list of cells that failed; with a cluster (`slots`: cells it runs at once), the bar says cells done, running
+    and waiting, and the time left."""
     overall = st.progress(0.0, text="Starting the study…")
     cell_bar = st.progress(0.0, text=" ")
     state = {"on_epoch": None}
+    failures: list[str] = []
 
     def on_cell(cell) -> None:
         config = cell.config
         label = f"{config.architecture}, {config.sample_size:,} images, seed {config.seed}"
+        if cell.seconds is not None:  # a finished cell from the cluster
+            running = int(min(cell.running, slots or cell.running))
+            eta = f" · about {cell.eta_seconds:.0f} s left" if cell.eta_seconds else ""
+            failed = f" · {label} failed: {cell.error}" if cell.error else f" · last: {label} on {cell.node}"
+            if cell.error:
+                failures.append(f"{label}: {cell.error}")
+            overall.progress(cell.index / cell.total, text=f"{cell.index} of {cell.total} cells done · {running} "
+                             f"running · {cell.running - running} waiting{eta}{failed}")
+            return
         overall.progress((cell.index - 1) / cell.total, text=f"Cell {cell.index} of {cell.total}: {label}"
                          + (" (stored)" if cell.cached else ""))
         state["on_epoch"] = progress_reporter(cell_bar, label)
@@ -91,7 +137,7 @@ def study_progress():
     def on_epoch(progress) -> None:
         state["on_epoch"](progress)
 
-    return on_cell, on_epoch, overall
+    return on_cell, on_epoch, failures
 
 
 def show_report(report, dataset: Dataset) -> None:

@@ -238,3 +238,21 @@ def test_robustness_trains_or_reopens_then_prints_accuracy_per_perturbation_and_
 def test_robustness_refuses_an_unknown_perturbation_before_training(capsys, fake_trainer):
     code, _, err = run_cli(capsys, "robustness", "--perturbations", "blur")
     assert code == 2 and fake_trainer.calls == [] and "invalid choice: 'blur'" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ray-address", "127.0.0.1:6379"], "--ray-address only applies with --executor ray"),
+    (["--cpus-per-cell", "2", "--gpus-per-cell", "1"], "--cpus-per-cell, --gpus-per-cell only applies"),
+    (["--executor", "dask"], "invalid choice: 'dask'"),
+])
+def test_ray_options_without_the_ray_executor_are_usage_errors(capsys, fake_trainer, argv, message):
+    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", *argv)
+    assert code == 2 and message in err and fake_trainer.calls == []
+
+
+def test_a_ray_cluster_nobody_answers_at_is_one_clear_line_within_seconds(capsys, fake_trainer):
+    pytest.importorskip("ray")
+    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--executor", "ray",
+                           "--ray-address", "127.0.0.1:9")
+    assert code == 1 and fake_trainer.calls == []
+    assert err.strip().splitlines()[-1].startswith("error: Nothing answers at 127.0.0.1:9")

@@ -1,0 +1,215 @@
+"""Running a study's cells on a Ray cluster (`python -m core study --executor ray`). Imported only then.
+
+The study decides *what* to run; this decides *where*. The driver (this process) owns the run store: it
+submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through Ray's
+object store (no download, no shared disk); a task trains one cell and returns the run as values (record,
+test probabilities, the `.keras` archive's bytes, the node it ran on), and the driver writes it into the
+store exactly as an in-process run (locked, atomic, indexed). Workers get this project's code through
+Ray's runtime environment (`working_dir`: the project folder is uploaded to the cluster), so they need the
+same requirements installed, nothing else.
+
+Faults: a worker that dies mid-cell (a killed process, a lost node) is retried by Ray, up to `max_retries`
+times; a cell that fails for its own reason (an exception) is reported and the others go on; Ctrl-C or a
+caller's `cancel` cancels what is outstanding. A restarted study submits nothing that is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from core.config import TrainConfig
+from core.data import Dataset
+from core.store import Outcome, RunStore
+from core.training import RunResult
+
+ROOT = Path(__file__).resolve().parents[1]
+UPLOAD_EXCLUDES = [".git", "tests", "docs", "benchmarks", "artifacts", "**/__pycache__", "*.png", ".ci"]
+WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    address: str
+    nodes: int
+    cpus: float
+    gpus: float
+
+    def __str__(self) -> str:
+        return (f"Ray cluster at {self.address}: {self.nodes} node{'s' if self.nodes != 1 else ''}, "
+                f"{self.cpus:g} CPUs, {self.gpus:g} GPUs")
+
+
+@dataclass(frozen=True)
+class CellDone:
+    """One finished (or failed) cell, as the driver reports it."""
+    config: TrainConfig
+    outcome: Outcome | None     # None when the cell failed
+    error: str | None
+    node: str | None
+    seconds: float              # from submission to the result, queueing included
+    done: int                   # cells finished so far (failed ones included)
+    running: int                # submitted and not finished
+    total: int                  # cells submitted
+    eta_seconds: float | None   # for the rest, from the pace so far
+
+
+def task_options(cpus_per_cell: float = 1, gpus_per_cell: float = 0, max_retries: int = 2) -> dict:
+    """Ray's options for one cell: the resources it declares, and retries of system failures only."""
+    if cpus_per_cell <= 0 or gpus_per_cell < 0:
+        raise ValueError(f"A cell needs more than 0 CPUs and at least 0 GPUs; got {cpus_per_cell} and {gpus_per_cell}.")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"Retries must be a whole number of 0 or more; got {max_retries!r}.")
+    return {"num_cpus": cpus_per_cell, "num_gpus": gpus_per_cell, "max_retries": max_retries,
+            "retry_exceptions": False}
+
+
+def tensorflow_threads(cpus_per_cell: float) -> tuple[int, int]:
+    """(intra-op, inter-op) threads for a task given `cpus_per_cell` CPUs: no more threads than CPUs."""
+    return max(1, int(cpus_per_cell)), 1
+
+
+def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> RunResult:
+    """What a Ray task runs: one cell trained on the worker, returned as values (the model as .keras bytes)."""
+    import ray
+
+    intra, inter = tensorflow_threads(cpus_per_cell)
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError:  # a worker reused for another cell of the same study: already set
+        pass
+    from core.training import train
+
+    result = train(config, dataset)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        result.model.save(path)
+        model_bytes = path.read_bytes()
+    node = ray.get_runtime_context().get_node_id()
+    return replace(result, model=model_bytes, trained_on=f"{socket.gethostname()} · Ray node {node[:8]}")
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A clear ConnectionError within seconds for an address nothing answers at (Ray itself keeps retrying for
+    a minute or more). 'auto' and addresses without a port are left to Ray."""
+    target = address.split("://", 1)[-1]
+    host, colon, port = target.rpartition(":")
+    if not colon or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise ConnectionError(f"Nothing answers at {address} ({error.strerror or error}). Start the cluster's "
+                              f"head there with `ray start --head`, or check the address.") from None
+
+
+class RayExecutor:
+    """Connects to a Ray cluster (`address`, else RAY_ADDRESS, else a new local one on this machine) and runs
+    cells there."""
+
+    def __init__(self, address: str | None = None, cpus_per_cell: float = 1, gpus_per_cell: float = 0,
+                 max_retries: int = 2, local_cpus: int | None = None):
+        self.options = task_options(cpus_per_cell, gpus_per_cell, max_retries)
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.local_cpus = local_cpus
+        self._pending: dict = {}
+        self._started_here = False
+
+    def connect(self) -> ClusterStatus:
+        import ray
+
+        if not ray.is_initialized():
+            if self.address:
+                check_reachable(self.address)
+            runtime_env = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES, "env_vars": WORKER_ENV}
+            try:
+                quiet = {"runtime_env": runtime_env, "log_to_driver": False, "logging_level": logging.WARNING}
+                if self.address:
+                    ray.init(address=self.address, **quiet)
+                else:
+                    ray.init(num_cpus=self.local_cpus, include_dashboard=False, **quiet)
+                    self._started_here = True
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                raise ConnectionError(f"Could not join the Ray cluster at {self.address}: {error}") from error
+        status = self.status()
+        largest_cpus = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]), default=0)
+        if self.options["num_cpus"] > largest_cpus:
+            raise ValueError(f"A cell asks for {self.options['num_cpus']:g} CPUs but the largest node of the "
+                             f"cluster has {largest_cpus:g}: lower --cpus-per-cell.")
+        if self.options["num_gpus"] > status.gpus:
+            raise ValueError(f"A cell asks for {self.options['num_gpus']:g} GPUs but the cluster has "
+                             f"{status.gpus:g}: leave out --gpus-per-cell or add GPU nodes.")
+        return status
+
+    def status(self) -> ClusterStatus:
+        import ray
+
+        resources = ray.cluster_resources()
+        alive = [node for node in ray.nodes() if node["Alive"]]
+        address = ray.get_runtime_context().gcs_address
+        return ClusterStatus(address, len(alive), resources.get("CPU", 0.0), resources.get("GPU", 0.0))
+
+    def run(self, configs: list[TrainConfig], dataset: Dataset, store: RunStore,
+            on_done: Callable[[CellDone], None] | None = None) -> list[CellDone]:
+        """Train `configs` on the cluster, each written into `store` as it arrives; the cells the store
+        already has are not submitted. Returns one CellDone per submitted cell."""
+        import ray
+
+        self.connect()
+        missing = [config for config in configs if store.inspect(store.id_for(config, dataset))[0] is None]
+        if not missing:
+            return []
+        remote = ray.remote(train_cell).options(**self.options)
+        data = ray.put(dataset)  # once, shared by every task through the object store
+        started = time.perf_counter()
+        self._pending = {remote.remote(config, data, self.options["num_cpus"]): (config, time.perf_counter())
+                         for config in missing}
+        finished: list[CellDone] = []
+        try:
+            while self._pending:
+                ready, _ = ray.wait(list(self._pending), num_returns=1)
+                config, submitted = self._pending.pop(ready[0])
+                outcome, error, node = None, None, None
+                try:
+                    result = ray.get(ready[0])
+                    node = result.trained_on
+                    outcome = store.get_or_train(config, dataset, trainer=lambda *args, **kwargs: result)
+                except ray.exceptions.RayTaskError as failure:  # the cell's own error, e.g. a bad network
+                    error = f"{type(failure.cause).__name__}: {failure.cause}" if failure.cause else str(failure)
+                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                        ray.exceptions.TaskCancelledError) as failure:  # retries used up
+                    error = f"{type(failure).__name__}: {failure}"
+                done = len(finished) + 1
+                pace = (time.perf_counter() - started) / done
+                left = len(missing) - done
+                finished.append(CellDone(config, outcome, error, node, time.perf_counter() - submitted, done,
+                                         len(self._pending), len(missing), pace * left if left else 0.0))
+                if on_done is not None:
+                    on_done(finished[-1])
+        except BaseException:  # Ctrl-C, or the page left: nothing more runs on the cluster for this study
+            self.cancel()
+            raise
+        return finished
+
+    def cancel(self) -> None:
+        import ray
+
+        for reference in list(self._pending):
+            ray.cancel(reference, force=True)
+        self._pending.clear()
+
+    def shutdown(self) -> None:
+        """Leave the cluster; a local Ray this executor started is stopped."""
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
