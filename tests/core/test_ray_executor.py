@@ -111,6 +111,25 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_study_completes(local_ray, 
     assert list((store.root / "tmp").iterdir()) == []
 
 
+def test_ctrl_c_cancels_the_cells_still_outstanding(local_ray, digits, tmp_path):
+    executor, _ = local_ray
+    store = RunStore(tmp_path / "store")
+    configs = [TrainConfig(architecture="flat", sample_size=60, num_epochs=1)] + [
+        TrainConfig(architecture="conv", sample_size=1000, num_epochs=20, seed=seed) for seed in range(4)]  # ~25 s each
+
+    def interrupt(cell):
+        raise KeyboardInterrupt  # what Ctrl-C raises in the driver
+
+    with pytest.raises(KeyboardInterrupt):
+        executor.run(configs, digits, store, on_done=interrupt)
+    deadline = time.time() + 15  # without the cancel, the conv cells would train for a minute more
+    while training_workers() and time.time() < deadline:
+        time.sleep(0.5)
+    assert training_workers() == []  # nothing keeps training on the cluster
+    assert len(store.list_runs()) == 1  # the cell that finished is stored; it is the only one
+    assert list((store.root / "tmp").iterdir()) == []
+
+
 def training_workers() -> list[int]:
     """PIDs of Ray workers running a cell now: Ray titles a busy worker process `ray::train_cell`."""
     found = []
