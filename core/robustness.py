@@ -48,10 +48,14 @@ class Robustness:
     computed: int      # how many levels were computed now (0: everything came from the cache)
 
     def table(self, labels: np.ndarray, names=DEFAULT_PERTURBATIONS) -> pd.DataFrame:
-        rows = [{"perturbation": name, "level": level,
-                 "accuracy": float((self.predictions[key(name, level)] == labels).mean())}
-                for name in names for level in PERTURBATIONS[name].levels]
-        return pd.DataFrame(rows, columns=["perturbation", "level", "accuracy"])
+        return accuracy_table(self.predictions, labels, names)
+
+
+def accuracy_table(predictions: dict, labels: np.ndarray, names=DEFAULT_PERTURBATIONS) -> pd.DataFrame:
+    """Accuracy per perturbation and level, from predicted labels keyed by `key(name, level)`."""
+    rows = [{"perturbation": name, "level": level, "accuracy": float((predictions[key(name, level)] == labels).mean())}
+            for name in names for level in PERTURBATIONS[name].levels]
+    return pd.DataFrame(rows, columns=["perturbation", "level", "accuracy"])
 
 
 def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
@@ -113,10 +117,6 @@ def is_measured(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS) -
     cached = _read(run, dataset)
     return all(key(name, level) in cached for name in check_perturbations(names)
                for level in PERTURBATIONS[name].levels)
-
-
-def tables_from(predictions: dict, labels: np.ndarray, names=DEFAULT_PERTURBATIONS) -> pd.DataFrame:
-    return Robustness("", predictions, 0).table(labels, names)
 
 
 def _meta(dataset: Dataset) -> dict:

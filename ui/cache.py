@@ -71,7 +71,6 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
     return runs, problems
 
 
-
 @st.cache_data(max_entries=256, show_spinner=False)
 def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, perturbed_one
-from core.robustness import SEED, sentence, summarise_over_seeds, tables_from
+from core.robustness import SEED, sentence, summarise_over_seeds, accuracy_table
 from core.store import StoredRun
 from ui import cache, plots
 from ui.components import bounded_number
@@ -58,7 +58,7 @@ def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> Non
     root = str(cache.current_store().root)
     with st.spinner("Perturbing the test digits and predicting them…"):
         predictions = {label: cache.robustness(root, run.run_id, dataset.name, names) for label, run in zip(labels, runs)}
-    tables = {label: tables_from(found, dataset.y_test, names) for label, found in predictions.items()}
+    tables = {label: accuracy_table(found, dataset.y_test, names) for label, found in predictions.items()}
     st.markdown("  \n".join(sentence(tables, name, PERTURBATIONS[name].levels[3]) for name in names))
     frames = {name: pd.concat([table[table["perturbation"] == name].assign(label=label)
                                for label, table in tables.items()]) for name in names}
@@ -120,7 +120,7 @@ def study_robustness(report, dataset) -> None:
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):
         found = cache.robustness(root, run.run_id, dataset.name, names)
-        per_network.setdefault(run.config.architecture, []).append(tables_from(found, dataset.y_test, names))
+        per_network.setdefault(run.config.architecture, []).append(accuracy_table(found, dataset.y_test, names))
         bar.progress(position / len(runs), text=f"Measured {position} of {len(runs)} runs")
     bar.empty()
     summary = summarise_over_seeds(per_network).rename(columns={"network": "label", "mean_accuracy": "accuracy"})

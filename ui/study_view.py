@@ -40,7 +40,11 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     """The study's controls; raises ValueError for a spec that cannot run."""
     options = [size for size in DEFAULT_SIZES if size < dataset.pool_size] + [dataset.pool_size]
     st.session_state.setdefault("study_sizes", [size for size in PAGE_DEFAULT_SIZES if size in options])
+    dropped = [size for size in st.session_state["study_sizes"] if size not in options]
     st.session_state["study_sizes"] = [size for size in st.session_state["study_sizes"] if size in options]
+    if dropped:  # kept from another data source, or from a shared link
+        st.caption(f"Sample sizes {', '.join(f'{size:,}' for size in dropped)} are not offered for this data "
+                   f"source ({dataset.pool_size:,} training images): left out.")
     sizes = st.multiselect("Sample sizes", options, key="study_sizes",
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
     columns = st.columns(4)

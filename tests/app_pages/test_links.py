@@ -96,3 +96,10 @@ def test_a_study_link_with_a_bad_pair_keeps_the_page_working(fake_trainer):
     notice = texts(app.warning)[0]
     assert "**Differences to test**" in notice and "**H2 margin**" in notice and "**Seeds**" in notice
     assert app.number_input(key="study_seeds").value == 3
+
+
+def test_a_study_link_with_sizes_this_server_does_not_offer_says_which_were_left_out(fake_trainer):
+    app = open_link({"sizes": "60,100,50000"}, "app_pages/study.py")
+    assert not app.exception
+    assert app.multiselect(key="study_sizes").value == [100]
+    assert any(text.startswith("Sample sizes 60, 50,000 are not offered") for text in texts(app.caption))
