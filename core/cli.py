@@ -174,7 +174,7 @@ def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[Architectur
 
 
 def run_compare(args) -> int:
-    store, dataset, outcomes = _compared(args)
+    dataset, outcomes = _compared(args)
     table = comparison_table(outcomes)
     print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
     return 0
@@ -183,7 +183,7 @@ def run_compare(args) -> int:
 def run_robustness(args) -> int:
     from core.robustness import measure
 
-    store, dataset, outcomes = _compared(args)
+    dataset, outcomes = _compared(args)
     labels = _labels([outcome.run for outcome in outcomes])
     tables = {}
     for label, outcome in zip(labels, outcomes):
@@ -219,7 +219,7 @@ def _labels(runs) -> list[str]:
 
 
 def _compared(args):
-    """The store, the dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
+    """The dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
     store = RunStore()
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
@@ -238,7 +238,7 @@ def _compared(args):
             print(f"warning: stored run {outcome.run.run_id} was broken ({outcome.problem}); retrained it",
                   file=sys.stderr)
         outcomes.append(outcome)
-    return store, dataset, outcomes
+    return dataset, outcomes
 
 
 def _records(table, outcomes) -> list[dict]:
