@@ -26,7 +26,7 @@ from core.data import Dataset, to_model_input
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, check_perturbations, perturbed
 from core.stats import mean_ci
 from core.store import StoredRun
-from core.training import PREDICT_BATCH_SIZE
+from core.training import predict
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,8 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
     cached = _read(run, dataset)
     missing = [(name, level) for name, level in wanted if key(name, level) not in cached]
     if missing:
-        # Every identity level (shift 0, rotation 0, scale 1, ...) is the plain test set: predicted once. All the
-        # sets go through one predict call: per-call overhead is most of the cost for the flat net.
+        # Every identity level (shift 0, rotation 0, scale 1, ...) is the plain test set: predicted once. The sets
+        # go through predict in large chunks, bounded in memory.
         sets = {}
         for name, level in missing:
             sets.setdefault("identity" if level == PERTURBATIONS[name].levels[0] else key(name, level), (name, level))
@@ -82,7 +82,7 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
         for start in range(0, len(names), per_call):
             chunk = names[start:start + per_call]
             images = np.concatenate([_perturbed_test_set(dataset, *sets[name]) for name in chunk])
-            probabilities = model.predict(to_model_input(images), batch_size=PREDICT_BATCH_SIZE, verbose=0)
+            probabilities = predict(model, to_model_input(images))
             by_set.update(zip(chunk, probabilities.argmax(axis=1).astype(np.uint8).reshape(len(chunk), num_test)))
         for name, level in missing:
             cached[key(name, level)] = by_set["identity" if level == PERTURBATIONS[name].levels[0] else key(name, level)]
