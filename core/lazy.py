@@ -9,13 +9,12 @@ the first to need TensorFlow in a thread asks here (code that runs after one of 
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 _first_import = threading.Lock()
 
 
 def keras():
-    with contextlib.nullcontext():
+    with _first_import:
         import keras
     return keras
