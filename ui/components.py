@@ -199,14 +199,21 @@ def progress_reporter(bar, label: str):
 
 
 def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Outcome]:
-    """Open stored runs at once; train missing ones with a progress bar each. Errors become messages."""
+    """Open stored runs at once; train missing ones with a progress bar each and their learning curves drawn
+    as they grow. Errors become messages."""
+    store = cache.current_store()
     outcomes = []
+    to_train = [config for config in configs if store.inspect(store.id_for(config, dataset))[0] is None]
+    curves = LiveCurves(st.empty()) if to_train else None
     for config in configs:
         label = config.spec.label
         bar = st.progress(0.0, text=f"{label}: preparing…")
         started = time.perf_counter()
+        report = progress_reporter(bar, label)
+        if curves is not None:
+            report = curves.reporter(config.architecture, then=report)
         try:
-            outcome = cache.current_store().get_or_train(config, dataset, on_epoch=progress_reporter(bar, label))
+            outcome = store.get_or_train(config, dataset, on_epoch=report)
         except (StoreError, OSError) as error:
             bar.empty()
             st.error(f"{label} could not be trained or stored: {error}")
@@ -221,4 +228,40 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
         if outcome.problem:
             st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")
         outcomes.append(outcome)
+    if curves is not None:
+        curves.placeholder.empty()  # the comparison below draws the finished curves
     return outcomes
+
+
+class LiveCurves:
+    """The learning curves of the runs training now, redrawn at most every LIVE_SECONDS and after each run's
+    last epoch. Drawn empty at once: the browser loads the charts' JavaScript (~3 s of a core on a first
+    visit) while the server starts TensorFlow, not after the last epoch."""
+
+    LIVE_SECONDS = 1.0
+
+    def __init__(self, placeholder):
+        self.placeholder = placeholder
+        self.histories: dict[str, dict] = {}
+        self._drawn_at = 0.0
+        self._draw()
+
+    def reporter(self, label: str, then):
+        history = self.histories.setdefault(label, {})
+
+        def report(progress: EpochReport) -> None:
+            for name, value in progress.metrics.items():
+                history.setdefault(name, []).append(value)
+            if progress.epoch == progress.num_epochs or time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS:
+                self._draw()
+            then(progress)
+
+        return report
+
+    def _draw(self) -> None:
+        from ui import plots  # plotly: not needed for first paint
+
+        with self.placeholder.container():
+            st.caption("Learning curves so far: training solid, validation dashed.")
+            st.plotly_chart(plots.learning_curves(self.histories))
+        self._drawn_at = time.perf_counter()

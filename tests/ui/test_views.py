@@ -33,3 +33,30 @@ def test_runs_table_has_readable_sortable_columns():
         "conv · mnist · 1,000 images · 12 epochs · seed 0 · bfloat16 · 94.7% · abc"
     assert list(runs_table([{**row, "recipe": "improved", "precision": "float32"}]).loc[0, ["recipe", "precision"]]) \
         == ["improved", "float32"]
+
+
+def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoch(monkeypatch):
+    from core.training import EpochReport
+    from ui import components
+
+    clock, draws = [100.0], []
+
+    def draw(self):
+        draws.append({label: list(history.get("accuracy", [])) for label, history in self.histories.items()})
+        self._drawn_at = clock[0]
+
+    monkeypatch.setattr(components.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(components.LiveCurves, "_draw", draw)
+    curves = components.LiveCurves(placeholder=None)
+    assert draws == [{}]  # drawn empty at once: the browser loads the charts' code before the first epoch
+    seen = []
+    for label in ("flat", "conv"):
+        report = curves.reporter(label, then=seen.append)
+        for epoch in (1, 2, 3):
+            clock[0] += 0.6
+            report(EpochReport(epoch, 3, {"accuracy": epoch / 10, "val_accuracy": epoch / 20}, 0.6))
+    assert len(seen) == 6  # the progress bar still gets every epoch
+    assert draws[1:] == [{"flat": [0.1, 0.2]},  # 1.2 s after the first draw
+                         {"flat": [0.1, 0.2, 0.3]},  # flat's last epoch, 0.6 s later
+                         {"flat": [0.1, 0.2, 0.3], "conv": [0.1, 0.2]},  # 1.2 s later
+                         {"flat": [0.1, 0.2, 0.3], "conv": [0.1, 0.2, 0.3]}]  # conv's last epoch
