@@ -1,6 +1,6 @@
 """The first Train click: from the click to the comparison on screen, next to the runs' own training seconds.
 
-    python benchmarks/bench_first_train.py [--repeats 3] [--vs DIR] [--wait 3]
+    python benchmarks/bench_first_train.py [--repeats 3] [--vs DIR] [--wait 3] [--timeline]
 
 A fresh `streamlit run app.py` (its own empty store, the data a new user here gets) and headless Chromium:
 the page appears, the user waits `--wait` seconds and presses Train on the defaults (the student's
@@ -42,15 +42,40 @@ def training_seconds(folder: Path, store: str, run_ids: set[str]) -> float:
     return sum(run["train_seconds"] for run in runs), {run["run_id"] for run in runs}
 
 
-def press_train_and_wait(page, store: str, stored_after: int) -> float:
-    """Seconds from the click until the page has drawn the comparison of the `stored_after`-th run pair."""
+# What the page shows, polled while it trains (--timeline): the progress bars' text, the runs stored, the
+# comparison's captions, Streamlit's running indicator and the charts drawn.
+PAGE_STATE = """() => ({
+  bars: [...document.querySelectorAll('[data-testid="stProgress"]')].map(e => e.innerText).join(' | '),
+  trained: [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+             .filter(e => e.innerText.includes('trained now')).length,
+  running: document.querySelectorAll('[data-testid="stStatusWidget"]').length,
+  charts: document.querySelectorAll('.js-plotly-plot').length})"""
+
+
+def press_train_and_wait(page, store: str, stored_after: int, timeline: list | None = None) -> float:
+    """Seconds from the click until the page has drawn the comparison of the `stored_after`-th run pair.
+    With `timeline`, appends (seconds, what changed) while waiting for the runs."""
     from playwright.sync_api import expect
 
     started = time.perf_counter()
     page.get_by_role("button", name="Train", exact=True).click()
     deadline = time.time() + 600
-    while len(list(Path(store, "runs").glob("*/manifest.json"))) < stored_after:  # the old comparison stays
-        if time.time() > deadline:                                                 # on screen meanwhile
+    last = None
+    while True:  # the old comparison stays on screen meanwhile
+        stored = len(list(Path(store, "runs").glob("*/manifest.json")))
+        if timeline is not None:
+            state = page.evaluate(PAGE_STATE)
+            state["bars"] = re.sub(r"epoch (\d+)/\d+[^|]*", lambda m: f"epoch {'1' if m[1] == '1' else 'n'} ",
+                                   state["bars"])
+            state["stored"] = stored
+            if state != last:
+                timeline.append((round(time.perf_counter() - started, 2), state))
+                last = state
+            if stored >= stored_after and state["trained"] >= 2 and not state["running"] and state["charts"] >= 4:
+                break
+        elif stored >= stored_after:
+            break
+        if time.time() > deadline:
             raise TimeoutError("the runs were not stored within 600 s")
         time.sleep(0.05)
     trained = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="trained now")
@@ -60,7 +85,7 @@ def press_train_and_wait(page, store: str, stored_after: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(browser, folder: Path, wait: float) -> dict:
+def measure(browser, folder: Path, wait: float, timeline: bool = False) -> dict:
     from playwright.sync_api import expect
 
     port = free_port()
@@ -76,7 +101,8 @@ def measure(browser, folder: Path, wait: float) -> dict:
             page.goto(f"http://127.0.0.1:{port}/")
             page.get_by_text(PAINTED).wait_for(timeout=120_000)
             time.sleep(wait)
-            fresh = press_train_and_wait(page, store, 2)
+            fresh_marks, warm_marks = ([], []) if timeline else (None, None)
+            fresh = press_train_and_wait(page, store, 2, fresh_marks)
             fresh_training, seen = training_seconds(folder, store, set())
             for label, value in SECOND.items():
                 field = page.get_by_label(label, exact=True)
@@ -84,7 +110,10 @@ def measure(browser, folder: Path, wait: float) -> dict:
                 field.press("Enter")
             expect(page.get_by_text(re.compile("^Trains on 500 images .* seed 1$"))).to_be_visible(timeout=30_000)
             time.sleep(wait)
-            warm = press_train_and_wait(page, store, 4)
+            warm = press_train_and_wait(page, store, 4, warm_marks)
+            for name, marks in (("fresh", fresh_marks), ("warm", warm_marks)):
+                for seconds, state in marks or []:
+                    print(f"  {name} {seconds:6.2f} s  {json.dumps(state)}")
             warm_training, _ = training_seconds(folder, store, seen)
             page.close()
         finally:
@@ -99,6 +128,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--wait", type=float, default=3.0, help="seconds between the page appearing and the click")
     parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print what the page showed when, after each click (polling costs some CPU)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -108,7 +139,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for index in range(args.repeats):
             for name, folder in checkouts.items():  # alternate so that drift hits both
-                row = measure(browser, folder, args.wait)
+                row = measure(browser, folder, args.wait, args.timeline)
                 results[name].append(row)
                 print(json.dumps({"checkout": name, "run": index + 1, **row}), flush=True)
         browser.close()

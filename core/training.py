@@ -135,19 +135,19 @@ def train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Ru
 
 
 def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResult:
-    keras = lazy.keras()
+    lazy.keras()  # TensorFlow's first import in this process, one thread at a time
 
     x_train, y_train, validation, num_validation = _inputs(config, dataset)
     recipe = RECIPES[config.recipe]
     steps_per_epoch = -(-len(x_train) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
-    with _RANDOM_STATE:
-        keras.utils.set_random_seed(config.seed)
-        fresh = architectures.build(config.spec, config.precision)  # this seed's initial weights
     model = MODEL_POOL.take(key)  # waits for a warm-up of this kind in progress, if any
-    if model is None:  # the first run of its kind: a second model, compiled, for the pool
-        model = _compiled(_build_unseeded(config), config, steps_per_epoch)
-    model.reset_to(fresh)
+    fresh = model.take_prepared(config.seed) if model is not None else None
+    if fresh is None:
+        fresh = _seeded_build(config)  # this seed's initial weights
+        if model is None:  # the first run of its kind: a second model, compiled, for the pool
+            model = _compiled(_build_unseeded(config), config, steps_per_epoch)
+        model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
     history: dict = {}
     started = time.perf_counter()
@@ -174,8 +174,9 @@ def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResul
 def warm_up(config: TrainConfig, dataset: Dataset) -> bool:
     """Do now what the first training of `config`'s kind does before its first epoch: import TensorFlow, build
     and compile the model and trace its training, validation and prediction steps (one execution of each, on
-    the run's own data). The compiled model waits in the pool, where `train` takes it (waiting for this if it
-    is still running). False when a model of this kind is already idle or being warmed up."""
+    the run's own data), then reset it to the run's initial weights. The compiled model waits in the pool, where
+    `train` takes it (waiting for this if it is still running). False when a model of this kind is already idle
+    or being warmed up."""
     steps_per_epoch = -(-check_sample_size(config.sample_size, dataset.pool_size) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
     if not MODEL_POOL.reserve(key):  # claimed before anything slow: a Train click from now on waits for this
@@ -189,6 +190,7 @@ def warm_up(config: TrainConfig, dataset: Dataset) -> bool:
         model.fit(pipeline.take(one_execution), epochs=1, shuffle=False, verbose=0,
                   validation_data=None if validation is None else validation.take(1))
         predict(model, to_model_input(dataset.x_test[:1]))
+        model.prepare(config.seed, _seeded_build(config))  # the run's initial state, set now rather than after a click
         return_freed_memory()  # the first, slow collection: done here rather than after the click's training
     except BaseException:
         MODEL_POOL.release(key)
@@ -214,6 +216,15 @@ def _inputs(config: TrainConfig, dataset: Dataset):
 # Keras draws initial weights and dropout seeds from global random state: a run's `set_random_seed` and
 # build must not interleave with another thread's build (a warm-up, another session's training).
 _RANDOM_STATE = threading.Lock()
+
+
+def _seeded_build(config: TrainConfig):
+    """The model a run of `config` starts from: its seed's initial weights and dropout seeds."""
+    import keras
+
+    with _RANDOM_STATE:
+        keras.utils.set_random_seed(config.seed)
+        return architectures.build(config.spec, config.precision)
 
 
 def _build_unseeded(config: TrainConfig):
@@ -249,6 +260,18 @@ class ReusableModel:
     def __init__(self, model):
         self.model = model
         self._optimizer_start = [variable.numpy() for variable in model.optimizer.variables]
+        self._prepared: tuple | None = None  # (seed, that seed's fresh model) the model was reset to ahead of time
+
+    def prepare(self, seed: int, fresh) -> None:
+        """Reset to `fresh` now, for a run with `seed` to take later (a warm-up's last step)."""
+        self.reset_to(fresh)
+        self._prepared = (seed, fresh)
+
+    def take_prepared(self, seed: int):
+        """The fresh model this one was prepared from, if that was for `seed`; None otherwise. Either way the
+        preparation is used up: the next run trains the weights away."""
+        prepared, self._prepared = self._prepared, None
+        return prepared[1] if prepared is not None and prepared[0] == seed else None
 
     def reset_to(self, fresh) -> None:
         if len(self.model.variables) != len(fresh.variables):

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,11 @@ def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_wit
     assert len(MODEL_POOL) == 1  # the warmed model was taken and given back, no second one built
     np.testing.assert_array_equal(warm.test_probabilities, cold.test_probabilities)
     assert warm.history["loss"] == cold.history["loss"]
+    # A warm-up prepares its seed's initial state; a click with another seed (changed meanwhile) gets its own
+    other = replace(config, seed=9)
+    MODEL_POOL.clear()
+    cold_other = train(other, digits)
+    MODEL_POOL.clear()
+    assert warm_up(config, digits) is True
+    warm_other = train(other, digits)
+    np.testing.assert_array_equal(warm_other.test_probabilities, cold_other.test_probabilities)
