@@ -67,11 +67,12 @@ def add_run_arguments(command) -> None:
     command.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
                          help="training images, balanced across classes, or 'full' (default: 1000)")
     command.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
-                         help="student (default: Adam, constant rate) or improved (augmentation, schedule, "
-                              "early stopping)")
+                         help="student (default: Adam, constant rate), improved (augmentation, schedule, "
+                              "early stopping) or averaged (improved's augmentation and schedule, 200 epochs, "
+                              "weight decay, averaged weights)")
     command.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
                          help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
-    command.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
+    command.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
     command.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     command.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
     command.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
     study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
     study.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision)
-    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80)")
+    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
     study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
     study.add_argument("--json", action="store_true")

@@ -106,12 +106,17 @@ def split_indices(dataset: Dataset, config: TrainConfig) -> tuple[np.ndarray, np
     return train_index, validation_index
 
 
-def make_optimizer(name: str, learning_rate: float):
+def make_optimizer(name: str, learning_rate, ema_momentum: float | None = None, weight_decay: float | None = None):
+    """With `ema_momentum`, the optimizer also keeps an exponential moving average of the weights, which
+    replaces the weights when `fit` ends; `weight_decay` is decoupled (AdamW's)."""
     import keras
     import tensorflow as tf
 
+    options = {} if ema_momentum is None else {"use_ema": True, "ema_momentum": ema_momentum}
+    if weight_decay is not None:
+        options["weight_decay"] = weight_decay
     optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
-                 "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate)
+                 "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate, **options)
     if not tf.distribute.has_strategy():
         # One replica: summing gradients over replicas is the identity. TensorFlow's all-reduce would wrap it
         # in a tf.custom_gradient, which registers a gradient function in TF's global registry on every trace
@@ -245,7 +250,7 @@ def _compiled(model, config: TrainConfig, steps_per_epoch: int):
     """`model` compiled for `config`, with its optimizer built, wrapped so that it can be reset."""
     recipe = RECIPES[config.recipe]
     rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
-    model.compile(optimizer=make_optimizer(config.optimizer, rate), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=make_optimizer(config.optimizer, rate, recipe.ema_momentum, recipe.weight_decay), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
     model.optimizer.build(model.trainable_variables)
     return ReusableModel(model)

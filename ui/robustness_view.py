@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, perturbed_one
+from core.recipes import RECIPES
 from core.robustness import SEED, sentence, summarise_over_seeds, accuracy_table
 from core.store import StoredRun
 from ui import cache, plots
@@ -27,8 +28,11 @@ def perturbation_choice(key: str) -> tuple:
 def recipe_words(runs: list[StoredRun]) -> str:
     recipes = sorted({run.config.recipe for run in runs})
     words = f"Trained with the {' and the '.join(recipes)} recipe{'s' if len(recipes) > 1 else ''}"
-    if "improved" in recipes:
-        words += " (the improved recipe trains on shifted and rotated digits, so it has seen some of this)"
+    augmented = [name for name in recipes if name in RECIPES and RECIPES[name].augment]
+    if augmented:
+        words += (f" (the {' and the '.join(augmented)} recipe{'s' if len(augmented) > 1 else ''} train"
+                  f"{'' if len(augmented) > 1 else 's'} on shifted, rotated and zoomed digits, so "
+                  f"{'they have' if len(augmented) > 1 else 'it has'} seen some of this)")
     return words + "."
 
 

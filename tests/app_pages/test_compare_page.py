@@ -180,15 +180,16 @@ def test_bfloat16_arithmetic_trains_the_conv_net_with_it_and_says_so(fake_traine
     assert sum(text.endswith("· bfloat16") for text in texts(app.caption)) == 1
 
 
-def test_choosing_the_improved_recipe_sets_its_epochs_and_trains_with_it(fake_trainer):
+@pytest.mark.parametrize("recipe", ["improved", "averaged"])
+def test_choosing_a_recipe_sets_its_epochs_and_trains_with_it(fake_trainer, recipe):
     app = open_page()
-    app.selectbox(key="recipe").set_value("improved").run()
-    assert app.number_input(key="epochs").value == RECIPES["improved"].default_epochs
+    app.selectbox(key="recipe").set_value(recipe).run()
+    assert app.number_input(key="epochs").value == RECIPES[recipe].default_epochs
     small(app, epochs=2).button(key="train").click().run()
     assert not app.exception
-    assert {config.recipe for config in fake_trainer.calls} == {"improved"}
-    assert {config.learning_rate for config in fake_trainer.calls} == {0.002}
-    assert sum("· improved recipe" in text for text in texts(app.caption)) == 2  # each column says so
+    assert {config.recipe for config in fake_trainer.calls} == {recipe}
+    assert {config.learning_rate for config in fake_trainer.calls} == {RECIPES[recipe].default_learning_rate}
+    assert sum(f"· {recipe} recipe" in text for text in texts(app.caption)) == 2  # each column says so
 
 
 def test_the_page_prepares_the_training_train_would_start_once_it_has_painted(fake_trainer, warm_ups):

@@ -72,3 +72,12 @@ def test_study_number_fields_are_bounded_to_what_a_study_accepts(fake_trainer):
     for key, low, high in [("study_seeds", 1, 20), ("study_epochs", 1, 500), ("study_batch_size", 1, 8192)]:
         field = app.number_input(key=key)
         assert (field.min, field.max) == (low, high)
+
+
+def test_a_study_trains_every_cell_with_the_recipe_chosen(fake_trainer):
+    app = open_page("app_pages/study.py")
+    app.selectbox(key="study_recipe").set_value("averaged").run()
+    assert app.number_input(key="study_epochs").value == 200  # the recipe's own length
+    small_study(app).button(key="run_study").click().run()
+    assert not app.exception
+    assert len(fake_trainer.calls) == 8 and {config.recipe for config in fake_trainer.calls} == {"averaged"}

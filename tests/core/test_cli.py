@@ -256,3 +256,12 @@ def test_a_ray_cluster_nobody_answers_at_is_one_clear_line_within_seconds(capsys
                            "--ray-address", "127.0.0.1:9")
     assert code == 1 and fake_trainer.calls == []
     assert err.strip().splitlines()[-1].startswith("error: Nothing answers at 127.0.0.1:9")
+
+
+def test_compare_trains_with_the_averaged_recipe_then_serves_it_from_the_store(capsys, fake_trainer):
+    argv = ("compare", "--recipe", "averaged", "--sample-size", "100", "--epochs", "1", "--json")
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and {config.recipe for config in fake_trainer.calls} == {"averaged"}
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and len(fake_trainer.calls) == 2  # reopened, not trained again
+    assert {row["recipe"] for row in json.loads(out)} == {"averaged"}

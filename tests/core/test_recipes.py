@@ -79,3 +79,71 @@ def test_validation_pipeline_scales_once_and_keeps_the_order():
         assert images.shape == (20, 28, 28, 1) and images.dtype == np.float32
         np.testing.assert_allclose(images[..., 0], x / 255.0, rtol=1e-6)
         assert np.concatenate([labels.numpy() for _, labels in batches]).tolist() == y.tolist()
+
+
+def all_batches(recipe, seed, x, y):
+    return [(images.numpy(), labels.numpy()) for images, labels in recipes.training_pipeline(x, y, 16, seed, recipe)]
+
+
+def test_elastic_distortion_moves_ink_keeps_labels_and_repeats_with_the_seed():
+    from dataclasses import replace
+
+    x = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    y = np.arange(40) % 10
+    plain, elastic = RECIPES["student"], replace(RECIPES["student"], elastic=2.0)
+    first, again, other = all_batches(elastic, 3, x, y), all_batches(elastic, 3, x, y), all_batches(elastic, 4, x, y)
+    undistorted = all_batches(plain, 3, x, y)
+    for (images, labels), (same_images, same_labels), (plain_images, plain_labels) in zip(first, again, undistorted):
+        np.testing.assert_array_equal(images, same_images)  # one seed: the same distortions, batch by batch
+        np.testing.assert_array_equal(labels, plain_labels)  # the same digits, in the same order
+        assert images.shape == plain_images.shape and 0 <= images.min() and images.max() <= 1
+        assert np.abs(images - plain_images).mean() > 0.01  # the ink moved
+    assert not np.array_equal(first[0][0], other[0][0])
+
+
+def test_a_weight_average_and_early_stopping_are_refused_together():
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="do not combine"):
+        replace(RECIPES["improved"], ema_momentum=0.99)
+
+
+def test_with_a_weight_average_fit_ends_with_the_averaged_weights():
+    import keras
+
+    from core.training import make_optimizer
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    optimizer = make_optimizer("adam", 0.05, ema_momentum=0.9)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    model.fit(x, np.arange(64) % 3, epochs=3, batch_size=8, verbose=0)
+    averages = [variable.numpy() for variable in optimizer._model_variables_moving_average]
+    for weight, average in zip(model.trainable_weights, averages):
+        np.testing.assert_allclose(weight.numpy(), average)
+
+
+def test_the_averaged_recipe_trains_the_same_networks_without_stopping_early(digits):
+    recipe = RECIPES["averaged"]
+    assert recipe.ema_momentum and recipe.weight_decay and recipe.early_stopping_patience is None
+    assert recipes.callbacks(recipe, has_validation=True) == []  # the validation digits only draw the curves
+    assert TrainConfig(recipe="averaged").num_epochs == recipe.default_epochs
+    assert len({run_id(TrainConfig(recipe=name), "k") for name in RECIPES}) == len(RECIPES)
+    for architecture, num_params in (("flat", 42_310), ("conv", 600_810)):
+        result = train(TrainConfig(architecture=architecture, sample_size=100, num_epochs=2, recipe="averaged"),
+                       digits)
+        assert result.num_params == num_params
+        assert len(result.history["loss"]) == 2 and result.test_probabilities.shape == (1000, 10)
+
+
+def test_an_averaged_run_is_stored_and_reopens_with_the_averaged_weights(digits, tmp_path):
+    from core.store import RunStore
+
+    store = RunStore(tmp_path)
+    config = TrainConfig(architecture="flat", sample_size=100, num_epochs=2, recipe="averaged")
+    trained = store.get_or_train(config, digits)
+    again = RunStore(tmp_path).get_or_train(config, digits)
+    assert not trained.cached and again.cached and again.run.run_id == trained.run.run_id
+    reopened = again.run.load_model().predict(digits.x_test[:50].reshape(-1, 28, 28, 1) / 255.0, verbose=0)
+    np.testing.assert_allclose(reopened, again.run.probabilities()[:50], atol=1e-5)
