@@ -236,10 +236,10 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
 
 
 class LiveCurves:
-    """The learning curves of the runs training now, redrawn after each run's last epoch and otherwise at most
-    every LIVE_SECONDS. Drawn empty at once: the browser loads the charts' JavaScript (~3 s of a core on a first
-    visit) while the server starts TensorFlow, not after the last epoch. Not more often: with the browser on the
-    same machine, a redraw every second slowed the conv net's training by a quarter on 2 cores."""
+    """The learning curves of the runs training now, drawn empty at once, then after each run's last epoch and
+    otherwise at most every LIVE_SECONDS. (Drawing at the click lets the browser load the charts' code while the
+    server starts TensorFlow; measured, the comparison did not appear sooner: benchmarks/README.md §6.) Not more
+    often: with the browser on the same 2 cores, a redraw every second cost training time."""
 
     LIVE_SECONDS = 5.0
 
