@@ -164,6 +164,17 @@ def learning_rate(recipe: Recipe, base_rate: float, steps_per_epoch: int, num_ep
                                                    warmup_target=base_rate, warmup_steps=warmup, alpha=0.01)
 
 
+def ema_momentum(recipe: Recipe, steps_per_epoch: int, num_epochs: int) -> float | None:
+    """The recipe's weight-average momentum, lowered for short runs so that the average forgets the initial
+    weights: at most 1 - 10 / total steps (their share is then under e^-10). Keras starts the average at the
+    first step's weights with no bias correction: at momentum 0.995, the conv net trained 3 epochs on 300
+    digits ended at 21% test accuracy while its own weights were at 64% on the validation digits. The chosen
+    200 epochs of 1,000 digits (6,400 steps) keep 0.995."""
+    if recipe.ema_momentum is None:
+        return None
+    return min(recipe.ema_momentum, 1 - 10 / max(20, steps_per_epoch * num_epochs))
+
+
 def callbacks(recipe: Recipe, has_validation: bool) -> list:
     if recipe.early_stopping_patience is None or not has_validation:
         return []

@@ -250,7 +250,8 @@ def _compiled(model, config: TrainConfig, steps_per_epoch: int):
     """`model` compiled for `config`, with its optimizer built, wrapped so that it can be reset."""
     recipe = RECIPES[config.recipe]
     rate = recipes.learning_rate(recipe, config.learning_rate, steps_per_epoch, config.num_epochs)
-    optimizer = make_optimizer(config.optimizer, rate, recipe.ema_momentum, recipe.weight_decay)
+    momentum = recipes.ema_momentum(recipe, steps_per_epoch, config.num_epochs)
+    optimizer = make_optimizer(config.optimizer, rate, momentum, recipe.weight_decay)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
     model.optimizer.build(model.trainable_variables)
