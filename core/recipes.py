@@ -9,7 +9,8 @@ the best weights. Note that early stopping makes the validation digits' labels p
 model selection.
 `averaged` keeps improved's augmentation and schedule but trains a fixed 200 epochs (no early stopping, so
 the validation digits only draw the curves), with decoupled weight decay (AdamW's) and an exponential moving
-average of the weights (momentum 0.995, about the last 200 steps), which becomes the model when training ends.
+average of the weights (momentum 0.995, about the last 200 steps; lower for short runs, see `ema_momentum`), which
+becomes the model when training ends.
 Elastic distortions were tried and left out: they did not help either network (benchmarks/README.md).
 """
 

@@ -206,7 +206,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
     store = cache.current_store()
     outcomes = []
     to_train = [config for config in configs if store.inspect(store.id_for(config, dataset))[0] is None]
-    curves = LiveCurves(st.empty()) if to_train else None
+    curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     for config in configs:
         label = config.spec.label
         bar = st.progress(0.0, text=f"{label}: preparing…")
@@ -243,8 +243,9 @@ class LiveCurves:
 
     LIVE_SECONDS = 5.0
 
-    def __init__(self, placeholder):
+    def __init__(self, placeholder, num_epochs: int):
         self.placeholder = placeholder
+        self.num_epochs = num_epochs  # the x axis is the whole run from the start: the curves grow along it
         self.histories: dict[str, dict] = {}
         self._drawn_at = 0.0
         self._draw()
@@ -264,7 +265,14 @@ class LiveCurves:
     def _draw(self) -> None:
         from ui import plots  # plotly: not needed for first paint
 
+        figure = plots.learning_curves(self.histories)
+        figure.update_xaxes(range=[0.5, self.num_epochs + 0.5], dtick=max(1, self.num_epochs // 10))
+        figure.update_yaxes(range=[0, 1], row=1, col=2)
+        if not any(self.histories.values()):  # before the first epoch: both panels' axes, plausible ranges
+            for column in (1, 2):
+                figure.add_scatter(x=[None], y=[None], showlegend=False, hoverinfo="skip", row=1, col=column)
+            figure.update_yaxes(range=[0, 2.5], row=1, col=1)
         with self.placeholder.container():
             st.caption("Learning curves so far: training solid, validation dashed.")
-            st.plotly_chart(plots.learning_curves(self.histories))
+            st.plotly_chart(figure)
         self._drawn_at = time.perf_counter()

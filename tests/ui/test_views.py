@@ -48,7 +48,7 @@ def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoc
     monkeypatch.setattr(components.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(components.LiveCurves, "_draw", draw)
     monkeypatch.setattr(components.LiveCurves, "LIVE_SECONDS", 1.0)
-    curves = components.LiveCurves(placeholder=None)
+    curves = components.LiveCurves(placeholder=None, num_epochs=3)
     assert draws == [{}]  # drawn empty at once: the browser loads the charts' code before the first epoch
     seen = []
     for label in ("flat", "conv"):
