@@ -1,5 +1,7 @@
 """In a real browser: design a network, save it, train it; after a server restart it reopens from the store."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,11 +23,16 @@ def open_compare(browser, url):
     page = browser.new_page(viewport={"width": 1440, "height": 2400})
     page.goto(url)
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-    for label, value in (("Training images (balanced across classes)", 100), ("Epochs", 1)):
-        field = page.get_by_label(label, exact=True)
-        field.fill(str(value))
-        field.press("Enter")
-        settle(page)
+    for attempt in range(3):  # a rerun still running on a busy server can put back a value typed meanwhile
+        for label, value in (("Training images (balanced across classes)", 100), ("Epochs", 1)):
+            field = page.get_by_label(label, exact=True)
+            field.fill(str(value))
+            field.press("Enter")
+            settle(page)
+        values = page.get_by_text(re.compile(r"^Trains on 100 images · 1 epochs "))
+        if values.count() == 1:
+            break
+    expect(values).to_have_count(1)  # the runs below are the ones the other server stored
     return page
 
 
