@@ -20,7 +20,6 @@ from pathlib import Path
 import common  # noqa: F401
 from common import machine, table
 
-IMPROVED = dict(rotation=0.04, shift=0.1, zoom=0.12, cosine_schedule=True, default_learning_rate=0.002)
 # name -> (changes to the improved recipe). Each states what it isolates.
 CANDIDATES = {
     "improved": {},
@@ -56,7 +55,7 @@ def main() -> None:
     from core.data import load_dataset, to_model_input
     from core.recipes import RECIPES
     from core.stats import mean_ci
-    from core.training import split_indices, train
+    from core.training import predict, split_indices, train
 
     dataset = load_dataset("mnist")
     done = {}
@@ -77,7 +76,7 @@ def main() -> None:
                 result = train(config, dataset)
                 train_index, validation_index = split_indices(dataset, config)
                 selection = np.setdiff1d(np.arange(dataset.pool_size), np.concatenate([train_index, validation_index]))
-                predicted = result.model.predict(to_model_input(dataset.x_train[selection]), verbose=0).argmax(axis=1)
+                predicted = predict(result.model, to_model_input(dataset.x_train[selection])).argmax(axis=1)
                 row = {"candidate": name, "architecture": architecture, "seed": seed,
                        "selection_accuracy": float((predicted == dataset.y_train[selection]).mean()),
                        "selection_digits": int(len(selection)), "epochs_run": len(result.history["loss"]),
