@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.store import Outcome
+from core.runs import Outcome
 from ui import cache, components, links
 from ui.network_editor import network_editor
 

@@ -25,8 +25,8 @@ except ValueError as error:
     st.stop()
 
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
-store = cache.current_store()
-seconds, missing = estimate_seconds(spec, dataset, store)
+runs = cache.current_runs()
+seconds, missing = estimate_seconds(spec, dataset, runs)
 total = len(spec.configs(dataset.pool_size))
 run_area.caption(f"All {total} cells are stored: the results below open from the store." if not missing else
                  f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
@@ -35,10 +35,10 @@ run_area.caption(f"All {total} cells are stored: the results below open from the
 with run_area:
     where, address = study_view.executor_choice()
 if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):
-    executor = study_view.connect(where, address)
-    on_cell, on_epoch, failures = study_view.study_progress(executor and executor.status().cpus)
+    study_runs = study_view.connect(runs, where, address)
+    on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)
     try:
-        run_study(spec, dataset, store, on_cell=on_cell, on_epoch=on_epoch, executor=executor)
+        run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch)
         if failures:  # the others are stored and in the report below
             st.error(f"{len(failures)} cell(s) failed: " + "; ".join(failures))
         else:
@@ -46,7 +46,7 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
     except Exception as error:  # finished cells are stored; say what stopped the rest
         st.error(f"The study stopped: {error}. Finished cells are kept; press Run study to resume.")
     finally:  # leaving the page ends the run with an exception here: outstanding cells were cancelled
-        if executor is not None:
-            executor.shutdown()
+        if study_runs is not runs:
+            study_runs.executor.shutdown()
 
-study_view.show_report(analyse(spec, dataset, store), dataset)
+study_view.show_report(analyse(spec, dataset, runs), dataset)

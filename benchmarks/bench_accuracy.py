@@ -29,14 +29,14 @@ def main() -> None:
     from core.config import TrainConfig
     from core.data import load_dataset
     from core.stats import mean_ci, paired_difference
-    from core.store import RunStore
+    from core.runs import RunStore, RunsService
 
     dataset, store = load_dataset("mnist"), RunStore()
     rows, conv_accuracies, float32_accuracies = [], {}, {}
     cases = [(recipe, architecture, precision) for recipe in args.recipes for precision in args.precisions
              for architecture in ("flat", "conv") if architecture == "conv" or precision == "float32"]
     for recipe_name, architecture, precision in cases:
-        runs = [store.get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
+        runs = [RunsService(store).get_or_train(TrainConfig(architecture=architecture, sample_size=args.sample_size,
                                                seed=seed, recipe=recipe_name, precision=precision),
                                    dataset).run for seed in range(args.seeds)]
         accuracy = mean_ci([run.test_accuracy for run in runs])

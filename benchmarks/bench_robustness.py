@@ -30,7 +30,7 @@ from core.config import TrainConfig
 from core.data import load_dataset
 from core.perturb import PERTURBATIONS
 from core.robustness import measure
-from core.store import RunStore
+from core.runs import RunStore
 dataset = load_dataset(DATASET)
 lazy.keras()
 ready = time.perf_counter()

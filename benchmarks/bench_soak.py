@@ -6,7 +6,7 @@ Two long-lived processes, each with a fresh run store, train `--runs` small comp
 conv; 100, 200 or 300 digits, 2 epochs, a new seed each time, so every one trains and the model pool sees
 new shapes), and the resident memory (RSS) is read after each:
 
-- process: one Python process calling the store as the CLI does (`RunStore.get_or_train`);
+- process: one Python process calling the store as the CLI does (`RunsService.get_or_train`);
 - server:  one `streamlit run app.py`, driven by headless Chromium as a user would (type the values, press
   Train, wait for both columns), its RSS read from /proc.
 
@@ -54,7 +54,7 @@ def soak_in_process(runs: int) -> None:
     """The child process: train, then print one JSON line per comparison."""
     from core.config import TrainConfig
     from core.data import load_dataset
-    from core.store import RunStore
+    from core.runs import RunStore, RunsService
 
     dataset = load_dataset("mnist")
     store = RunStore()
@@ -62,7 +62,7 @@ def soak_in_process(runs: int) -> None:
         sample_size, seed = settings(index)
         started = time.perf_counter()
         for architecture in ("flat", "conv"):
-            outcome = store.get_or_train(TrainConfig(architecture=architecture, sample_size=sample_size,
+            outcome = RunsService(store).get_or_train(TrainConfig(architecture=architecture, sample_size=sample_size,
                                                      num_epochs=EPOCHS, seed=seed), dataset)
             assert not outcome.cached, "each comparison must train"
         print(json.dumps({"run": index + 1, "rss_mb": rss_mb(), "seconds": time.perf_counter() - started}), flush=True)

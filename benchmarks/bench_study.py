@@ -37,7 +37,7 @@ def study(store: str, args, executor: str) -> float:
 def per_image_epoch(store: str) -> dict[str, float]:
     """Training seconds per image per epoch of each network, from the largest size measured in `store`."""
     sys.path.insert(0, str(ROOT))
-    from core.store import RunStore
+    from core.runs import RunStore
 
     rows = RunStore(store).list_runs()
     largest = max(row["sample_size"] for row in rows)
@@ -77,7 +77,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as here, tempfile.TemporaryDirectory() as there:
         seconds = {"in-process": study(here, args, "in-process"), "local Ray": study(there, args, "ray")}
         rates = per_image_epoch(here)
-        trained = sum(row["train_seconds"] for row in __import__("core.store", fromlist=["RunStore"]).RunStore(
+        trained = sum(row["train_seconds"] for row in __import__("core.runs", fromlist=["RunStore"]).RunStore(
             here).list_runs())
     rows = [{"executor": name, "cells": num_cells, "wall s": value, "cells per minute": num_cells / value * 60,
              "vs in-process": seconds["in-process"] / value} for name, value in seconds.items()]

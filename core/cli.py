@@ -17,7 +17,7 @@ from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
 from core.recipes import RECIPES
-from core.store import RunStore, StoreError
+from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.training import EpochReport
 
 DEFAULTS = TrainConfig()
@@ -221,7 +221,7 @@ def _labels(runs) -> list[str]:
 
 def _compared(args):
     """The dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
-    store = RunStore()
+    service = RunsService(RunStore())
     dataset = load_dataset(args.dataset)
     sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
     check_sample_size(sample_size, dataset.pool_size)
@@ -229,12 +229,12 @@ def _compared(args):
                     seed=args.seed, optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
                     precision=args.precision)
     TrainConfig(**settings)  # the settings' own errors first, before any network file is saved
-    configs = [TrainConfig.for_network(spec, **settings) for spec in chosen_networks(args, store)]
+    configs = [TrainConfig.for_network(spec, **settings) for spec in chosen_networks(args, service.store)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
     outcomes = []
     for config in configs:
-        outcome = store.get_or_train(config, dataset, on_epoch=_progress_printer(config.architecture))
+        outcome = service.get_or_train(config, dataset, on_epoch=_progress_printer(config.architecture))
         if outcome.problem:
             print(f"warning: stored run {outcome.run.run_id} was broken ({outcome.problem}); retrained it",
                   file=sys.stderr)
@@ -347,13 +347,12 @@ def run_study_command(args) -> int:
             print(f"cell {cell.index}/{cell.total} done: {what} on {cell.node} in {cell.seconds:.1f} s · {left} left"
                   f"{eta}", file=sys.stderr, flush=True)
 
-    executor = _executor(args)
+    service = RunsService(store, _executor(args))
     try:
-        run_study(spec, dataset, store, on_cell=on_cell, on_epoch=_progress_printer("  "), executor=executor)
+        run_study(spec, dataset, service, on_cell=on_cell, on_epoch=_progress_printer("  "))
     finally:
-        if executor is not None:
-            executor.shutdown()
-    report = analyse(spec, dataset, store)
+        service.executor.shutdown()
+    report = analyse(spec, dataset, service)
     if args.json:
         print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
                           "summary": report.summary.to_dict(orient="records"),
@@ -391,16 +390,16 @@ def run_study_command(args) -> int:
 
 
 def _executor(args):
-    """None for in-process; a connected RayExecutor for --executor ray (Ray is imported only then)."""
+    """In-process by default; a connected RayExecutor for --executor ray (Ray is imported only then)."""
     ray_only = {"--ray-address": args.ray_address is not None, "--cpus-per-cell": args.cpus_per_cell != 1.0,
                 "--gpus-per-cell": args.gpus_per_cell != 0.0, "--retries": args.retries != 2}
     if args.executor != "ray":
         given = [flag for flag, set_ in ray_only.items() if set_]
         if given:
             raise UsageError(f"{', '.join(given)} only applies with --executor ray")
-        return None
+        return InProcessExecutor()
     try:
-        from core.ray_executor import RayExecutor
+        from core.runs.ray_executor import RayExecutor
     except ImportError as error:
         raise UsageError(f"--executor ray needs Ray installed (pip install -r requirements.txt): {error}") from None
     executor = RayExecutor(args.ray_address, args.cpus_per_cell, args.gpus_per_cell, args.retries)

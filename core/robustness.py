@@ -1,19 +1,18 @@
 """Robustness of a stored run: its accuracy on the test digits shifted, rotated, scaled, made noisy or
 distorted, level by level (core/perturb.py), computed from the stored model.
 
-The predicted labels are kept beside the run (`runs/<run_id>/robustness.npz`, written to a temporary file and
-renamed, like the run itself), so a second look is instant and survives a restart; they go when the run goes.
+The predicted labels are kept beside the run (`robustness.npz`, written in one step like the run itself), so
+a second look is instant and survives a restart; they go when the run goes.
 A cache that is unreadable, from another version, another test set or seed, or holds impossible values is
 recomputed, never trusted.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
 import threading
-import uuid
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import pandas as pd
 from core.data import Dataset, to_model_input
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, check_perturbations, perturbed
 from core.stats import mean_ci
-from core.store import StoredRun
+from core.runs.run_files import StoredRun
 from core.training import predict
 
 log = logging.getLogger(__name__)
@@ -125,11 +124,11 @@ def _meta(dataset: Dataset) -> dict:
 
 def _read(run: StoredRun, dataset: Dataset) -> dict:
     """The cached predictions that can be trusted for this test set ({} when none)."""
-    path = run.directory / CACHE_FILE
-    if not path.exists():
+    data = run.extra(CACHE_FILE)
+    if data is None:
         return {}
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
             if meta != _meta(dataset):
                 log.info("robustness cache of %s is for another version or test set: recomputing", run.run_id)
@@ -149,16 +148,14 @@ def _read(run: StoredRun, dataset: Dataset) -> dict:
 
 
 def _write(run: StoredRun, dataset: Dataset, predictions: dict) -> None:
-    """Atomically: a temporary file in the run's folder, renamed over the cache. A store that cannot be written
+    """Kept beside the run in one step (core/runs/backend.py's `add`). A store that cannot be written
     (read-only, the run deleted meanwhile) only loses the cache."""
-    staging = run.directory / f".{CACHE_FILE}.{uuid.uuid4().hex[:8]}.tmp"
+    data = io.BytesIO()
+    np.savez(data, meta=np.array(json.dumps(_meta(dataset), sort_keys=True)), **predictions)
     try:
-        with open(staging, "wb") as file:
-            np.savez(file, meta=np.array(json.dumps(_meta(dataset), sort_keys=True)), **predictions)
-        os.replace(staging, run.directory / CACHE_FILE)
-    except OSError as error:
+        run.keep_extra(CACHE_FILE, data.getvalue())
+    except (OSError, KeyError) as error:
         log.warning("could not keep the robustness of %s: %s", run.run_id, error)
-        staging.unlink(missing_ok=True)
 
 
 def summarise_over_seeds(tables: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:

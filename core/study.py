@@ -19,7 +19,7 @@ from core.config import MAX_SEEDS, TrainConfig
 from core.data import Dataset, check_sample_size
 from core.recipes import check_recipe
 from core.stats import mcnemar_exact, mean_ci, p_value_words, paired_difference
-from core.store import Outcome, RunStore
+from core.runs import Outcome, RunsService
 from core.training import OnEpoch
 
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
@@ -107,7 +107,7 @@ class CellReport:
     total: int
     config: TrainConfig
     cached: bool      # already in the store: nothing to train
-    # With an executor that runs cells elsewhere (Ray), a report comes when a cell has finished:
+    # A report when a cell has finished (a report when it starts has seconds None):
     node: str | None = None            # where it trained
     seconds: float | None = None       # submission to result
     error: str | None = None           # why it failed, if it did (the study goes on)
@@ -115,51 +115,51 @@ class CellReport:
     eta_seconds: float | None = None   # for those, from the pace so far
 
 
-def run_study(spec: StudySpec, dataset: Dataset, store: RunStore,
-              on_cell: Optional[Callable[[CellReport], None]] = None, on_epoch: OnEpoch = None,
-              trainer=None, executor=None) -> list[Outcome]:
-    """Train every missing cell (reusing stored ones) and return the outcomes of the stored cells.
+def run_study(spec: StudySpec, dataset: Dataset, service: RunsService,
+              on_cell: Optional[Callable[[CellReport], None]] = None, on_epoch: OnEpoch = None) -> list[Outcome]:
+    """Train every missing cell through the service's executor (reusing stored ones) and return the outcomes
+    of the stored cells, in the spec's order.
 
-    In this process by default, one cell after another (`on_cell` before each); with an `executor`
-    (core.ray_executor.RayExecutor) the missing cells run there at once and `on_cell` reports each as it
-    finishes. Either way every run lands in `store`, under the same run id."""
+    `on_cell` hears first of the stored cells, then, for each missing one, when it starts (where the executor
+    can tell: in this process) and when it has finished, with where it trained, its time and the time left.
+    Whatever the executor, every run lands in the service's store under the same run id."""
     configs = spec.configs(dataset.pool_size)
-    if executor is None:
-        outcomes = []
-        for index, config in enumerate(configs, start=1):
-            if on_cell is not None:
-                cached = store.inspect(store.id_for(config, dataset))[0] is not None
-                on_cell(CellReport(index, len(configs), config, cached))
-            outcomes.append(store.get_or_train(config, dataset, on_epoch=on_epoch, trainer=trainer))
-        return outcomes
-    stored = {store.id_for(config, dataset) for config in configs
-              if store.inspect(store.id_for(config, dataset))[0] is not None}
-    for index, config in enumerate([config for config in configs if store.id_for(config, dataset) in stored], 1):
-        if on_cell is not None:
-            on_cell(CellReport(index, len(configs), config, cached=True))
+    report = on_cell or (lambda cell: None)
+    stored = [config for config in configs if service.has(config, dataset)]
+    missing = [config for config in configs if config not in stored]
+    for index, config in enumerate(stored, start=1):
+        report(CellReport(index, len(configs), config, cached=True))
+    started = 0
 
-    def finished(cell) -> None:
-        if on_cell is not None:
-            on_cell(CellReport(len(stored) + cell.done, len(configs), cell.config, cached=False, node=cell.node,
-                               seconds=cell.seconds, error=cell.error, running=cell.running,
-                               eta_seconds=cell.eta_seconds))
+    def on_start(config: TrainConfig) -> None:
+        nonlocal started
+        started += 1
+        report(CellReport(len(stored) + started, len(configs), config, cached=False))
 
-    executor.run([config for config in configs if store.id_for(config, dataset) not in stored], dataset, store,
-                 on_done=finished)
-    found = [(config, store.get(store.id_for(config, dataset))) for config in configs]
-    return [Outcome(run, cached=store.id_for(config, dataset) in stored) for config, run in found if run is not None]
+    outcomes = {}
+    for cell in service.train_missing(missing, dataset, on_start=on_start, on_epoch=on_epoch):
+        if cell.outcome is not None:
+            outcomes[cell.config] = cell.outcome
+        report(CellReport(len(stored) + cell.done, len(configs), cell.config,
+                          cached=cell.outcome is not None and cell.outcome.cached, node=cell.node,
+                          seconds=cell.seconds, error=cell.error, running=cell.running, eta_seconds=cell.eta_seconds))
+    for config in stored:
+        run = service.get(config, dataset)
+        if run is not None:
+            outcomes[config] = Outcome(run, cached=True)
+    return [outcomes[config] for config in configs if config in outcomes]
 
 
-def estimate_seconds(spec: StudySpec, dataset: Dataset, store: RunStore) -> tuple[float, int]:
+def estimate_seconds(spec: StudySpec, dataset: Dataset, service: RunsService) -> tuple[float, int]:
     """(seconds to train the missing cells, number of missing cells), from stored per-epoch timings."""
     measured: dict[str, list[float]] = {}
-    for row in store.list_runs():
+    for row in service.store.list_runs():
         if row["sample_size"] and row["num_epochs"] and row["train_seconds"]:
             measured.setdefault(row["architecture"], []).append(
                 row["train_seconds"] / row["num_epochs"] / row["sample_size"])
     seconds, missing = 0.0, 0
     for config in spec.configs(dataset.pool_size):
-        if store.inspect(store.id_for(config, dataset))[0] is None:
+        if not service.has(config, dataset):
             per_image = float(np.median(measured[config.architecture])) if config.architecture in measured \
                 else FALLBACK_SECONDS_PER_IMAGE_EPOCH[config.spec.has_convolution]
             seconds += per_image * config.sample_size * config.num_epochs + SECONDS_PER_CELL_OVERHEAD
@@ -177,11 +177,11 @@ class StudyReport:
     verdicts: dict = field(default_factory=dict)  # "h1", "h2", "capacity": one plain sentence each
 
 
-def analyse(spec: StudySpec, dataset: Dataset, store: RunStore) -> StudyReport:
+def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
     """Statistics and verdicts over the cells of `spec` that are in the store (nothing is trained)."""
     rows, missing, runs = [], 0, {}
     for config in spec.configs(dataset.pool_size):
-        run = store.get(store.id_for(config, dataset))
+        run = service.get(config, dataset)
         if run is None:
             missing += 1
             continue

@@ -176,7 +176,7 @@ def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResul
     )
 
 
-def warm_up(config: TrainConfig, dataset: Dataset) -> bool:
+def prepare_training(config: TrainConfig, dataset: Dataset) -> bool:
     """Do now what the first training of `config`'s kind does before its first epoch: import TensorFlow, build
     and compile the model and trace its training, validation and prediction steps (one execution of each, on
     the run's own data), then reset it to the run's initial weights. The compiled model waits in the pool, where

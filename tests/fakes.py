@@ -45,3 +45,10 @@ class FakeTrainer:
             test_probabilities=probabilities, inference_ms_per_image=0.05,
             layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
             num_validation=100, model=model, peak_memory_mb=FAKE_PEAK_MEMORY_MB)
+
+
+def service(store, trainer=None):
+    """The runs service over `store`, training in this process with `trainer` (default: the real one)."""
+    from core.runs import InProcessExecutor, RunsService
+
+    return RunsService(store, InProcessExecutor(trainer))

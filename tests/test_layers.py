@@ -30,7 +30,7 @@ def test_ui_never_imports_pages():
 
 def test_reading_the_store_and_the_ui_modules_do_not_import_tensorflow():
     """Pages that do not train paint before TensorFlow (seconds to import) is loaded."""
-    code = ("import sys, core.cli, core.store, core.data, core.evaluation, core.config\n"
+    code = ("import sys, core.cli, core.runs, core.data, core.evaluation, core.config\n"
             "import ui.cache, ui.components, ui.compare_view, ui.data_view, ui.runs_view, ui.plots\n"
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -1,5 +1,5 @@
 """Work for a page after it has painted, on one worker thread per server: preparing the training that the
-page's Train button would start, so that the click starts at the first epoch (core.training.warm_up).
+page's Train button would start, so that the click starts at the first epoch (core.training.prepare_training).
 
 The worker never calls Streamlit. Requests are remembered per server, so a rerun asks nothing twice; when
 several wait, only the newest is prepared (the settings a user has now are the ones that matter).
@@ -26,10 +26,11 @@ _worker: threading.Thread | None = None
 IMPORT_DELAY_SECONDS = 1.5
 
 
-def warm_up(store, configs, dataset) -> bool:
-    """Ask the worker to prepare `configs`' training; False if these runs were asked for before."""
+def prepare_after_paint(service, configs, dataset) -> bool:
+    """Ask the worker to prepare `configs`' training through `service` (a RunsService); False if these runs
+    were asked for before."""
     global _worker
-    key = tuple(store.id_for(config, dataset) for config in configs)
+    key = tuple(service.run_id(config, dataset) for config in configs)
     with _lock:
         if key in _asked:
             _asked.move_to_end(key)
@@ -37,7 +38,7 @@ def warm_up(store, configs, dataset) -> bool:
         _asked[key] = None
         while len(_asked) > MAX_REMEMBERED:
             _asked.popitem(last=False)
-        _waiting.append((key, store, configs, dataset))
+        _waiting.append((key, service, configs, dataset))
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_work, name="warm-up", daemon=True)
             _worker.start()
@@ -52,13 +53,13 @@ def _work() -> None:
     while True:
         with _lock:
             _lock.wait_for(lambda: _waiting)
-            key, store, configs, dataset = _waiting.pop()  # the newest
+            key, service, configs, dataset = _waiting.pop()  # the newest
             for skipped, *_ in _waiting:  # older settings: forget them, so they may be asked again
                 _asked.pop(skipped, None)
             _waiting.clear()
             _busy = True
         try:
-            prepared = store.warm_up(configs, dataset)
+            prepared = service.prepare(configs, dataset)
             log.info("prepared %d of %d trainings ahead of a click", len(prepared), len(configs))
         except Exception:  # a warm-up is only ever a head start: training will report any real problem
             log.exception("preparing %s failed", key)

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import Dataset, load_dataset
-from core.store import RunStore, StoredRun
+from core.runs import RunsService, RunStore, StoredRun
 
 
 @st.cache_resource(show_spinner=False)
@@ -18,12 +18,24 @@ def store(root: str | None = None) -> RunStore:
     return RunStore(root)
 
 
+@st.cache_resource(show_spinner=False)
+def service(root: str | None = None) -> RunsService:
+    """The runs service over that store, shared by every session: the app trains in its own process."""
+    return RunsService(store(root))
+
+
 def current_store() -> RunStore:
     """The store named by RUN_STORE_DIR (or the default), or a clear error and a stopped page."""
-    from core.store import StoreError, default_root
+    return current_runs().store
+
+
+def current_runs() -> RunsService:
+    """The runs service over the store named by RUN_STORE_DIR (or the default), or a clear error and a
+    stopped page."""
+    from core.runs import StoreError, default_root
 
     try:
-        return store(str(default_root()))
+        return service(str(default_root()))
     except StoreError as error:
         st.error(str(error))
         st.stop()
@@ -33,7 +45,7 @@ def networks() -> dict:
     """Every network a run can be asked for: presets and the user's saved ones (just the presets when
     the store cannot be used; training or saving then says why)."""
     from core.architectures import PRESETS
-    from core.store import StoreError, default_root
+    from core.runs import StoreError, default_root
 
     try:
         return store(str(default_root())).networks()

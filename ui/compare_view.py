@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_model, per_class_report,
                              row_normalised)
-from core.store import Outcome, StoredRun
+from core.runs import Outcome, StoredRun
 from ui import cache, plots
 from ui.robustness_view import robustness_section
 from ui.runs_view import PEAK_MEMORY_HELP

@@ -12,7 +12,7 @@ from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS
 from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from core.recipes import RECIPES
 from core.data import DATASETS, MIN_SAMPLE_SIZE, DataUnavailable, Dataset
-from core.store import Outcome, StoreError
+from core.runs import Outcome, StoreError
 from core.training import EpochReport
 from ui import cache
 
@@ -164,21 +164,20 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
     """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
     imported, models built and traced), so the click starts at the first epoch. Nothing for settings that
     cannot train or whose runs are all stored (opening those needs no TensorFlow)."""
-    from core.store import StoreError, default_root
+    from core.runs import StoreError, default_root
     from ui import background
 
     try:
         configs = build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
-        background.warm_up(cache.store(str(default_root())), configs, dataset)
+        background.prepare_after_paint(cache.service(str(default_root())), configs, dataset)
     except (ValueError, StoreError):  # Train will say what is wrong
         return
 
 
 def open_stored(configs: list[TrainConfig], dataset: Dataset) -> None:
     """A shared link's comparison: its stored runs are shown without training; the rest wait for Train."""
-    store = cache.current_store()
-    stored = [run_id for run_id in (store.id_for(config, dataset) for config in configs)
-              if store.get(run_id) is not None]
+    runs = cache.current_runs()
+    stored = [run.run_id for run in (runs.get(config, dataset) for config in configs) if run is not None]
     st.session_state["compare"] = {run_id: True for run_id in stored}
     if len(stored) < len(configs):
         st.info(f"{len(configs) - len(stored)} of the {len(configs)} runs of this link are not stored on this "
@@ -203,9 +202,9 @@ def progress_reporter(bar, label: str):
 def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Outcome]:
     """Open stored runs at once; train missing ones with a progress bar each and their learning curves drawn
     as they grow. Errors become messages."""
-    store = cache.current_store()
+    runs = cache.current_runs()
     outcomes = []
-    to_train = [config for config in configs if store.inspect(store.id_for(config, dataset))[0] is None]
+    to_train = [config for config in configs if not runs.has(config, dataset)]
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     for config in configs:
         label = config.spec.label
@@ -215,7 +214,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
         if curves is not None:
             report = curves.reporter(config.architecture, then=report)
         try:
-            outcome = store.get_or_train(config, dataset, on_epoch=report)
+            outcome = runs.get_or_train(config, dataset, on_epoch=report)
         except (StoreError, OSError) as error:
             bar.empty()
             st.error(f"{label} could not be trained or stored: {error}")

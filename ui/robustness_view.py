@@ -9,7 +9,7 @@ import streamlit as st
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, perturbed_one
 from core.recipes import RECIPES
 from core.robustness import SEED, sentence, summarise_over_seeds, accuracy_table
-from core.store import StoredRun
+from core.runs import StoredRun
 from ui import cache, plots
 from ui.components import bounded_number
 

@@ -95,11 +95,13 @@ def executor_choice() -> tuple[str, str | None]:
     return where, address or None
 
 
-def connect(where: str, address: str | None):
-    """None for this app; a connected RayExecutor (with its status line on the page), or an error and a stop."""
+def connect(runs, where: str, address: str | None):
+    """The runs service the cells train through: `runs` (this app's) for "here"; for "ray", one over the same
+    store with a connected RayExecutor (its status line on the page), or an error and a stop."""
     if where == "here":
-        return None
-    from core.ray_executor import RayExecutor  # Ray: imported only when chosen
+        return runs
+    from core.runs import RunsService
+    from core.runs.ray_executor import RayExecutor  # Ray: imported only when chosen
 
     executor = RayExecutor(address)
     try:
@@ -110,13 +112,13 @@ def connect(where: str, address: str | None):
         st.error(f"Could not use Ray: {error}")
         st.stop()
     st.caption(f"**{status}**")
-    return executor
+    return RunsService(runs.store, executor)
 
 
-def study_progress(slots: float | None = None):
+def study_progress(slots: int = 1):
     """(on_cell, on_epoch, failures): functions moving an overall bar and a bar for the cell in progress, and the
-    list of cells that failed; with a cluster (`slots`: cells it runs at once), the bar says cells done, running
-    and waiting, and the time left."""
+    list of cells that failed; as cells finish (`slots`: cells the executor runs at once), the bar says cells
+    done, running and waiting, and the time left."""
     overall = st.progress(0.0, text="Starting the study…")
     cell_bar = st.progress(0.0, text=" ")
     state = {"on_epoch": None}
@@ -125,8 +127,8 @@ def study_progress(slots: float | None = None):
     def on_cell(cell) -> None:
         config = cell.config
         label = f"{config.architecture}, {config.sample_size:,} images, seed {config.seed}"
-        if cell.seconds is not None:  # a finished cell from the cluster
-            running = int(min(cell.running, slots or cell.running))
+        if cell.seconds is not None:  # a finished cell
+            running = int(min(cell.running, slots))
             eta = f" · about {cell.eta_seconds:.0f} s left" if cell.eta_seconds else ""
             failed = f" · {label} failed: {cell.error}" if cell.error else f" · last: {label} on {cell.node}"
             if cell.error:

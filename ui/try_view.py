@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import inside
 from core.preprocess import EmptyImage, ImageProblem, prepare_digit, read_upload
-from core.store import StoredRun
+from core.runs import StoredRun
 from ui import cache, drawing, plots
 from ui.components import bounded_number
 from ui.compare_view import run_labels

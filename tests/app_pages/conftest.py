@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core import store as store_module
+from core.runs import executors as executors_module
 from tests.fakes import FakeTrainer
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -30,7 +30,7 @@ def warm_ups(monkeypatch) -> list:
     from ui import background
 
     asked = []
-    monkeypatch.setattr(store_module, "warm_up", lambda config, dataset: asked.append(config) or True)
+    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: asked.append(config) or True)
     background.forget()
     yield asked
     background.wait_until_idle()
@@ -40,7 +40,7 @@ def warm_ups(monkeypatch) -> list:
 @pytest.fixture
 def fake_trainer(monkeypatch) -> FakeTrainer:
     trainer = FakeTrainer()
-    monkeypatch.setattr(store_module, "train", trainer)
+    monkeypatch.setattr(executors_module, "train", trainer)
     return trainer
 
 

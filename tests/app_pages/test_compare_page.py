@@ -2,9 +2,9 @@ import pytest
 
 from core.config import TrainConfig
 from core.recipes import RECIPES
-from core.store import RunStore
+from core.runs import RunStore
 from tests.app_pages.conftest import open_page, texts
-from tests.fakes import FAKE_PEAK_MEMORY_MB
+from tests.fakes import FAKE_PEAK_MEMORY_MB, service
 
 CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_size", "seed", "architectures", "train"]
 
@@ -130,8 +130,7 @@ def test_quick_picks_offer_only_sizes_the_data_source_has(fake_trainer):
 
 def test_a_broken_stored_run_is_reported_and_retrained(fake_trainer, digits):
     store = RunStore()
-    run = store.get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2), digits,
-                             trainer=fake_trainer).run
+    run = service(store, fake_trainer).get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2), digits).run
     run.model_path.write_bytes(b"truncated")
     app = small(open_page())
     app.multiselect(key="architectures").set_value(["flat"])
@@ -226,14 +225,14 @@ def test_stored_runs_are_not_prepared_again_on_a_new_server(fake_trainer, warm_u
 def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, digits, monkeypatch):
     """A long-lived server meets endless settings: what it remembers to skip reruns must not grow without end."""
     from core.config import TrainConfig
-    from core.store import RunStore
+    from core.runs import RunStore
     from ui import background
 
     monkeypatch.setattr(background, "MAX_REMEMBERED", 3)
-    store = RunStore()
+    runs = service(RunStore())
     for seed in range(5):
-        assert background.warm_up(store, [TrainConfig(sample_size=100, seed=seed)], digits) is True
+        assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=seed)], digits) is True
         assert background.wait_until_idle()  # prepared one by one (waiting ones would be skipped for the newest)
     assert len(background._asked) == 3 and len(warm_ups) == 5
-    assert background.warm_up(store, [TrainConfig(sample_size=100, seed=4)], digits) is False  # recent: skipped
-    assert background.warm_up(store, [TrainConfig(sample_size=100, seed=0)], digits) is True   # forgotten: asked again
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=4)], digits) is False  # recent: skipped
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True   # forgotten: asked again

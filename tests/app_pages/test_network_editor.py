@@ -3,7 +3,7 @@
 import pytest
 
 from core.architectures import PRESETS
-from core.store import RunStore
+from core.runs import RunStore
 from tests.app_pages.conftest import open_page as open_bare_page
 from tests.app_pages.conftest import texts
 

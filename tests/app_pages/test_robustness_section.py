@@ -1,7 +1,7 @@
 """Issue 12 on the pages: the Robustness section of Compare and Study, from stored (fake-trained) models."""
 
 from core.robustness import CACHE_FILE
-from core.store import RunStore
+from core.runs import RunStore
 from tests.app_pages.conftest import open_page, texts
 from tests.app_pages.test_links import open_link
 

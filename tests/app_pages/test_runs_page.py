@@ -1,13 +1,12 @@
 from core.config import TrainConfig
-from core.store import RunStore
+from core.runs import RunStore
 from tests.app_pages.conftest import open_page, texts
-from tests.fakes import FAKE_PEAK_MEMORY_MB
+from tests.fakes import FAKE_PEAK_MEMORY_MB, service
 
 
 def stored_runs(digits, trainer, architectures=("flat", "conv")):
     store = RunStore()
-    return [store.get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits,
-                               trainer=trainer).run for name in architectures]
+    return [service(store, trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits).run for name in architectures]
 
 
 def test_an_empty_store_points_to_compare():

@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("ray")
 
-from core.store import RunStore  # noqa: E402
+from core.runs import RunStore  # noqa: E402
 from tests.app_pages.conftest import texts  # noqa: E402
 from tests.app_pages.test_links import open_link  # noqa: E402
 

@@ -1,4 +1,4 @@
-from core.store import RunStore
+from core.runs import RunStore
 from tests.app_pages.conftest import open_page, texts
 
 

@@ -4,16 +4,16 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.store import RunStore
+from core.runs import RunStore
 from tests.core.test_preprocess import png_bytes, stroke
 from tests.app_pages.conftest import open_page, texts
+from tests.fakes import service
 
 
 @pytest.fixture
 def stored_pair(fake_trainer, digits):
     store = RunStore()
-    return [store.get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits,
-                               trainer=fake_trainer).run for name in ("flat", "conv")]
+    return [service(store, fake_trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits).run for name in ("flat", "conv")]
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
     from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
 
     mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
-    RunStore().get_or_train(TrainConfig.for_network(mine, sample_size=100, num_epochs=1), digits, trainer=fake_trainer)
+    service(RunStore(), fake_trainer).get_or_train(TrainConfig.for_network(mine, sample_size=100, num_epochs=1), digits)
     app = open_page("app_pages/try_it.py")
     app.segmented_control(key="input_mode").set_value("Test digit").run()
     assert not app.exception

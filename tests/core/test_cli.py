@@ -2,15 +2,16 @@ import json
 
 import pytest
 
-from core import cli, store as store_module
-from core.store import RunStore
+from core import cli
+from core.runs import executors as executors_module
+from core.runs import RunStore
 from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer
 
 
 @pytest.fixture
 def fake_trainer(monkeypatch):
     trainer = FakeTrainer()
-    monkeypatch.setattr(store_module, "train", trainer)
+    monkeypatch.setattr(executors_module, "train", trainer)
     return trainer
 
 

@@ -27,7 +27,7 @@ def catching(work):
             errors.append(repr(error)[:300])
     return run
 
-threads = [threading.Thread(target=catching(lambda: training.warm_up(
+threads = [threading.Thread(target=catching(lambda: training.prepare_training(
                TrainConfig(architecture="flat", sample_size=100, num_epochs=1), dataset))),
            threading.Thread(target=catching(lambda: architectures.build("conv")))]
 for thread in threads:

@@ -5,6 +5,7 @@ from core import recipes
 from core.config import TrainConfig, run_id
 from core.recipes import RECIPES
 from core.training import train
+from tests.fakes import service
 
 
 def first_batch_labels(seed, augment=False):
@@ -138,12 +139,12 @@ def test_the_averaged_recipe_trains_the_same_networks_without_stopping_early(dig
 
 
 def test_an_averaged_run_is_stored_and_reopens_with_the_averaged_weights(digits, tmp_path):
-    from core.store import RunStore
+    from core.runs import RunStore
 
     store = RunStore(tmp_path)
     config = TrainConfig(architecture="flat", sample_size=100, num_epochs=2, recipe="averaged")
-    trained = store.get_or_train(config, digits)
-    again = RunStore(tmp_path).get_or_train(config, digits)
+    trained = service(store).get_or_train(config, digits)
+    again = service(RunStore(tmp_path)).get_or_train(config, digits)
     assert not trained.cached and again.cached and again.run.run_id == trained.run.run_id
     reopened = again.run.load_model().predict(digits.x_test[:50].reshape(-1, 28, 28, 1) / 255.0, verbose=0)
     np.testing.assert_allclose(reopened, again.run.probabilities()[:50], atol=1e-5)

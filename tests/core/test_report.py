@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cli, store as store_module
+from core import cli
+from core.runs import executors as executors_module
 from core.report import gaps_table, student_table, study_html, summary_table
 from core.stats import p_value_words
-from core.store import RunStore
+from core.runs import RunStore
 from core.study import StudySpec, analyse, run_study
-from tests.fakes import FakeTrainer
+from tests.fakes import FakeTrainer, service
 
 SPEC = StudySpec(sample_sizes=(100, 1000), num_seeds=2, num_epochs=1)
 
@@ -20,8 +21,8 @@ SPEC = StudySpec(sample_sizes=(100, 1000), num_seeds=2, num_epochs=1)
 @pytest.fixture
 def report(digits, tmp_path):
     store = RunStore(tmp_path / "report-store")
-    run_study(SPEC, digits, store, trainer=FakeTrainer())
-    return analyse(SPEC, digits, store)
+    run_study(SPEC, digits, service(store, FakeTrainer()))
+    return analyse(SPEC, digits, service(store))
 
 
 @pytest.mark.parametrize("p_value, words", [
@@ -73,14 +74,14 @@ def test_the_html_report_has_the_verdicts_charts_tables_and_versions_and_needs_n
 
 
 def test_an_empty_study_still_writes_a_report_that_says_so(digits, tmp_path):
-    page = study_html(analyse(SPEC, digits, RunStore(tmp_path / "empty")), digits)
+    page = study_html(analyse(SPEC, digits, service(RunStore(tmp_path / "empty"))), digits)
     assert "No cell of this study is stored yet" in page and "8 cells were not trained yet" in page
 
 
 @pytest.fixture
 def fake_trainer(monkeypatch):
     trainer = FakeTrainer()
-    monkeypatch.setattr(store_module, "train", trainer)
+    monkeypatch.setattr(executors_module, "train", trainer)
     return trainer
 
 

@@ -4,18 +4,18 @@ and a cache that cannot be trusted is recomputed."""
 import numpy as np
 import pytest
 
-from core import robustness
 from core.config import TrainConfig
 from core.perturb import PERTURBATIONS
 from core.robustness import CACHE_FILE, measure, summarise_over_seeds
-from core.store import RunStore
+from core.runs import RunStore
+from tests.fakes import service
 
 
 @pytest.fixture(scope="module")
 def stored(digits, tmp_path_factory):
     """Real trained runs (2 epochs on 300 digits): flat and conv."""
     store = RunStore(tmp_path_factory.mktemp("robust") / "store")
-    return {name: store.get_or_train(TrainConfig(architecture=name, sample_size=300, num_epochs=2), digits).run
+    return {name: service(store).get_or_train(TrainConfig(architecture=name, sample_size=300, num_epochs=2), digits).run
             for name in ("flat", "conv")}
 
 
@@ -103,7 +103,9 @@ def test_a_store_that_cannot_keep_the_cache_still_gives_the_table(fresh, digits,
     def refuse(*args):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(robustness.os, "replace", refuse)
+    from core.runs import atomic
+
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     run = fresh["flat"]
     assert len(measure(run, digits).table(digits.y_test)) == 20
     assert not (run.directory / CACHE_FILE).exists()

@@ -5,12 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import cli, store as store_module
-from core.store import RunStore
+from core import cli
+from core.runs import executors as executors_module
+from core.runs import RunStore
 from core.study import (StudySpec, analyse, estimate_seconds, h1_verdict, h2_verdict, run_study,
                         student_comparison)
 from core.architectures import PRESETS
-from tests.fakes import FakeTrainer
+from tests.fakes import FakeTrainer, service
 
 PRESETS_CONV = PRESETS["conv"]
 
@@ -62,17 +63,20 @@ def test_a_study_passes_its_precision_to_every_cell():
 def test_a_size_above_the_pool_is_refused_before_training(digits, store):
     trainer = FakeTrainer()
     with pytest.raises(ValueError, match="larger than the 4,000"):
-        run_study(StudySpec(sample_sizes=(100, 5000)), digits, store, trainer=trainer)
+        run_study(StudySpec(sample_sizes=(100, 5000)), digits, service(store, trainer))
     assert trainer.calls == []
 
 
 def test_a_study_runs_end_to_end_and_a_second_run_trains_nothing(digits, store):
     trainer, cells = FakeTrainer(), []
-    run_study(SPEC, digits, store, on_cell=cells.append, trainer=trainer)
+    run_study(SPEC, digits, service(store, trainer), on_cell=cells.append)
     assert len(trainer.calls) == 8 and len(store.list_runs()) == 8
-    assert [cell.index for cell in cells] == list(range(1, 9)) and not any(cell.cached for cell in cells)
+    # In this process each cell is reported as it starts, then when it has finished (where and how long).
+    assert [(cell.index, cell.seconds is not None) for cell in cells] == [(index, done) for index in range(1, 9)
+                                                                          for done in (False, True)]
+    assert not any(cell.cached or cell.error for cell in cells)
     cells.clear()
-    run_study(SPEC, digits, store, on_cell=cells.append, trainer=trainer)
+    run_study(SPEC, digits, service(store, trainer), on_cell=cells.append)
     assert len(trainer.calls) == 8  # everything came from the store
     assert all(cell.cached for cell in cells)
 
@@ -85,17 +89,17 @@ def test_resuming_after_an_interruption_trains_only_the_missing_cells(digits, st
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_study(SPEC, digits, store, on_cell=interrupt_at_cell_five, trainer=trainer)
+        run_study(SPEC, digits, service(store, trainer), on_cell=interrupt_at_cell_five)
     assert len(trainer.calls) == 4
-    assert estimate_seconds(SPEC, digits, store)[1] == 4
-    run_study(SPEC, digits, store, trainer=trainer)
+    assert estimate_seconds(SPEC, digits, service(store))[1] == 4
+    run_study(SPEC, digits, service(store, trainer))
     assert len(trainer.calls) == 8
-    assert estimate_seconds(SPEC, digits, store) == (0.0, 0)
+    assert estimate_seconds(SPEC, digits, service(store)) == (0.0, 0)
 
 
 def test_analyse_summarises_cells_and_answers_both_hypotheses(digits, store):
-    run_study(SPEC, digits, store, trainer=FakeTrainer())
-    report = analyse(SPEC, digits, store)
+    run_study(SPEC, digits, service(store, FakeTrainer()))
+    report = analyse(SPEC, digits, service(store))
     assert report.missing == 0 and len(report.cells) == 8
     assert list(report.summary["seeds"]) == [2, 2, 2, 2]
     assert set(report.summary["h1"]) <= {"supported", "not supported", "inconclusive"}
@@ -107,37 +111,36 @@ def test_analyse_summarises_cells_and_answers_both_hypotheses(digits, store):
 
 
 def test_partial_studies_report_what_is_missing(digits, store):
-    run_study(StudySpec(sample_sizes=(100,), num_seeds=2, num_epochs=1), digits, store, trainer=FakeTrainer())
-    report = analyse(SPEC, digits, store)
+    run_study(StudySpec(sample_sizes=(100,), num_seeds=2, num_epochs=1), digits, service(store, FakeTrainer()))
+    report = analyse(SPEC, digits, service(store))
     assert report.missing == 4 and set(report.cells["sample_size"]) == {100}
 
 
 def test_h2_needs_both_networks(digits, store):
     spec = StudySpec(architectures=("conv",), sample_sizes=(100,), num_seeds=2, num_epochs=1)
-    run_study(spec, digits, store, trainer=FakeTrainer())
-    assert "needs both" in analyse(spec, digits, store).verdicts["h2"]
+    run_study(spec, digits, service(store, FakeTrainer()))
+    assert "needs both" in analyse(spec, digits, service(store)).verdicts["h2"]
 
 
 def test_student_comparison_puts_the_reported_numbers_next_to_ours(digits, store):
     spec = StudySpec(sample_sizes=(1000,), num_seeds=2, num_epochs=1)
-    run_study(spec, digits, store, trainer=FakeTrainer())
-    table = student_comparison(analyse(spec, digits, store)).set_index("architecture")
+    run_study(spec, digits, service(store, FakeTrainer()))
+    table = student_comparison(analyse(spec, digits, service(store))).set_index("architecture")
     assert table.loc["conv", "student_accuracy"] == 0.91 and table.loc["flat", "student_train_seconds"] == 2.66
     assert 0 < table.loc["conv", "our_mean_accuracy"] <= 1
 
 
 def test_estimate_uses_stored_timings(digits, store):
     spec = StudySpec(architectures=("flat",), sample_sizes=(100,), num_seeds=1, num_epochs=1)
-    fallback, missing = estimate_seconds(spec, digits, store)
+    fallback, missing = estimate_seconds(spec, digits, service(store))
     assert missing == 1 and fallback > 0
-    run_study(StudySpec(architectures=("flat",), sample_sizes=(300,), num_seeds=1, num_epochs=1), digits, store,
-              trainer=FakeTrainer())  # fake: 0.01 s per epoch for 300 images
-    measured, _ = estimate_seconds(spec, digits, store)
+    run_study(StudySpec(architectures=("flat",), sample_sizes=(300,), num_seeds=1, num_epochs=1), digits, service(store, FakeTrainer()))  # fake: 0.01 s per epoch for 300 images
+    measured, _ = estimate_seconds(spec, digits, service(store))
     assert measured == pytest.approx(0.01 / 300 * 100 + 1.5)
 
 
 def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(store_module, "train", FakeTrainer())
+    monkeypatch.setattr(executors_module, "train", FakeTrainer())
     csv_path = tmp_path / "cells.csv"
     code = cli.main(["study", "--sizes", "100", "300", "--seeds", "2", "--epochs", "1", "--csv", str(csv_path)])
     out = capsys.readouterr().out
@@ -158,7 +161,7 @@ def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_p
 ])
 def test_cli_study_bad_arguments(capsys, monkeypatch, argv, message):
     trainer = FakeTrainer()
-    monkeypatch.setattr(store_module, "train", trainer)
+    monkeypatch.setattr(executors_module, "train", trainer)
     code = cli.main(argv)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
@@ -170,8 +173,8 @@ CAPACITY = StudySpec(architectures=("flat", "conv", "flat-wide", "conv-small"), 
 
 
 def test_a_study_of_any_networks_compares_the_default_pairs_present(digits, store):
-    run_study(CAPACITY, digits, store, trainer=FakeTrainer())
-    report = analyse(CAPACITY, digits, store)
+    run_study(CAPACITY, digits, service(store, FakeTrainer()))
+    report = analyse(CAPACITY, digits, service(store))
     assert CAPACITY.pairs == (("conv", "flat"), ("conv", "flat-wide"), ("conv-small", "flat"))
     assert sorted(set(zip(report.gaps["first"], report.gaps["second"]))) == sorted(CAPACITY.pairs)
     assert list(report.gaps["sample_size"]) == [100, 300] * 3
@@ -179,8 +182,8 @@ def test_a_study_of_any_networks_compares_the_default_pairs_present(digits, stor
 
 
 def test_convolution_is_the_answer_when_matched_conv_networks_still_win(digits, store):
-    run_study(CAPACITY, digits, store, trainer=FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80))
-    sentence = analyse(CAPACITY, digits, store).verdicts["capacity"]
+    run_study(CAPACITY, digits, service(store, FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80)))
+    sentence = analyse(CAPACITY, digits, service(store)).verdicts["capacity"]
     assert sentence.startswith("Convolution or capacity? Convolution: with parameter counts matched, the convolutional "
                                "network is still better wherever the data decide (4 of 4 cells")
     # flat and flat-wide are equally good here, so conv's whole lead over flat survives matching the parameters
@@ -194,8 +197,8 @@ def test_capacity_is_the_answer_when_matched_networks_are_comparable(digits, sto
     def by_parameters(config):
         return 0.95 if config.spec.num_params > 100_000 else 0.80
 
-    run_study(CAPACITY, digits, store, trainer=FakeTrainer(by_parameters))
-    report = analyse(CAPACITY, digits, store)
+    run_study(CAPACITY, digits, service(store, FakeTrainer(by_parameters)))
+    report = analyse(CAPACITY, digits, service(store))
     assert report.verdicts["capacity"].startswith("Convolution or capacity? Capacity: with parameter counts matched, the "
                                                   "convolutional network is no better (4 of 4 cells")
     assert re.search(r"conv leads flat by 1\d\.\d points and flat-wide \(same parameter count\) by 0\.0: about 0% of "
@@ -208,15 +211,15 @@ def test_capacity_is_the_answer_when_matched_networks_are_comparable(digits, sto
 def test_matched_pairs_given_flat_first_are_read_from_the_convolutional_side(digits, store):
     spec = StudySpec(architectures=("conv", "flat-wide"), pairs=(("flat-wide", "conv"),), sample_sizes=(100,),
                      num_seeds=3, num_epochs=1)
-    run_study(spec, digits, store, trainer=FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80))
-    sentence = analyse(spec, digits, store).verdicts["capacity"]
+    run_study(spec, digits, service(store, FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80)))
+    sentence = analyse(spec, digits, service(store)).verdicts["capacity"]
     assert "Convolution: " in sentence
     assert re.search(r"conv − flat-wide \(600,810 vs 600,247 parameters\): \+1\d\.\d at 100", sentence)
 
 
 def test_without_a_matched_pair_the_capacity_sentence_says_what_to_add(digits, store):
-    run_study(SPEC, digits, store, trainer=FakeTrainer())
-    assert "Compare networks with matched parameter counts" in analyse(SPEC, digits, store).verdicts["capacity"]
+    run_study(SPEC, digits, service(store, FakeTrainer()))
+    assert "Compare networks with matched parameter counts" in analyse(SPEC, digits, service(store)).verdicts["capacity"]
 
 
 def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):
@@ -225,8 +228,8 @@ def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):
     mine = ArchitectureSpec("mine", "vector", (Dense(20),))
     spec = StudySpec(architectures=("conv", mine), pairs=(("mine", "conv"),), sample_sizes=(100,), num_seeds=3,
                      num_epochs=1)
-    run_study(spec, digits, store, trainer=FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.6))
-    report = analyse(spec, digits, store)
+    run_study(spec, digits, service(store, FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.6)))
+    report = analyse(spec, digits, service(store))
     assert [config.spec for config in spec.configs(4000)][:2] == [PRESETS_CONV, mine]
     assert list(report.gaps["verdict"]) == ["conv better"]
     assert report.gaps["mean_difference"].iloc[0] < 0  # mine − conv

@@ -160,7 +160,7 @@ def test_training_registers_nothing_in_tensorflows_global_gradient_registry(digi
 def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits):
     """Issue 17: the first Train click waited for TensorFlow's start-up; a warm-up does it ahead of time.
     The run must not depend on whether it happened."""
-    from core.training import MODEL_POOL, warm_up
+    from core.training import MODEL_POOL, prepare_training as warm_up
 
     config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=8)
     MODEL_POOL.clear()

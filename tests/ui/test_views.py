@@ -1,7 +1,5 @@
-from pathlib import Path
-
 from core.config import TrainConfig
-from core.store import StoredRun
+from core.runs import StoredRun
 from ui.compare_view import run_labels
 from ui.runs_view import run_choice_label, runs_table
 
@@ -9,8 +7,7 @@ from ui.runs_view import run_choice_label, runs_table
 def stored(architecture="flat", **config):
     return StoredRun(config=TrainConfig(architecture=architecture, **config), history={}, train_seconds=1.0,
                      num_params=1, test_loss=0.1, test_accuracy=0.9, inference_ms_per_image=0.1, layers=[],
-                     data_source="", data_key="k", num_validation=0, run_id=f"{architecture}{len(config)}abc",
-                     directory=Path("."))
+                     data_source="", data_key="k", num_validation=0, run_id=f"{architecture}{len(config)}abc")
 
 
 def test_labels_are_architectures_when_those_differ():

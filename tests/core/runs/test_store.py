@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from core.config import TrainConfig
-from core.store import RunStore, StoreError
-from tests.fakes import FakeTrainer
+from core.runs import RunStore, StoreError
+from tests.fakes import FakeTrainer, service
 
 CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=2)
 
@@ -20,7 +20,7 @@ def store(tmp_path):
 
 def test_round_trip_keeps_record_predictions_and_model(store, digits):
     trainer = FakeTrainer()
-    outcome = store.get_or_train(CONFIG, digits, trainer=trainer)
+    outcome = service(store, trainer).get_or_train(CONFIG, digits)
     assert not outcome.cached and outcome.problem is None
     again = RunStore(store.root).get(outcome.run.run_id)  # a new store object: as after a restart
     assert again.config == CONFIG
@@ -33,8 +33,8 @@ def test_round_trip_keeps_record_predictions_and_model(store, digits):
 
 def test_a_second_request_is_served_from_the_store_without_training(store, digits):
     trainer = FakeTrainer()
-    first = store.get_or_train(CONFIG, digits, trainer=trainer)
-    second = RunStore(store.root).get_or_train(CONFIG, digits, trainer=trainer)
+    first = service(store, trainer).get_or_train(CONFIG, digits)
+    second = service(RunStore(store.root), trainer).get_or_train(CONFIG, digits)
     assert len(trainer.calls) == 1
     assert second.cached and second.run.run_id == first.run.run_id
 
@@ -49,11 +49,11 @@ def test_a_different_data_source_is_a_different_run(store, digits):
 
 def test_a_truncated_model_file_is_reported_and_retrained(store, digits):
     trainer = FakeTrainer()
-    run = store.get_or_train(CONFIG, digits, trainer=trainer).run
+    run = service(store, trainer).get_or_train(CONFIG, digits).run
     model_bytes = run.model_path.read_bytes()
     run.model_path.write_bytes(model_bytes[: len(model_bytes) // 2])
     assert store.get(run.run_id) is None
-    outcome = store.get_or_train(CONFIG, digits, trainer=trainer)
+    outcome = service(store, trainer).get_or_train(CONFIG, digits)
     assert not outcome.cached and "truncated" in outcome.problem
     assert len(trainer.calls) == 2
     assert outcome.run.load_model().count_params() == 42_310
@@ -61,7 +61,7 @@ def test_a_truncated_model_file_is_reported_and_retrained(store, digits):
 
 @pytest.mark.parametrize("damage", ["delete_json", "garble_json", "delete_predictions"])
 def test_a_broken_entry_is_treated_as_absent(store, digits, damage):
-    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    run = service(store, FakeTrainer()).get_or_train(CONFIG, digits).run
     target = {"delete_json": "run.json", "garble_json": "run.json",
               "delete_predictions": "probabilities.npy"}[damage]
     if damage.startswith("delete"):
@@ -70,7 +70,7 @@ def test_a_broken_entry_is_treated_as_absent(store, digits, damage):
         (run.directory / target).write_text("{not json")
     found, problem = store.inspect(run.run_id)
     assert found is None and problem
-    assert not store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).cached
+    assert not service(store, FakeTrainer()).get_or_train(CONFIG, digits).cached
 
 
 def test_a_failed_training_leaves_nothing_behind(store, digits):
@@ -78,7 +78,7 @@ def test_a_failed_training_leaves_nothing_behind(store, digits):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        store.get_or_train(CONFIG, digits, trainer=exploding_trainer)
+        service(store, exploding_trainer).get_or_train(CONFIG, digits)
     assert list((store.root / "runs").iterdir()) == []
     assert store.list_runs() == []
 
@@ -94,8 +94,7 @@ def test_a_failed_write_leaves_no_half_written_entry(store, digits, monkeypatch)
 
 def test_list_runs_and_delete(store, digits):
     for architecture in ("flat", "conv"):
-        store.get_or_train(TrainConfig(architecture=architecture, sample_size=100, num_epochs=1), digits,
-                           trainer=FakeTrainer())
+        service(store, FakeTrainer()).get_or_train(TrainConfig(architecture=architecture, sample_size=100, num_epochs=1), digits)
     rows = store.list_runs()
     assert {row["architecture"] for row in rows} == {"flat", "conv"}
     assert json.loads(rows[0]["config_json"])["sample_size"] == 100
@@ -109,13 +108,13 @@ def test_listings_tell_apart_runs_that_differ_only_in_recipe_or_precision(store,
     for config in (TrainConfig(architecture="conv", sample_size=100, num_epochs=1),
                    TrainConfig(architecture="conv", sample_size=100, num_epochs=1, precision="bfloat16"),
                    TrainConfig(architecture="conv", sample_size=100, num_epochs=1, recipe="improved")):
-        store.get_or_train(config, digits, trainer=FakeTrainer())
+        service(store, FakeTrainer()).get_or_train(config, digits)
     assert sorted((row["recipe"], row["precision"]) for row in store.list_runs()) == \
         [("improved", "float32"), ("student", "bfloat16"), ("student", "float32")]
 
 
 def test_a_garbage_index_is_rebuilt_from_the_run_folders(store, digits):
-    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    run = service(store, FakeTrainer()).get_or_train(CONFIG, digits).run
     (store.root / "index.sqlite").write_bytes(b"this is not a database" * 100)
     rows = RunStore(store.root).list_runs()
     assert [row["run_id"] for row in rows] == [run.run_id]
@@ -139,7 +138,7 @@ def test_two_threads_asking_for_the_same_missing_run_train_it_once(store, digits
 
     def ask():
         started.wait()
-        outcomes.append(RunStore(store.root).get_or_train(CONFIG, digits, trainer=trainer))
+        outcomes.append(service(RunStore(store.root), trainer).get_or_train(CONFIG, digits))
 
     threads = [threading.Thread(target=ask) for _ in range(2)]
     for thread in threads:
@@ -204,9 +203,9 @@ def test_a_custom_networks_run_is_stored_and_reopens_with_its_network(store, dig
 
     mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
     config = TrainConfig.for_network(mine, sample_size=100, num_epochs=1)
-    first = store.get_or_train(config, digits, trainer=FakeTrainer())
+    first = service(store, FakeTrainer()).get_or_train(config, digits)
     store.delete_network("mine")  # runs keep their own copy of the network
-    again = RunStore(store.root).get_or_train(config, digits, trainer=FakeTrainer())
+    again = service(RunStore(store.root), FakeTrainer()).get_or_train(config, digits)
     assert again.cached and again.run.run_id == first.run.run_id
     assert again.run.config.spec == mine
     assert again.run.load_model().count_params() == mine.num_params
@@ -214,7 +213,7 @@ def test_a_custom_networks_run_is_stored_and_reopens_with_its_network(store, dig
 
 
 def test_anything_under_runs_that_is_not_a_run_is_left_alone_and_reported_once(store, digits, caplog):
-    run = store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    run = service(store, FakeTrainer()).get_or_train(CONFIG, digits).run
     (store.root / "runs" / f"{run.run_id}.bak").mkdir()  # a hand-made backup
     (store.root / "runs" / "notes.txt").write_text("mine")
     assert [row["run_id"] for row in store.list_runs()] == [run.run_id]
@@ -230,13 +229,13 @@ def test_a_store_size_limit_that_is_not_a_finite_positive_number_is_a_clear_erro
         RunStore(tmp_path / "store")
 
 
-def test_a_warm_up_prepares_only_runs_the_store_does_not_have(store, digits, monkeypatch):
+def test_a_head_start_prepares_only_runs_the_store_does_not_have(store, digits, monkeypatch):
     """Opening stored runs needs no TensorFlow: preparing their training would only cost memory."""
-    from core import store as store_module
+    from core.runs import executors as executors_module
 
     prepared = []
-    monkeypatch.setattr(store_module, "warm_up", lambda config, dataset: prepared.append(config) or True)
+    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
     conv = TrainConfig(architecture="conv", sample_size=100, num_epochs=2)
-    store.get_or_train(CONFIG, digits, trainer=FakeTrainer())
-    assert store.warm_up([CONFIG, conv], digits) == [conv]
+    service(store, FakeTrainer()).get_or_train(CONFIG, digits)
+    assert service(store).prepare([CONFIG, conv], digits) == [conv]
     assert prepared == [conv]

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from core import store as store_module
 from core.config import TrainConfig
-from core.store import RunStore, StoreError
-from tests.fakes import FakeTrainer
+from core.runs import RunStore, StoreError
+from core.runs.backend import STALE_SECONDS
+from tests.fakes import FakeTrainer, service
 
 
 def config(seed=0, architecture="flat"):
@@ -34,7 +34,7 @@ def age(store, run_id, seconds):
 def filled(tmp_path, digits):
     """A store with four flat runs, used 50, 40, 30 and 20 minutes ago."""
     store = RunStore(tmp_path / "lru")
-    runs = [store.get_or_train(config(seed), digits, trainer=FakeTrainer()).run for seed in range(4)]
+    runs = [service(store, FakeTrainer()).get_or_train(config(seed), digits).run for seed in range(4)]
     for minutes, run in zip((50, 40, 30, 20), runs):
         age(store, run.run_id, minutes * 60)
     return store, runs
@@ -59,9 +59,9 @@ def test_a_run_used_recently_or_being_written_is_never_removed(filled):
 
 def test_a_put_enforces_the_limit_but_keeps_the_new_run(tmp_path, digits):
     store = RunStore(tmp_path / "small", max_bytes=1)
-    first = store.get_or_train(config(0), digits, trainer=FakeTrainer()).run
+    first = service(store, FakeTrainer()).get_or_train(config(0), digits).run
     age(store, first.run_id, 3600)
-    second = store.get_or_train(config(1), digits, trainer=FakeTrainer()).run
+    second = service(store, FakeTrainer()).get_or_train(config(1), digits).run
     assert [row["run_id"] for row in store.list_runs()] == [second.run_id]
 
 
@@ -79,8 +79,8 @@ def test_the_size_limit_setting_is_read_in_megabytes(tmp_path, monkeypatch):
 
 def test_a_broken_index_row_is_detected_and_repaired_from_the_run_folder(tmp_path, digits):
     store = RunStore(tmp_path / "rows")
-    run = store.get_or_train(config(), digits, trainer=FakeTrainer()).run
-    other = store.get_or_train(config(1), digits, trainer=FakeTrainer()).run
+    run = service(store, FakeTrainer()).get_or_train(config(), digits).run
+    other = service(store, FakeTrainer()).get_or_train(config(1), digits).run
     with sqlite3.connect(store.root / "index.sqlite") as db:
         db.execute("UPDATE runs SET test_accuracy = 'garbage', config_json = '{' WHERE run_id = ?", (run.run_id,))
     rows = {row["run_id"]: row for row in store.list_runs()}
@@ -93,7 +93,7 @@ def test_stale_leftovers_of_killed_writers_are_cleaned_and_fresh_ones_kept(tmp_p
     stale, fresh = store.root / "tmp" / "abc-1234", store.root / "tmp" / "def-5678"
     stale.mkdir()
     fresh.mkdir()
-    old = time.time() - store_module.STALE_TMP_SECONDS - 60
+    old = time.time() - STALE_SECONDS - 60
     os.utime(stale, (old, old))
     RunStore(store.root)
     assert not stale.exists() and fresh.exists()
@@ -101,13 +101,13 @@ def test_stale_leftovers_of_killed_writers_are_cleaned_and_fresh_ones_kept(tmp_p
 
 def test_ten_sessions_reading_the_same_run_at_once_are_all_served_and_none_retrains(tmp_path, digits):
     store = RunStore(tmp_path / "many")
-    run_id = store.get_or_train(config(), digits, trainer=FakeTrainer()).run.run_id
+    run_id = service(store, FakeTrainer()).get_or_train(config(), digits).run.run_id
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("a stored run was trained again")
 
     def read(_):
-        outcome = RunStore(store.root).get_or_train(config(), digits, trainer=must_not_train)
+        outcome = service(RunStore(store.root), must_not_train).get_or_train(config(), digits)
         return outcome.cached, outcome.run.run_id, outcome.run.probabilities().shape
 
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -121,7 +121,7 @@ def test_many_sessions_asking_for_one_missing_run_train_it_once(tmp_path, digits
 
     def ask(_):
         barrier.wait()
-        return RunStore(tmp_path / "race").get_or_train(config(), digits, trainer=trainer).cached
+        return service(RunStore(tmp_path / "race"), trainer).get_or_train(config(), digits).cached
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         cached = list(pool.map(ask, range(6)))

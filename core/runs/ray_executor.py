@@ -1,7 +1,7 @@
 """Running a study's cells on a Ray cluster (`python -m core study --executor ray`). Imported only then.
 
-The study decides *what* to run; this decides *where*. The driver (this process) owns the run store: it
-submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through Ray's
+The study decides *what* to run; this executor decides *where*. The driver (this process) owns the run store:
+the runs service submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through Ray's
 object store (no download, no shared disk); a task trains one cell and returns the run as values (record,
 test probabilities, the `.keras` archive's bytes, the node it ran on), and the driver writes it into the
 store exactly as an in-process run (locked, atomic, indexed). Workers get this project's code through
@@ -18,18 +18,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Iterator
 
 from core.config import TrainConfig
 from core.data import Dataset
-from core.store import Outcome, RunStore
+from core.runs.executors import Executor, Finished
 from core.training import RunResult
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", "tests", "docs", "benchmarks", "artifacts", "**/__pycache__", "*.png", ".ci"]
 WORKER_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
 
@@ -44,20 +43,6 @@ class ClusterStatus:
     def __str__(self) -> str:
         return (f"Ray cluster at {self.address}: {self.nodes} node{'s' if self.nodes != 1 else ''}, "
                 f"{self.cpus:g} CPUs, {self.gpus:g} GPUs")
-
-
-@dataclass(frozen=True)
-class CellDone:
-    """One finished (or failed) cell, as the driver reports it."""
-    config: TrainConfig
-    outcome: Outcome | None     # None when the cell failed
-    error: str | None
-    node: str | None
-    seconds: float              # from submission to the result, queueing included
-    done: int                   # cells finished so far (failed ones included)
-    running: int                # submitted and not finished
-    total: int                  # cells submitted
-    eta_seconds: float | None   # for the rest, from the pace so far
 
 
 def task_options(cpus_per_cell: float = 1, gpus_per_cell: float = 0, max_retries: int = 2) -> dict:
@@ -87,15 +72,12 @@ def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> R
         tf.config.threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:  # a worker reused for another cell of the same study: already set
         pass
+    from core.runs.run_files import model_bytes
     from core.training import train
 
     result = train(config, dataset)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        result.model.save(path)
-        model_bytes = path.read_bytes()
     node = ray.get_runtime_context().get_node_id()
-    return replace(result, model=model_bytes, trained_on=f"{socket.gethostname()} · Ray node {node[:8]}")
+    return replace(result, model=model_bytes(result.model), trained_on=f"{socket.gethostname()} · Ray node {node[:8]}")
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:
@@ -112,9 +94,11 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
                               f"head there with `ray start --head`, or check the address.") from None
 
 
-class RayExecutor:
+class RayExecutor(Executor):
     """Connects to a Ray cluster (`address`, else RAY_ADDRESS, else a new local one on this machine) and runs
     cells there."""
+
+    name = "ray"
 
     def __init__(self, address: str | None = None, cpus_per_cell: float = 1, gpus_per_cell: float = 0,
                  max_retries: int = 2, local_cpus: int | None = None):
@@ -122,7 +106,15 @@ class RayExecutor:
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.local_cpus = local_cpus
         self._pending: dict = {}
-        self._started_here = False
+
+    @property
+    def slots(self) -> int:
+        """Cells the cluster runs at once (its CPUs over each cell's), once connected."""
+        import ray
+
+        if not ray.is_initialized():
+            return 1
+        return max(1, int(self.status().cpus // self.options["num_cpus"]))
 
     def connect(self) -> ClusterStatus:
         import ray
@@ -137,7 +129,6 @@ class RayExecutor:
                     ray.init(address=self.address, **quiet)
                 else:
                     ray.init(num_cpus=self.local_cpus, include_dashboard=False, **quiet)
-                    self._started_here = True
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise ConnectionError(f"Could not join the Ray cluster at {self.address}: {error}") from error
         status = self.status()
@@ -158,47 +149,43 @@ class RayExecutor:
         address = ray.get_runtime_context().gcs_address
         return ClusterStatus(address, len(alive), resources.get("CPU", 0.0), resources.get("GPU", 0.0))
 
-    def run(self, configs: list[TrainConfig], dataset: Dataset, store: RunStore,
-            on_done: Callable[[CellDone], None] | None = None) -> list[CellDone]:
-        """Train `configs` on the cluster, each written into `store` as it arrives; the cells the store
-        already has are not submitted. Returns one CellDone per submitted cell."""
+    def train(self, config: TrainConfig, dataset: Dataset, on_epoch=None) -> RunResult:
+        """Train one run on the cluster and wait for it (no epoch reports from a cluster)."""
+        (finished,) = self.train_each([config], dataset)
+        if finished.error:
+            raise RuntimeError(f"The run failed on the cluster: {finished.error}")
+        return finished.result
+
+    def train_each(self, configs: list[TrainConfig], dataset: Dataset, on_start=None,
+                   on_epoch=None) -> Iterator[Finished]:
+        """Submit every config as a task at once and yield each as it finishes; a task's own failure (an
+        exception) and a worker lost beyond its retries are reported in its Finished. Closing the iterator
+        (Ctrl-C, a page left) cancels the tasks outstanding. No epoch reports from a cluster."""
         import ray
 
+        if not configs:
+            return
         self.connect()
-        missing = [config for config in configs if store.inspect(store.id_for(config, dataset))[0] is None]
-        if not missing:
-            return []
         remote = ray.remote(train_cell).options(**self.options)
         data = ray.put(dataset)  # once, shared by every task through the object store
-        started = time.perf_counter()
         self._pending = {remote.remote(config, data, self.options["num_cpus"]): (config, time.perf_counter())
-                         for config in missing}
-        finished: list[CellDone] = []
+                         for config in configs}
         try:
             while self._pending:
                 ready, _ = ray.wait(list(self._pending), num_returns=1)
                 config, submitted = self._pending.pop(ready[0])
-                outcome, error, node = None, None, None
+                result, error = None, None
                 try:
                     result = ray.get(ready[0])
-                    node = result.trained_on
-                    outcome = store.get_or_train(config, dataset, trainer=lambda *args, **kwargs: result)
                 except ray.exceptions.RayTaskError as failure:  # the cell's own error, e.g. a bad network
                     error = f"{type(failure.cause).__name__}: {failure.cause}" if failure.cause else str(failure)
                 except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
                         ray.exceptions.TaskCancelledError) as failure:  # retries used up
                     error = f"{type(failure).__name__}: {failure}"
-                done = len(finished) + 1
-                pace = (time.perf_counter() - started) / done
-                left = len(missing) - done
-                finished.append(CellDone(config, outcome, error, node, time.perf_counter() - submitted, done,
-                                         len(self._pending), len(missing), pace * left if left else 0.0))
-                if on_done is not None:
-                    on_done(finished[-1])
-        except BaseException:  # Ctrl-C, or the page left: nothing more runs on the cluster for this study
+                yield Finished(config, result, error, result.trained_on if result else None,
+                               time.perf_counter() - submitted)
+        finally:  # done, Ctrl-C, or the page left: nothing more runs on the cluster for these
             self.cancel()
-            raise
-        return finished
 
     def cancel(self) -> None:
         import ray

@@ -7,10 +7,11 @@ import zipfile
 
 import pytest
 
-from core import store as store_module
+from core.runs import executors as executors_module
 from core.config import TrainConfig
-from core.store import MANIFEST_FILE, RunStore
-from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer
+from core.runs import RunStore
+from core.runs.run_files import MANIFEST_FILE
+from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer, service
 
 CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=1)
 
@@ -18,7 +19,7 @@ CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=1)
 @pytest.fixture
 def stored(tmp_path, digits):
     store = RunStore(tmp_path / "store")
-    return store, store.get_or_train(CONFIG, digits, trainer=FakeTrainer()).run
+    return store, service(store, FakeTrainer()).get_or_train(CONFIG, digits).run
 
 
 def truncate(path):
@@ -57,16 +58,16 @@ def test_a_damaged_file_is_reported_once_and_retrained_never_served(stored, digi
     damage(run.directory / name)
     trainer = FakeTrainer()
     assert store.inspect(run.run_id)[0] is None
-    outcome = store.get_or_train(CONFIG, digits, trainer=trainer)
+    outcome = service(store, trainer).get_or_train(CONFIG, digits)
     assert not outcome.cached and expected in outcome.problem and len(trainer.calls) == 1
-    again = RunStore(store.root).get_or_train(CONFIG, digits, trainer=trainer)
+    again = service(RunStore(store.root), trainer).get_or_train(CONFIG, digits)
     assert again.cached and again.problem is None and again.run.probabilities().shape == (1000, 10)
 
 
 def test_the_cli_says_a_damaged_run_was_retrained_instead_of_cached(stored, capsys, monkeypatch):
     store, run = stored
     monkeypatch.setenv("RUN_STORE_DIR", str(store.root))
-    monkeypatch.setattr(store_module, "train", FakeTrainer())
+    monkeypatch.setattr(executors_module, "train", FakeTrainer())
     truncate(run.directory / "probabilities.npy")
     from core import cli
 
@@ -103,9 +104,11 @@ def test_a_sound_run_from_before_manifests_keeps_working_and_gets_one(stored):
 def test_files_are_hashed_once_per_process_and_sizes_checked_every_time(stored, monkeypatch):
     store, run = stored
     hashed = []
-    original = store_module.hashlib.sha256
-    monkeypatch.setattr(store_module, "_HASHED", {})
-    monkeypatch.setattr(store_module.hashlib, "sha256", lambda: hashed.append(1) or original())
+    from core.runs import backend
+
+    original = backend.hashlib.sha256
+    store.backend._hashed.clear()
+    monkeypatch.setattr(backend.hashlib, "sha256", lambda: hashed.append(1) or original())
     for _ in range(3):
         assert store.inspect(run.run_id)[1] is None
     assert len(hashed) == 3  # run.json, probabilities and model, once each
@@ -130,7 +133,7 @@ def test_a_run_stored_before_peak_memory_was_recorded_still_opens_without_it(sto
     record = json.loads(path.read_text())
     del record["peak_memory_mb"]
     path.write_text(json.dumps(record))
-    store_module._write_manifest(run.directory)  # as the older version wrote it
+    store.files.write_manifest(run.run_id)  # as the older version wrote it
     again = RunStore(store.root).get(run.run_id)
     assert again is not None and again.peak_memory_mb is None
     assert [row["peak_memory_mb"] for row in store.list_runs()] == [None]
@@ -142,7 +145,7 @@ def test_a_peak_memory_that_is_not_a_number_makes_the_run_broken(stored):
     record = json.loads(path.read_text())
     record["peak_memory_mb"] = "lots"
     path.write_text(json.dumps(record))
-    store_module._write_manifest(run.directory)
+    store.files.write_manifest(run.run_id)
     found, problem = RunStore(store.root).inspect(run.run_id)
     assert found is None and "peak_memory_mb is 'lots'" in problem
 

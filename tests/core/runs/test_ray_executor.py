@@ -13,9 +13,10 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from core.config import TrainConfig  # noqa: E402
-from core.ray_executor import RayExecutor, task_options, tensorflow_threads  # noqa: E402
-from core.store import RunStore  # noqa: E402
+from core.runs.ray_executor import RayExecutor, task_options, tensorflow_threads  # noqa: E402
+from core.runs import RunStore, RunsService  # noqa: E402
 from core.study import StudySpec, analyse, run_study  # noqa: E402
+from tests.fakes import service  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SPEC = StudySpec(sample_sizes=(60, 120), num_seeds=2, num_epochs=1)  # 2 networks x 2 sizes x 2 seeds
@@ -43,20 +44,21 @@ def test_a_local_ray_study_lands_every_cell_with_the_in_process_run_ids(local_ra
     assert status.nodes == 1 and status.cpus == 2
     on_ray, in_process = RunStore(tmp_path / "ray"), RunStore(tmp_path / "here")
     reports = []
-    run_study(SPEC, digits, on_ray, on_cell=reports.append, executor=executor)
-    run_study(SPEC, digits, in_process)
+    run_study(SPEC, digits, RunsService(on_ray, executor), on_cell=reports.append)
+    run_study(SPEC, digits, service(in_process))
     ids = {row["run_id"] for row in on_ray.list_runs()}
     assert len(ids) == 8 and ids == {row["run_id"] for row in in_process.list_runs()}
     assert sorted(report.index for report in reports) == list(range(1, 9))
     assert all(report.node and "Ray node" in report.node and report.seconds > 0 for report in reports)
     assert all(on_ray.get(run_id).trained_on.endswith(status_node_suffix(reports)) for run_id in ids)
-    report = analyse(SPEC, digits, on_ray)  # the study's analysis reads them as usual
+    report = analyse(SPEC, digits, service(on_ray))  # the study's analysis reads them as usual
     assert report.missing == 0 and len(report.cells) == 8 and not report.gaps.empty
     assert list((on_ray.root / "tmp").iterdir()) == []  # nothing half-written
 
     again = []
-    assert executor.run(SPEC.configs(digits.pool_size), digits, on_ray) == []  # a second run submits no task
-    run_study(SPEC, digits, on_ray, on_cell=again.append, executor=executor)
+    again_cells = list(RunsService(on_ray, executor).train_missing(SPEC.configs(digits.pool_size), digits))
+    assert all(cell.outcome.cached and cell.node is None for cell in again_cells)  # a second run submits no task
+    run_study(SPEC, digits, RunsService(on_ray, executor), on_cell=again.append)
     assert len(again) == 8 and all(report.cached for report in again)
 
 
@@ -69,7 +71,7 @@ def test_a_cell_failing_for_its_own_reason_is_reported_and_the_others_land(local
     store = RunStore(tmp_path / "store")
     good = TrainConfig(architecture="flat", sample_size=60, num_epochs=1)
     bad = TrainConfig(architecture="flat", sample_size=60, num_epochs=1, dataset="fashion_mnist")  # not the data sent
-    done = executor.run([good, bad], digits, store)
+    done = list(RunsService(store, executor).train_missing([good, bad], digits))
     by_config = {cell.config: cell for cell in done}
     assert by_config[good].error is None and by_config[good].outcome.run.run_id == store.id_for(good, digits)
     assert by_config[bad].outcome is None and "ValueError" in by_config[bad].error
@@ -80,7 +82,7 @@ def test_a_gpu_the_cluster_does_not_have_is_refused_before_anything_is_submitted
     """No GPU on these machines: only the plumbing is tested (the request reaches Ray's resources check)."""
     executor = RayExecutor(gpus_per_cell=1)
     with pytest.raises(ValueError, match="asks for 1 GPUs but the cluster has 0"):
-        executor.run([TrainConfig(sample_size=60, num_epochs=1)], digits, RunStore(tmp_path / "store"))
+        list(executor.train_each([TrainConfig(sample_size=60, num_epochs=1)], digits))
     with pytest.raises(ValueError, match="largest node of the cluster has 2"):
         RayExecutor(cpus_per_cell=3).connect()
 
@@ -91,7 +93,7 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_study_completes(local_ray, 
     slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=8)  # ~10 s on one CPU
     fast = TrainConfig(architecture="flat", sample_size=60, num_epochs=1)
     done: list = []
-    driver = threading.Thread(target=lambda: done.extend(executor.run([slow, fast], digits, store)))
+    driver = threading.Thread(target=lambda: done.extend(RunsService(store, executor).train_missing([slow, fast], digits)))
     driver.start()
     killed, seen = None, {}
     deadline = time.time() + 120
@@ -117,11 +119,9 @@ def test_ctrl_c_cancels_the_cells_still_outstanding(local_ray, digits, tmp_path)
     configs = [TrainConfig(architecture="flat", sample_size=60, num_epochs=1)] + [
         TrainConfig(architecture="conv", sample_size=1000, num_epochs=20, seed=seed) for seed in range(4)]  # ~25 s each
 
-    def interrupt(cell):
-        raise KeyboardInterrupt  # what Ctrl-C raises in the driver
-
     with pytest.raises(KeyboardInterrupt):
-        executor.run(configs, digits, store, on_done=interrupt)
+        for _ in RunsService(store, executor).train_missing(configs, digits):
+            raise KeyboardInterrupt  # what Ctrl-C raises in the driver when the first cell is back
     deadline = time.time() + 15  # without the cancel, the conv cells would train for a minute more
     while training_workers() and time.time() < deadline:
         time.sleep(0.5)
@@ -156,7 +156,7 @@ def test_a_two_node_cluster_runs_cells_on_both_nodes(digits, tmp_path):
         assert status.nodes == 2 and status.cpus == 2
         store = RunStore(tmp_path / "store")
         spec = StudySpec(architectures=("flat",), sample_sizes=(60, 120), num_seeds=2, num_epochs=1)
-        run_study(spec, digits, store, executor=executor)
+        run_study(spec, digits, RunsService(store, executor))
         nodes = {store.get(row["run_id"]).trained_on for row in store.list_runs()}
         assert len(store.list_runs()) == 4 and len(nodes) == 2  # the run records name both nodes
         executor.shutdown()

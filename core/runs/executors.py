@@ -1,0 +1,89 @@
+"""Where runs train: one interface for every place, and the in-process executor (the CLI's default).
+
+An executor is given configs and a dataset and gives back finished runs as values (`RunResult`s: record,
+test probabilities, the model or its .keras bytes). It never writes the store: the runs service
+(core/runs/service.py) owns the store, its locks and its checks. A new place to train is one new class:
+in-process (here), a Ray cluster (core/runs/ray_executor.py), local worker processes.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+from core.config import TrainConfig
+from core.data import Dataset
+from core.training import OnEpoch, RunResult, prepare_training, train
+
+OnStart = Optional[Callable[[TrainConfig], None]]
+Trainer = Callable[..., RunResult]  # (config, dataset, on_epoch=None) -> RunResult, like core.training.train
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One run an executor finished, or failed to."""
+    config: TrainConfig
+    result: RunResult | None  # None when it failed
+    error: str | None         # why it failed ("TypeName: message"), else None
+    node: str | None          # where it trained
+    seconds: float            # from its start (or submission) to its result
+
+
+class Executor(ABC):
+    """Trains runs somewhere and returns them as values. Errors: `train` raises what training raised (ValueError
+    for a config that cannot train on the dataset); `train_each` reports a run's own failure in its
+    Finished and goes on with the others; KeyboardInterrupt cancels what is outstanding."""
+
+    name = "executor"
+    slots = 1  # runs trained at once
+
+    @abstractmethod
+    def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
+        """Train one run and wait for it."""
+
+    def train_each(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart = None,
+                   on_epoch: OnEpoch = None) -> Iterator[Finished]:
+        """Train every config; yield each as it finishes (in any order). This default trains one after
+        another, calling `on_start(config)` before each."""
+        for config in configs:
+            if on_start is not None:
+                on_start(config)
+            started = time.perf_counter()
+            try:
+                result = self.train(config, dataset, on_epoch=on_epoch)
+            except Exception as error:  # the run's own failure: the others go on
+                yield Finished(config, None, f"{type(error).__name__}: {error}", None, time.perf_counter() - started)
+                continue
+            yield Finished(config, result, None, result.trained_on, time.perf_counter() - started)
+
+    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
+        """Get ready to train `configs` soon (a head start for a click); returns those prepared."""
+        return []
+
+    def shutdown(self) -> None:
+        """Release what the executor holds (processes, a cluster connection)."""
+
+
+class InProcessExecutor(Executor):
+    """Trains in this process, one run at a time, with `trainer` (default: core.training.train)."""
+
+    name = "in-process"
+
+    def __init__(self, trainer: Trainer | None = None):
+        self.trainer = trainer
+
+    def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
+        return (self.trainer or train)(config, dataset, on_epoch=on_epoch)
+
+    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
+        """TensorFlow imported, each config's model built and traced (core.training.prepare_training), so that a
+        later `train` starts at its first epoch. Nothing with a custom trainer."""
+        if self.trainer is not None:
+            return []
+        return [config for config in configs if prepare_training(config, dataset)]
+
+    def __repr__(self) -> str:
+        return f"InProcessExecutor(on {platform.node() or 'this machine'})"

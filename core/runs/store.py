@@ -1,0 +1,141 @@
+"""The run store: trained runs kept so that a run is trained once and reopened in well under a second.
+
+`RunStore` is a facade for callers; it composes the pieces that do the work and does none of it itself:
+
+    backend (core/runs/backend.py)      where the bytes live: a folder today (`RUN_STORE_DIR`, else a per-user
+                                        cache folder); put/get/list/delete/lock by run id
+    run files (core/runs/run_files.py)  what a run is as bytes; integrity checks on read
+    index (core/runs/index.py)          listing and LRU order (SQLite, `index.sqlite`)
+    eviction (core/runs/eviction.py)    the size limit (`RUN_STORE_MAX_MB`)
+    networks (core/runs/networks.py)    users' saved networks
+
+Training is not the store's job: core/runs/service.py decides what to train and hands it to an executor.
+
+A folder store's layout (unchanged since runs were first stored):
+
+    runs/<run_id>/run.json, probabilities.npy, model.keras, manifest.json
+    index.sqlite      networks/<name>.json      locks/<run_id>.lock      tmp/ (runs being written)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+from core.architectures import ArchitectureSpec
+from core.config import TrainConfig, run_id
+from core.data import Dataset
+from core.runs import eviction
+from core.runs.backend import FolderBackend, check_run_id
+from core.runs.errors import StoreError, StoreSettingError
+from core.runs.index import RunIndex
+from core.runs.networks import NetworkRegistry
+from core.runs.run_files import RunFiles, StoredRun
+from core.training import RunResult
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "digits-dashboard"
+DEFAULT_MAX_BYTES = 2 * 1024**3   # RUN_STORE_MAX_MB overrides; a conv run takes ~7 MB, a flat one ~0.6 MB
+
+
+def default_root() -> Path:
+    configured = os.environ.get("RUN_STORE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME)) / "runs-store"
+
+
+def default_max_bytes() -> int:
+    configured = os.environ.get("RUN_STORE_MAX_MB")
+    if not configured:
+        return DEFAULT_MAX_BYTES
+    try:
+        megabytes = float(configured)
+    except ValueError:
+        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
+    if not math.isfinite(megabytes) or megabytes <= 0:  # inf, 1e309 (parsed as inf) and nan included
+        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {configured}.")
+    return int(megabytes * 1024**2)
+
+
+class RunStore:
+    """Runs by id: read (checked), written (atomically, indexed, within the size limit), listed, deleted; and
+    the users' saved networks. Safe across threads and processes."""
+
+    def __init__(self, root: Path | str | None = None, max_bytes: int | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
+        self.backend = FolderBackend(self.root)
+        self.files = RunFiles(self.backend)
+        self.index = RunIndex(self.root / "index.sqlite", self.files.inspect)
+        self.network_registry = NetworkRegistry(self.root / "networks")
+
+    # --- runs -----------------------------------------------------------------------------------
+
+    def id_for(self, config: TrainConfig, dataset: Dataset) -> str:
+        return run_id(config, dataset.key)
+
+    def run_dir(self, run_id_: str) -> Path:
+        return self.backend.folder(run_id_)
+
+    def inspect(self, run_id_: str) -> tuple[StoredRun | None, str | None]:
+        """(the run, None) when complete; (None, why) when broken; (None, None) when absent."""
+        return self.files.inspect(check_run_id(run_id_))
+
+    def get(self, run_id_: str) -> StoredRun | None:
+        """The run if it is complete and sound (marked used), else None (a broken one is logged)."""
+        run, problem = self.inspect(run_id_)
+        if problem:
+            log.warning("run %s is broken: %s", run_id_, problem)
+        if run is not None:
+            self.index.touch(run)
+        return run
+
+    def put(self, result: RunResult) -> StoredRun:
+        """Write a finished run in one step, index it and keep the store within its limit."""
+        written = self.files.write(result)
+        run, problem = self.inspect(written)
+        if run is None:
+            raise StoreError(f"Run {written} could not be read back after writing: {problem}")
+        self.index.put(run)
+        self.enforce_limit(protect={written})
+        return run
+
+    def delete(self, run_id_: str) -> bool:
+        existed = self.backend.delete(run_id_)
+        self.index.remove(run_id_)
+        return existed
+
+    def lock(self, run_id_: str, timeout: float):
+        """Held while a run is trained, so concurrent requests (threads, processes) train it once."""
+        return self.backend.lock(run_id_, timeout)
+
+    def list_runs(self) -> list[dict]:
+        """One dict per complete run (index columns), newest first; the index is repaired on the way."""
+        return self.index.rows(set(self.backend.run_ids()))
+
+    def enforce_limit(self, protect=frozenset()) -> list[str]:
+        """Remove least recently used runs while the store is over `max_bytes` (see core/runs/eviction.py)."""
+        return eviction.enforce_limit(self.list_runs(), self.max_bytes, self.backend, self.delete, protect)
+
+    # --- users' own networks ----------------------------------------------------------------------
+
+    def save_network(self, spec: ArchitectureSpec) -> None:
+        self.network_registry.save(spec)
+
+    def saved_networks(self) -> dict[str, ArchitectureSpec]:
+        return self.network_registry.saved()
+
+    def delete_network(self, name: str) -> bool:
+        return self.network_registry.delete(name)
+
+    def networks(self) -> dict[str, ArchitectureSpec]:
+        return self.network_registry.all()
+
+    def resolve_networks(self, names) -> list[ArchitectureSpec]:
+        return self.network_registry.resolve(names)
