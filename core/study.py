@@ -13,6 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import pandas as pd
 
+from core import costs
 from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, ArchitectureSpec, check_precision,
                                 parameter_matched, preset)
 from core.config import MAX_SEEDS, TrainConfig
@@ -31,10 +32,6 @@ STUDENT = {
     "conv": {"test_accuracy": 0.91, "test_loss": 0.48, "train_seconds": 214.51},
     "flat": {"test_accuracy": 0.84, "test_loss": 0.61, "train_seconds": 2.66},
 }
-# Seconds per image per epoch when the store has no timing yet (measured on a 2-core CPU, batch 32),
-# for networks without and with convolutions.
-FALLBACK_SECONDS_PER_IMAGE_EPOCH = {False: 0.0002, True: 0.0008}
-SECONDS_PER_CELL_OVERHEAD = 1.5
 
 
 @dataclass(frozen=True)
@@ -151,18 +148,13 @@ def run_study(spec: StudySpec, dataset: Dataset, service: RunsService,
 
 
 def estimate_seconds(spec: StudySpec, dataset: Dataset, service: RunsService) -> tuple[float, int]:
-    """(seconds to train the missing cells, number of missing cells), from stored per-epoch timings."""
-    measured: dict[str, list[float]] = {}
-    for row in service.store.list_runs():
-        if row["sample_size"] and row["num_epochs"] and row["train_seconds"]:
-            measured.setdefault(row["architecture"], []).append(
-                row["train_seconds"] / row["num_epochs"] / row["sample_size"])
+    """(seconds to train the missing cells, number of missing cells), from the cost model (core/costs.py) with
+    this store's timings."""
+    measured = service.seconds_per_image_epoch()
     seconds, missing = 0.0, 0
     for config in spec.configs(dataset.pool_size):
         if not service.has(config, dataset):
-            per_image = float(np.median(measured[config.architecture])) if config.architecture in measured \
-                else FALLBACK_SECONDS_PER_IMAGE_EPOCH[config.spec.has_convolution]
-            seconds += per_image * config.sample_size * config.num_epochs + SECONDS_PER_CELL_OVERHEAD
+            seconds += costs.estimate(config, dataset, measured).seconds
             missing += 1
     return seconds, missing
 

@@ -20,8 +20,17 @@ def store(root: str | None = None) -> RunStore:
 
 @st.cache_resource(show_spinner=False)
 def service(root: str | None = None) -> RunsService:
-    """The runs service over that store, shared by every session: the app trains in its own process."""
-    return RunsService(store(root))
+    """The runs service over that store, shared by every session. Training and other model work run in local
+    worker processes (TRAIN_WORKERS, default 1) behind one fair queue, so the server never imports TensorFlow;
+    TRAIN_WORKERS=0 trains inside the server instead (one user on a laptop; the tests' fake trainer)."""
+    from core.runs import InProcessExecutor
+    from core.runs.workers import setting
+
+    if setting("TRAIN_WORKERS", 1, 0) == 0:
+        return RunsService(store(root), InProcessExecutor())
+    from core.runs.worker_executor import WorkerExecutor
+
+    return RunsService(store(root), WorkerExecutor())
 
 
 def current_store() -> RunStore:

@@ -200,38 +200,73 @@ def progress_reporter(bar, label: str):
 
 
 def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Outcome]:
-    """Open stored runs at once; train missing ones with a progress bar each and their learning curves drawn
-    as they grow. Errors become messages."""
+    """Open stored runs at once; queue the missing ones together (each takes its place in the workers' line
+    now), then wait for each with a progress bar — its place in line while it waits, its epochs while it trains
+    — and the learning curves drawn as they grow. Errors become messages."""
+    from core.runs.workers import OverBudget
+
     runs = cache.current_runs()
-    outcomes = []
     to_train = [config for config in configs if not runs.has(config, dataset)]
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
+    requests, outcomes = [], []
     for config in configs:
-        label = config.spec.label
-        bar = st.progress(0.0, text=f"{label}: preparing…")
-        started = time.perf_counter()
-        report = progress_reporter(bar, label)
-        if curves is not None:
-            report = curves.reporter(config.architecture, then=report)
         try:
-            outcome = runs.get_or_train(config, dataset, on_epoch=report)
-        except (StoreError, OSError) as error:
-            bar.empty()
-            st.error(f"{label} could not be trained or stored: {error}")
-            continue
-        except Exception as error:  # keep the page usable whatever Keras raises
-            log.exception("training %s failed", config)
-            bar.empty()
-            st.error(f"{label} failed to train: {error}")
-            continue
-        how = "opened from the store" if outcome.cached else "trained"
-        bar.progress(1.0, text=f"{label}: {how} in {time.perf_counter() - started:.1f} s")
-        if outcome.problem:
-            st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")
-        outcomes.append(outcome)
+            requests.append(runs.request(config, dataset))
+        except OverBudget as error:
+            st.error(f"{config.spec.label} was not trained: {error}")
+            requests.append(None)
+    try:
+        for config, request in zip(configs, requests):
+            if request is None:
+                continue
+            outcome = _wait_with_progress(config, request, curves)
+            if outcome is not None:
+                outcomes.append(outcome)
+    except BaseException:  # the page was left or rerun: what this session queued and nobody else waits for goes
+        for request in requests:
+            if request is not None:
+                request.cancel()
+        raise
     if curves is not None:
         curves.placeholder.empty()  # the comparison below draws the finished curves
     return outcomes
+
+
+def _wait_with_progress(config: TrainConfig, request, curves) -> Outcome | None:
+    from core.runs.workers import WorkerCrashed
+
+    label = config.spec.label
+    bar = st.progress(0.0, text=f"{label}: preparing…")
+    report = progress_reporter(bar, label)
+    if curves is not None:
+        report = curves.reporter(config.architecture, then=report)
+
+    def in_line(place) -> None:
+        if place.place:
+            bar.progress(0.0, text=f"{label}: {place.describe()} (other sessions' trainings go first)")
+        else:
+            bar.progress(0.0, text=f"{label}: starting…")
+
+    try:
+        outcome = request.wait(on_epoch=report, on_queue=in_line)
+    except (StoreError, OSError) as error:
+        bar.empty()
+        st.error(f"{label} could not be trained or stored: {error}")
+        return None
+    except WorkerCrashed as error:
+        bar.empty()
+        st.error(f"{label} was not trained: {error} Press Train to try again.")
+        return None
+    except Exception as error:  # keep the page usable whatever Keras raises
+        log.exception("training %s failed", config)
+        bar.empty()
+        st.error(f"{label} failed to train: {error}")
+        return None
+    how = "opened from the store" if outcome.cached else f"trained in {outcome.run.train_seconds:.1f} s"
+    bar.progress(1.0, text=f"{label}: {how}")
+    if outcome.problem:
+        st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")
+    return outcome
 
 
 class LiveCurves:

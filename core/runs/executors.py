@@ -12,9 +12,10 @@ import platform
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Protocol
 
 from core.config import TrainConfig
+from core.costs import Cost
 from core.data import Dataset
 from core.training import OnEpoch, RunResult, prepare_training, train
 
@@ -59,12 +60,43 @@ class Executor(ABC):
                 continue
             yield Finished(config, result, None, result.trained_on, time.perf_counter() - started)
 
+    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable[[Callable[[], RunResult]], Any],
+              estimate: Cost | None = None) -> "Handle":
+        """Arrange for `body(train)` to run, where `train()` trains `config` here and returns its RunResult; the
+        body decides what becomes of it (the runs service stores it under the run's lock). Returns a handle to
+        wait on. This default runs the body in the thread that waits; an executor with a queue runs it when the
+        job's turn comes, once for every caller asking with the same `key`, even if they all stop waiting
+        after it has started."""
+        return InlineHandle(self, config, dataset, body)
+
     def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
         """Get ready to train `configs` soon (a head start for a click); returns those prepared."""
         return []
 
     def shutdown(self) -> None:
         """Release what the executor holds (processes, a cluster connection)."""
+
+
+class Handle(Protocol):
+    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Any:
+        """The body's value; progress reports reach `on_epoch`, the place in a queue `on_queue`, in the
+        calling thread. Raises what the body raised."""
+
+    def cancel(self) -> None:
+        """Stop waiting (a queued job nobody else waits for is dropped)."""
+
+
+class InlineHandle:
+    """The body runs when it is waited for, in the waiting thread."""
+
+    def __init__(self, executor: Executor, config: TrainConfig, dataset: Dataset, body: Callable):
+        self.executor, self.config, self.dataset, self.body = executor, config, dataset, body
+
+    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Any:
+        return self.body(lambda: self.executor.train(self.config, self.dataset, on_epoch=on_epoch))
+
+    def cancel(self) -> None:
+        pass
 
 
 class InProcessExecutor(Executor):

@@ -11,12 +11,15 @@ train) and never imports a trainer itself.
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
+from core import costs
 from core.config import TrainConfig
+from core.costs import Cost
 from core.data import Dataset
 from core.runs.errors import LockTimeout, StoreError
 from core.runs.executors import Executor, InProcessExecutor, OnStart
@@ -50,6 +53,19 @@ class CellDone:
     eta_seconds: float | None   # for the rest, from the pace so far
 
 
+class Ready:
+    """A request already answered (a stored run)."""
+
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Outcome:
+        return self.outcome
+
+    def cancel(self) -> None:
+        pass
+
+
 class RunsService:
     def __init__(self, store: RunStore, executor: Executor | None = None):
         self.store = store
@@ -69,16 +85,47 @@ class RunsService:
         """The config's stored run (marked used), or None."""
         return self.store.get(self.run_id(config, dataset))
 
-    def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> Outcome:
-        """The stored run for `config`, trained first by the executor if needed (once, across processes).
-        Raises what training raises; StoreError or OSError when the run cannot be stored."""
+    def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,
+                     on_queue: Callable | None = None) -> Outcome:
+        """The stored run for `config`, trained first by the executor if needed: once, across threads and
+        processes (its lock is held while it trains and is stored). `on_queue` hears of its place in the
+        executor's queue, if it has one. Raises what training raises (OverBudget, before anything is queued, for
+        a run the memory budget cannot hold; WorkerCrashed); StoreError or OSError when it cannot be stored."""
+        handle = self.request(config, dataset)
+        try:
+            return handle.wait(on_epoch=on_epoch, on_queue=on_queue)
+        except BaseException:
+            handle.cancel()  # a session that leaves drops its queued work, unless another one waits for it
+            raise
+
+    def request(self, config: TrainConfig, dataset: Dataset):
+        """A handle whose `wait(on_epoch, on_queue)` gives the config's Outcome: at once when it is stored, else
+        once the executor has trained and the service stored it (ask for several, then wait for each: with a
+        queue, they all take their place in line now). `cancel()` stops waiting."""
         identity = self.run_id(config, dataset)
         run, problem = self.store.inspect(identity)
         if run is not None:
             self.store.index.touch(run)
-            return Outcome(run, cached=True)
-        with self.store.lock(identity, timeout=LOCK_TIMEOUT_SECONDS):
-            return self._train_locked(config, dataset, problem, lambda: self.executor.train(config, dataset, on_epoch))
+            return Ready(Outcome(run, cached=True))
+
+        def train_and_store(train) -> Outcome:
+            with self.store.lock(identity, timeout=LOCK_TIMEOUT_SECONDS):
+                return self._train_locked(config, dataset, problem, train)
+
+        return self.executor.start(identity, config, dataset, train_and_store, self.estimate(config, dataset))
+
+    def estimate(self, config: TrainConfig, dataset: Dataset) -> Cost:
+        """What training `config` costs (core/costs.py), its time from this store's timings where it has any."""
+        return costs.estimate(config, dataset, self.seconds_per_image_epoch())
+
+    def seconds_per_image_epoch(self) -> dict[str, float]:
+        """Median training seconds per image and epoch of each network, from the stored runs."""
+        measured: dict[str, list[float]] = {}
+        for row in self.store.list_runs():
+            if row["sample_size"] and row["num_epochs"] and row["train_seconds"]:
+                measured.setdefault(row["architecture"], []).append(
+                    row["train_seconds"] / row["num_epochs"] / row["sample_size"])
+        return {name: statistics.median(values) for name, values in measured.items()}
 
     def _train_locked(self, config: TrainConfig, dataset: Dataset, problem: str | None, train) -> Outcome:
         """With the run's lock held: the run if another holder stored it meanwhile, else trained and stored."""

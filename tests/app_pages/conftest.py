@@ -16,6 +16,12 @@ TIMEOUT = 60
 
 
 @pytest.fixture(autouse=True)
+def train_in_the_app_process(monkeypatch):
+    """The fake trainer is patched in this process: the app must not hand training to worker processes."""
+    monkeypatch.setenv("TRAIN_WORKERS", "0")
+
+
+@pytest.fixture(autouse=True)
 def clear_streamlit_caches():
     st.cache_data.clear()
     st.cache_resource.clear()

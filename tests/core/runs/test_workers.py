@@ -1,0 +1,140 @@
+"""The workers' queue with real worker processes (no mocks of the pool): order, coalescing, cancel, the memory
+budget, a worker killed mid-job, background work yielding to sessions' work."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from core.runs.workers import Cancelled, OverBudget, WorkerCrashed, WorkerPool
+from tests.core.runs import worker_tasks
+
+BIG = 10**6  # MB: a budget nothing reaches, where the budget is not what a test is about
+
+
+@pytest.fixture
+def pool():
+    pool = WorkerPool(workers=1, budget_mb=BIG, recycle_mb=BIG, warm=False)
+    yield pool
+    pool.shutdown()
+
+
+def job(task, *args, log=None, name=None):
+    """A body that runs `task` in the worker and notes `name` in `log` when it starts and ends."""
+    def body(call):
+        if log is not None:
+            log.append(f"{name} started")
+        value = call(task, *args)
+        if log is not None:
+            log.append(f"{name} done")
+        return value
+    return body
+
+
+def wait_in_thread(ticket, **kwargs):
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault("value", ticket.wait(**kwargs)))
+    thread.start()
+    return thread, box
+
+
+def test_jobs_run_first_come_first_served_and_waiters_see_their_place(pool):
+    log, places = [], []
+    first = pool.submit("a", job(worker_tasks.count, 4, 0.25, log=log, name="a"), 100, seconds=1.0)
+    time.sleep(0.5)  # the first is running
+    second = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100, seconds=4.0)
+    third = pool.submit("c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100, seconds=4.0)
+    third.wait(on_queue=places.append)
+    first.wait(), second.wait()
+    assert log == ["a started", "a done", "b started", "b done", "c started", "c done"]
+    assert places[0].place == 2 and places[0].wait_seconds >= 5 and places[0].describe().startswith("2nd in line")
+    seen = [report.place for report in places]
+    assert seen == sorted(seen, reverse=True)  # it only moves up
+
+
+def test_the_same_key_asked_twice_is_one_job_and_both_get_its_result(pool):
+    log, events_a, events_b = [], [], []
+    a = pool.submit("run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1"), 100)
+    b = pool.submit("run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1 again"), 100)
+    thread, box = wait_in_thread(b, on_event=events_b.append)
+    assert a.wait(on_event=events_a.append) > 0
+    thread.join()
+    assert box["value"] > 0
+    assert log == ["run-1 started", "run-1 done"]  # trained once
+    assert events_a == [1, 2, 3] and events_b == [1, 2, 3]  # both saw the progress
+
+
+def test_a_queued_job_whose_waiters_leave_is_dropped_and_a_running_one_finishes(pool):
+    log = []
+    running = pool.submit("a", job(worker_tasks.count, 3, 0.2, log=log, name="a"), 100)
+    time.sleep(0.3)
+    queued = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
+    queued.cancel()
+    running.cancel()  # it has started: it finishes, its body still sees the result
+    last = pool.submit("c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100)
+    last.wait()
+    assert log == ["a started", "a done", "c started", "c done"]
+
+
+def test_a_job_over_the_budget_is_refused_at_once_with_the_numbers(pool):
+    small = WorkerPool(workers=1, budget_mb=pool.server_mb() + 500, warm=False)
+    try:
+        with pytest.raises(OverBudget, match=r"needs about 2,000 MB.*MEMORY_BUDGET_MB.*leaving") as refused:
+            small.submit("x", job(worker_tasks.count, 1, 0.0), 2000, label="This training")
+        assert "This training" in str(refused.value)
+        assert not small.started  # nothing was started for it
+    finally:
+        small.shutdown()
+
+
+def test_a_worker_killed_mid_job_is_one_message_and_the_next_job_runs_on_a_new_worker(pool):
+    before = pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait()
+    crashed = pool.submit("doomed", job(worker_tasks.killed), 100)
+    with pytest.raises(WorkerCrashed, match="killed \\(signal 9\\).*lack of memory.*new worker"):
+        crashed.wait()
+    after = pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait()
+    assert after != before  # a new process took the dead one's place
+
+
+def test_a_jobs_own_error_reaches_its_waiter_and_the_queue_goes_on(pool):
+    with pytest.raises(ValueError, match="a job's own error"):
+        pool.submit(None, job(worker_tasks.fail), 100).wait()
+    assert pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait() > 0
+
+
+def test_background_work_waits_for_sessions_work(pool):
+    log = []
+    blocker = pool.submit("a", job(worker_tasks.count, 2, 0.2, log=log, name="a"), 100)
+    time.sleep(0.2)
+    background = pool.submit("prepare", job(worker_tasks.count, 1, 0.0, log=log, name="prepare"), 100,
+                             background=True)
+    session = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
+    for ticket in (blocker, background, session):
+        ticket.wait()
+    assert log.index("b started") < log.index("prepare started")
+
+
+def test_jobs_that_do_not_fit_beside_each_other_run_one_at_a_time():
+    log = []
+    pool = WorkerPool(workers=2, budget_mb=BIG, recycle_mb=BIG, warm=False)
+    try:
+        pool.budget_mb = pool.server_mb() + 1500  # room for one 1,000 MB job at a time, not two
+        first = pool.submit("a", job(worker_tasks.count, 2, 0.3, log=log, name="a"), 1000)
+        second = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 1000)
+        first.wait(), second.wait()
+        assert log == ["a started", "a done", "b started", "b done"]
+    finally:
+        pool.shutdown()
+
+
+def test_queued_work_is_cancelled_when_the_pool_shuts_down():
+    pool = WorkerPool(workers=1, budget_mb=BIG, warm=False)
+    running = pool.submit("a", job(worker_tasks.count, 5, 0.2), 100)
+    queued = pool.submit("b", job(worker_tasks.count, 1, 0.0), 100)
+    time.sleep(0.3)
+    pool.shutdown()
+    with pytest.raises(Cancelled):
+        queued.wait()
+    running.cancel()

@@ -1,0 +1,27 @@
+"""Functions the worker-pool tests run in real worker processes (importable by the spawned interpreter)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def count(steps: int, seconds_per_step: float, emit) -> int:
+    """Emit 1..steps, a pause between them; return this worker's process id."""
+    for step in range(1, steps + 1):
+        time.sleep(seconds_per_step)
+        emit(step)
+    return os.getpid()
+
+
+def killed(emit) -> None:
+    """Die as the kernel's out-of-memory killer ends a process: SIGKILL, mid-job."""
+    emit("started")
+    time.sleep(0.2)
+    os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(10)
+
+
+def fail(emit) -> None:
+    raise ValueError("a job's own error")
