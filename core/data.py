@@ -27,6 +27,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -94,8 +95,10 @@ def check_dataset_name(name: str) -> str:
     return name
 
 
-def load_dataset(name: str) -> Dataset:
-    """Load a dataset from the first source that has it (see the module docstring)."""
+def load_dataset(name: str, download: Callable[[str], object] | None = None) -> Dataset:
+    """Load a dataset from the first source that has it (see the module docstring). `download(name)`, if
+    given, fetches Keras's copy into Keras's cache folder instead of this process (the app asks a worker, so
+    that the web server never imports TensorFlow)."""
     check_dataset_name(name)
     spec = DATASETS[name]
     reasons = []
@@ -115,7 +118,7 @@ def load_dataset(name: str) -> Dataset:
             reasons.append(f"{spec['default_folder']} unusable ({error})")
 
     try:
-        arrays, how = load_with_keras(name)
+        arrays, how = load_with_keras(name, download)
         return make_dataset(name, arrays, f"Keras {how}")
     except Exception as error:  # any download failure: no DNS, proxy, HTTP error, bad hash
         reasons.append(f"Keras download failed ({_one_line(error)})")
@@ -204,8 +207,9 @@ def keras_home() -> Path:
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
 
 
-def load_with_keras(name: str) -> tuple[dict[str, np.ndarray], str]:
-    """Read Keras's cached copy if there is one, else let Keras download it (fails fast offline)."""
+def load_with_keras(name: str, download: Callable[[str], object] | None = None) -> tuple[dict[str, np.ndarray], str]:
+    """Read Keras's cached copy if there is one, else download it (fails fast offline): here with Keras, or
+    with `download(name)` where it is given (it leaves the copy in Keras's cache folder)."""
     cached = keras_home() / KERAS_CACHE[name]
     if cached.exists():
         try:
@@ -213,7 +217,15 @@ def load_with_keras(name: str) -> tuple[dict[str, np.ndarray], str]:
         except (OSError, ValueError):
             pass  # a partial download: let Keras fetch it again
     _check_host_resolves(DOWNLOAD_HOST)
+    if download is not None:
+        download(name)
+        return read_local_copy(cached), f"keras.datasets.{name}.load_data() (downloaded now)"
+    return download_with_keras(name), f"keras.datasets.{name}.load_data() (downloaded now)"
 
+
+def download_with_keras(name: str, emit=None) -> dict[str, np.ndarray]:
+    """Keras's own download (`keras.datasets.<name>.load_data()`), which keeps a copy in Keras's cache folder;
+    the arrays. `emit` is unused (the signature of work done in a worker process)."""
     keras = lazy.keras()  # deferred: TensorFlow takes seconds to import
 
     previous = socket.getdefaulttimeout()
@@ -222,8 +234,7 @@ def load_with_keras(name: str) -> tuple[dict[str, np.ndarray], str]:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
     finally:
         socket.setdefaulttimeout(previous)
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    return arrays, f"keras.datasets.{name}.load_data() (downloaded now)"
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
 def _check_host_resolves(host: str, timeout: float = 3.0) -> None:

@@ -58,9 +58,11 @@ def accuracy_table(predictions: dict, labels: np.ndarray, names=DEFAULT_PERTURBA
 
 
 def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
-            load_model: Callable | None = None) -> Robustness:
+            load_model: Callable | None = None, predict_missing: Callable | None = None) -> Robustness:
     """The run's predictions on each perturbation and level of `names`: read from the cache beside the run,
-    the missing ones computed with the stored model (loaded only if needed) and added to the cache."""
+    the missing ones computed and added to the cache — with the stored model, loaded here only if needed
+    (`load_model`, default the run's), or by `predict_missing(levels)` (the app: a worker process, see
+    `predicted_labels_in_worker`). ValueError for a run trained on other data."""
     names = check_perturbations(names)
     if run.config.dataset != dataset.name or run.data_key != dataset.key:
         raise ValueError(f"Run {run.run_id} was trained on other data than {dataset.name}'s current source; "
@@ -69,25 +71,41 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
     cached = _read(run, dataset)
     missing = [(name, level) for name, level in wanted if key(name, level) not in cached]
     if missing:
-        # Every identity level (shift 0, rotation 0, scale 1, ...) is the plain test set: predicted once. The sets
-        # go through predict in large chunks, bounded in memory.
-        sets = {}
-        for name, level in missing:
-            sets.setdefault("identity" if level == PERTURBATIONS[name].levels[0] else key(name, level), (name, level))
-        model = (load_model or run.load_model)()
-        num_test = len(dataset.y_test)
-        per_call = max(1, MAX_IMAGES_PER_CALL // num_test)  # sets per predict call: bounded memory
-        names, by_set = list(sets), {}
-        for start in range(0, len(names), per_call):
-            chunk = names[start:start + per_call]
-            images = np.concatenate([_perturbed_test_set(dataset, *sets[name]) for name in chunk])
-            probabilities = predict(model, to_model_input(images))
-            by_set.update(zip(chunk, probabilities.argmax(axis=1).astype(np.uint8).reshape(len(chunk), num_test)))
-        for name, level in missing:
-            cached[key(name, level)] = by_set["identity" if level == PERTURBATIONS[name].levels[0] else key(name, level)]
+        if predict_missing is None:
+            cached.update(predicted_labels((load_model or run.load_model)(), dataset, missing))
+        else:
+            cached.update(predict_missing(missing))
         _write(run, dataset, cached)
     return Robustness(run.run_id, {key(name, level): cached[key(name, level)] for name, level in wanted},
                       computed=len(missing))
+
+
+def predicted_labels(model, dataset: Dataset, levels: list[tuple]) -> dict[str, np.ndarray]:
+    """The model's predicted class of every test digit at each (perturbation, level): key(name, level) ->
+    (num_test,) uint8. Every identity level (shift 0, rotation 0, scale 1, ...) is the plain test set, predicted
+    once; the sets go through predict in large chunks, bounded in memory."""
+    sets = {}
+    for name, level in levels:
+        sets.setdefault("identity" if level == PERTURBATIONS[name].levels[0] else key(name, level), (name, level))
+    num_test = len(dataset.y_test)
+    per_call = max(1, MAX_IMAGES_PER_CALL // num_test)  # sets per predict call: bounded memory
+    names, by_set = list(sets), {}
+    for start in range(0, len(names), per_call):
+        chunk = names[start:start + per_call]
+        images = np.concatenate([_perturbed_test_set(dataset, *sets[name]) for name in chunk])
+        probabilities = predict(model, to_model_input(images))
+        by_set.update(zip(chunk, probabilities.argmax(axis=1).astype(np.uint8).reshape(len(chunk), num_test)))
+    return {key(name, level): by_set["identity" if level == PERTURBATIONS[name].levels[0] else key(name, level)]
+            for name, level in levels}
+
+
+def predicted_labels_in_worker(store_root: str, run_id: str, dataset_name: str, dataset_key: str, levels: list,
+                               emit=None) -> dict[str, np.ndarray]:
+    """`predicted_labels` in a worker process: the model from the store (the worker keeps recent ones), the
+    test digits loaded there. The server writes the cache (one owner)."""
+    from core.runs.worker_executor import worker_dataset, worker_model
+
+    return predicted_labels(worker_model(store_root, run_id), worker_dataset(dataset_name, dataset_key), levels)
 
 
 _PERTURBED: OrderedDict = OrderedDict()  # (data key, name, level) -> uint8 test set, newest last

@@ -64,8 +64,13 @@ def networks() -> dict:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the digits…")
 def dataset(name: str) -> Dataset:
-    """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read)."""
-    return load_dataset(name)
+    """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read). A download, if
+    one is needed, is made by a worker process (Keras's downloader imports TensorFlow)."""
+    from core.runs.worker_executor import download_in_worker
+
+    executor = current_runs().executor
+    return load_dataset(name, download=lambda wanted: executor.compute(f"download:{wanted}", download_in_worker,
+                                                                        (wanted,), label="downloading the digits"))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -96,12 +101,18 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
 def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
     beside the run). Raises ValueError for a run trained on other data."""
-    from core.robustness import measure
+    from core.robustness import measure, predicted_labels_in_worker
 
     run = store(root).get(run_id)
     if run is None:
         raise ValueError(f"Run {run_id} is no longer in the store.")
-    return measure(run, dataset(dataset_name), names, load_model=lambda: model(root, run_id)).predictions
+    data, executor = dataset(dataset_name), service(root).executor
+
+    def in_worker(levels: list) -> dict:
+        return executor.compute(f"robustness:{run_id}:{levels}", predicted_labels_in_worker,
+                                (root, run_id, data.name, data.key, levels), label="measuring robustness")
+
+    return measure(run, data, names, predict_missing=in_worker).predictions
 
 
 def robustness_is_stored(run: StoredRun, names: tuple) -> bool:

@@ -73,6 +73,13 @@ class Executor(ABC):
         """Get ready to train `configs` soon (a head start for a click); returns those prepared."""
         return []
 
+    def compute(self, key: str | None, function: Callable, args: tuple, peak_mb: float = 0.0, label: str = "",
+                on_queue: Callable | None = None) -> Any:
+        """`function(*args, emit)` — model work other than training (predictions, robustness, a download) —
+        where this executor does model work; its value. Equal `key`s asked at once are computed once (where the
+        executor has a queue). This default computes it here."""
+        return function(*args, lambda event: None)
+
     def shutdown(self) -> None:
         """Release what the executor holds (processes, a cluster connection)."""
 

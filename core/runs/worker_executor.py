@@ -8,6 +8,7 @@ fingerprint (`Dataset.key`). The functions at the bottom run in the worker proce
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -18,6 +19,9 @@ from core.data import Dataset
 from core.runs.executors import Executor
 from core.runs.workers import OverBudget, Ticket, WorkerPool
 from core.training import OnEpoch, RunResult
+
+
+COMPUTE_SECONDS = 2.0  # a prediction or robustness job's typical time, for the queue's estimates
 
 
 class TicketHandle:
@@ -78,6 +82,18 @@ class WorkerExecutor(Executor):
                              label="preparing a training", background=True)
         return fitting
 
+    def compute(self, key: str | None, function: Callable, args: tuple, peak_mb: float = 0.0, label: str = "",
+                on_queue: Callable | None = None) -> Any:
+        """`function(*args, emit)` in a worker, in line with everything else; its value. `peak_mb`: what it adds
+        to a worker's own memory (TensorFlow and the data: costs.WORKER_BASE_MB)."""
+        ticket = self.pool.submit(key, lambda call: call(function, *args), costs.WORKER_BASE_MB + peak_mb,
+                                  COMPUTE_SECONDS, label=label or "model work")
+        try:
+            return ticket.wait(on_queue=on_queue)
+        except BaseException:
+            ticket.cancel()
+            raise
+
     def check_budget(self, config: TrainConfig, dataset: Dataset, estimate: Cost) -> None:
         """OverBudget, saying what would fit, for a run the memory budget cannot hold even alone."""
         free = self.pool.budget_mb - self.pool.server_mb()
@@ -123,6 +139,30 @@ def worker_dataset(name: str, key: str) -> Dataset:
     return dataset
 
 
+_STORES: dict = {}
+_MODELS: OrderedDict = OrderedDict()  # (store, run id) -> (model, its .keras size), least recently used first
+MODEL_CACHE_BYTES = 400 * 1024**2     # .keras bytes kept loaded (a conv run ~7 MB; loaded, a few times that)
+
+
+def worker_model(store_root: str, run_id: str):
+    """A stored run's Keras model, loaded once per worker and kept while the loaded models' archives stay under
+    MODEL_CACHE_BYTES (least recently used dropped first); ValueError when the run is not (or no longer) sound."""
+    from core.runs.store import RunStore
+
+    cache_key = (store_root, run_id)
+    if cache_key in _MODELS:
+        _MODELS.move_to_end(cache_key)
+        return _MODELS[cache_key][0]
+    store = _STORES.get(store_root) or _STORES.setdefault(store_root, RunStore(store_root))
+    run, problem = store.inspect(run_id)
+    if run is None:
+        raise ValueError(f"Run {run_id} cannot be opened: {problem or 'it is no longer in the store'}.")
+    _MODELS[cache_key] = (run.load_model(), run.model_path.stat().st_size)
+    while sum(size for _, size in _MODELS.values()) > MODEL_CACHE_BYTES and len(_MODELS) > 1:
+        _MODELS.popitem(last=False)
+    return _MODELS[cache_key][0]
+
+
 def train_in_worker(config: TrainConfig, dataset_name: str, dataset_key: str, emit) -> RunResult:
     """Train in this worker; every epoch's report goes to the server; the model comes back as .keras bytes."""
     from core.runs.run_files import model_bytes
@@ -130,6 +170,13 @@ def train_in_worker(config: TrainConfig, dataset_name: str, dataset_key: str, em
 
     result = train(config, worker_dataset(dataset_name, dataset_key), on_epoch=emit)
     return replace(result, model=model_bytes(result.model))
+
+
+def download_in_worker(name: str, emit) -> None:
+    """Keras's download of a dataset into Keras's cache folder, which the server then reads."""
+    from core.data import download_with_keras
+
+    download_with_keras(name)
 
 
 def prepare_in_worker(configs: list[TrainConfig], dataset_name: str, dataset_key: str, emit) -> int:
