@@ -31,6 +31,9 @@ with st.sidebar:
 components.data_source_line(dataset)
 links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
 
+if st.session_state.get("cancel_training"):
+    st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
+            "stored, so pressing **Train** again opens it at once.")
 if clicked or opened_link:
     try:
         configs = components.build_configs(dataset, architectures, sample_size, recipe, precision,

@@ -207,6 +207,9 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
 
     runs = cache.current_runs()
     to_train = [config for config in configs if not runs.has(config, dataset)]
+    if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
+        st.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not started; "
+                  "a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     requests, outcomes = [], []
     for config in configs:

@@ -27,6 +27,38 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def process_tree_mb(pid: int) -> tuple[float, float]:
+    """(the process's resident MB, it and all its descendants' resident MB), from /proc (Linux)."""
+    def resident(one: int) -> float:
+        try:
+            with open(f"/proc/{one}/statm") as statm:
+                return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, stack = [], [pid]
+    while stack:
+        one = stack.pop()
+        tree.append(one)
+        stack.extend(children.get(one, []))
+    return resident(pid), sum(resident(one) for one in tree)
+
+
+def loads_tensorflow(pid: int) -> bool:
+    """True when the process has TensorFlow's native library mapped (it was imported there)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "tensorflow" in maps.read()
+
+
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -48,21 +80,27 @@ def write_digits(folder: Path, digits) -> Path:
     return path
 
 
+SERVER_PIDS: dict[str, int] = {}  # url -> the web server's process id, while it serves
+
+
 @contextmanager
-def serve(folder: Path, mnist_path: Path):
-    """`streamlit run app.py` on a free port with its run store in `folder`; stopped on leaving."""
+def serve(folder: Path, mnist_path: Path, **settings: str):
+    """`streamlit run app.py` on a free port with its run store in `folder` (and environment `settings`);
+    stopped on leaving."""
     port = free_port()
     env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(mnist_path),
-           "KERAS_HOME": str(folder / "keras")}
+           "KERAS_HOME": str(folder / "keras"), **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[url] = process.pid
     try:
         wait_healthy(url, process)
         yield url
     finally:
+        SERVER_PIDS.pop(url, None)
         process.terminate()
         try:
             process.wait(timeout=20)
