@@ -22,8 +22,10 @@ _waiting: list = []       # requests not yet taken by the worker, oldest first
 _busy = False
 _worker: threading.Thread | None = None
 # TensorFlow's import holds Python's lock for seconds at a time (loading its libraries); started as soon as the
-# script ends, it starved the server thread still sending the page, and first paint took up to 3 s longer.
+# script ends, it starved the server thread still sending the page, and first paint took up to 3 s longer. A
+# worker process imports it without the server's lock: only its start waits a little, for the page's bytes.
 IMPORT_DELAY_SECONDS = 1.5
+WORKER_START_DELAY_SECONDS = 0.3
 
 
 def prepare_after_paint(service, configs, dataset) -> bool:
@@ -48,8 +50,7 @@ def prepare_after_paint(service, configs, dataset) -> bool:
 
 def _work() -> None:
     global _busy
-    if "tensorflow" not in sys.modules:
-        time.sleep(IMPORT_DELAY_SECONDS)  # let the page that asked reach the browser first
+    first = True
     while True:
         with _lock:
             _lock.wait_for(lambda: _waiting)
@@ -58,6 +59,10 @@ def _work() -> None:
                 _asked.pop(skipped, None)
             _waiting.clear()
             _busy = True
+        if first:  # let the page that asked reach the browser first
+            in_server = service.executor.name == "in-process" and "tensorflow" not in sys.modules
+            time.sleep(IMPORT_DELAY_SECONDS if in_server else WORKER_START_DELAY_SECONDS)
+            first = False
         try:
             prepared = service.prepare(configs, dataset)
             log.info("prepared %d of %d trainings ahead of a click", len(prepared), len(configs))
