@@ -50,3 +50,4 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
             study_runs.executor.shutdown()
 
 study_view.show_report(analyse(spec, dataset, runs), dataset)
+components.start_workers_after_paint(dataset)

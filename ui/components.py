@@ -159,6 +159,19 @@ def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sampl
             for spec in architectures]
 
 
+def start_workers_after_paint(dataset: Dataset) -> None:
+    """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
+    processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the
+    app trains in its own process."""
+    from core.runs import StoreError, default_root
+    from ui import background
+
+    try:
+        background.prepare_after_paint(cache.service(str(default_root())), [], dataset)
+    except StoreError:
+        return
+
+
 def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec], sample_size, recipe: str,
                           precision: str, settings: dict) -> None:
     """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
