@@ -6,6 +6,8 @@ backend: this module uses TensorFlow's GradientTape (the backend the project run
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -75,3 +77,27 @@ def saliency(model, image: np.ndarray, class_index: int | None = None) -> np.nda
         score = probabilities[0, chosen]
     gradient = np.abs(tape.gradient(score, inputs).numpy()[0, :, :, 0])
     return gradient / max(float(gradient.max()), 1e-12)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Everything Try it shows of one model for one digit, as plain arrays (computed where the model is)."""
+    probabilities: np.ndarray                 # (10,)
+    saliency: np.ndarray                      # (28, 28) in 0..1
+    filters: np.ndarray | None                # (num_filters, k, k): the first conv layer's kernels
+    feature_maps: dict                        # conv layer name -> (height, width, channels)
+    dense_weights: np.ndarray | None          # (units, 28, 28): a flat model's first layer
+
+
+def look(model, image: np.ndarray) -> Look:
+    """The model's answer for a (28, 28) image in 0..1 and the views inside it."""
+    return Look(predict_probabilities(model, image), saliency(model, image), first_conv_filters(model),
+                feature_maps(model, image), first_dense_weight_images(model))
+
+
+def looks_in_worker(store_root: str, run_ids: list[str], image: np.ndarray, emit=None) -> dict[str, Look]:
+    """`look` for each stored run, in a worker process (which keeps recently used models loaded): run id ->
+    Look. ValueError names a run that can no longer be opened."""
+    from core.runs.worker_executor import worker_model
+
+    return {run_id: look(worker_model(store_root, run_id), image) for run_id in run_ids}

@@ -54,3 +54,28 @@ def test_saliency_is_nonzero_where_the_ink_is(models, digit, name):
 def test_a_wrong_shape_is_a_value_error(models):
     with pytest.raises(ValueError, match="28x28"):
         predict_probabilities(models["flat"], np.zeros((10, 10)))
+
+
+def test_a_look_holds_what_try_it_shows_for_each_kind_of_network(models, digit):
+    from core.inside import look
+
+    conv, flat = look(models["conv"], digit), look(models["flat"], digit)
+    assert conv.probabilities.shape == (10,) and conv.saliency.shape == (28, 28)
+    assert conv.filters.shape == (32, 3, 3) and conv.dense_weights is None and len(conv.feature_maps) == 2
+    assert flat.filters is None and flat.feature_maps == {} and flat.dense_weights.shape == (50, 28, 28)
+
+
+def test_looks_in_a_worker_read_the_stored_models(digits, tmp_path):
+    """What the app's worker runs for Try it: the stored model's answer equals the model's own."""
+    from core.config import TrainConfig
+    from core.inside import looks_in_worker
+    from core.runs import RunStore
+    from tests.fakes import FakeTrainer, service
+
+    store = RunStore(tmp_path / "store")
+    run = service(store, FakeTrainer()).get_or_train(TrainConfig(sample_size=100, num_epochs=1), digits).run
+    image = digits.x_test[0] / 255.0
+    looks = looks_in_worker(str(store.root), [run.run_id], image)
+    assert np.allclose(looks[run.run_id].probabilities, predict_probabilities(run.load_model(), image), atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be opened"):
+        looks_in_worker(str(store.root), ["0123456789abcdef"], image)
