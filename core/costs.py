@@ -8,7 +8,7 @@ Memory, in MB, of a worker process training one run (measured on these machines:
 prints the estimate beside the peak of real runs, and a slow test checks two of them):
 
     WORKER_BASE_MB                      Python, TensorFlow and Keras imported, the traced training functions
-    + dataset arrays                    uint8 training pool and test set, kept by the worker
+    + DATA_COPIES × dataset arrays      uint8 training pool and test set, kept by the worker
     + PARAMETER_COPIES × 4 B × params   weights, gradients, Adam's two moments, the weight average
     + ACTIVATION_FACTOR × 4 B × batch × (values every layer outputs for one image)
                                         forward activations kept for the backward pass, their gradients and
@@ -17,7 +17,8 @@ prints the estimate beside the peak of real runs, and a slow test checks two of 
 
 Time: the epochs × images × seconds per image and epoch — the median of this store's runs of the same network
 where there are any, else from the network's multiply-adds (3 per forward one: forward, and two for the
-backward pass) at MULTIPLY_ADDS_PER_SECOND plus a per-image overhead — plus a fixed start-up per run.
+backward pass) at MULTIPLY_ADDS_PER_SECOND plus a per-image overhead and one per convolution layer (smaller
+with larger batches) — plus a fixed start-up per run.
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ from core.config import TrainConfig
 from core.data import Dataset
 
 MB = 1024**2
-WORKER_BASE_MB = 780.0
+# Fitted to benchmarks/bench_costs.py's runs (benchmarks/README.md, "The cost model"): estimates within
+# 0.95-1.1x of the measured peaks from flat at 1,000 images to conv on Fashion-MNIST's 60,000.
+WORKER_BASE_MB = 800.0
+DATA_COPIES = 2         # the arrays, and the copies made while reading them
 PARAMETER_COPIES = 6
-ACTIVATION_FACTOR = 4.0
+ACTIVATION_FACTOR = 1.5
+SAMPLE_COPIES = 2
 PREDICT_BATCH = 250  # core.training.PREDICT_BATCH_SIZE (not imported: that module is heavier)
-MULTIPLY_ADDS_PER_SECOND = 2.0e10
+MULTIPLY_ADDS_PER_SECOND = 2.5e10
 SECONDS_PER_IMAGE_EPOCH_OVERHEAD = 1.6e-4  # the flat net's time per image and epoch is almost all overhead
+SECONDS_PER_CONV_LAYER_AT_BATCH_32 = 5.5e-4  # a convolution's own overhead per image, shrinking with the batch
 SECONDS_PER_RUN = 1.5                      # building, the first epoch's tracing, the test predictions
 
 
@@ -69,22 +75,25 @@ def multiply_adds(spec: ArchitectureSpec) -> int:
 def peak_mb(config: TrainConfig, dataset: Dataset) -> float:
     """The estimated peak resident memory (MB) of a process training `config` on `dataset`."""
     spec = config.spec
-    data = (dataset.x_train.nbytes + dataset.x_test.nbytes + dataset.y_train.nbytes + dataset.y_test.nbytes) / MB
+    arrays = dataset.x_train.nbytes + dataset.x_test.nbytes + dataset.y_train.nbytes + dataset.y_test.nbytes
+    data = DATA_COPIES * arrays / MB
     parameters = PARAMETER_COPIES * 4 * spec.num_params / MB
     per_image = activation_values(spec) * 4 / MB
     activations = ACTIVATION_FACTOR * per_image * config.batch_size + per_image * PREDICT_BATCH
-    sample = config.sample_size * 28 * 28 / MB  # the sample's uint8 copy the input pipeline reads
+    sample = SAMPLE_COPIES * config.sample_size * 28 * 28 / MB  # the sample's uint8 copies the pipeline reads
     return WORKER_BASE_MB + data + parameters + activations + sample
 
 
-def seconds_per_image_epoch(spec: ArchitectureSpec) -> float:
-    return 3 * multiply_adds(spec) / MULTIPLY_ADDS_PER_SECOND + SECONDS_PER_IMAGE_EPOCH_OVERHEAD
+def seconds_per_image_epoch(spec: ArchitectureSpec, batch_size: int = 32) -> float:
+    convolutions = sum(row.type == "Conv2D" for row in spec.rows)
+    return (3 * multiply_adds(spec) / MULTIPLY_ADDS_PER_SECOND + SECONDS_PER_IMAGE_EPOCH_OVERHEAD
+            + convolutions * SECONDS_PER_CONV_LAYER_AT_BATCH_32 * math.sqrt(32 / batch_size))
 
 
 def estimate(config: TrainConfig, dataset: Dataset, measured: dict[str, float] | None = None) -> Cost:
     """The cost of training `config` on `dataset`; `measured` maps a network's name to its median seconds per
     image and epoch in the store (used instead of the spec's arithmetic where present)."""
-    per_image = (measured or {}).get(config.architecture) or seconds_per_image_epoch(config.spec)
+    per_image = (measured or {}).get(config.architecture) or seconds_per_image_epoch(config.spec, config.batch_size)
     seconds = per_image * config.sample_size * config.num_epochs + SECONDS_PER_RUN
     return Cost(peak_mb(config, dataset), seconds)
 
