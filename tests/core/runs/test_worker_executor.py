@@ -76,3 +76,17 @@ def test_a_run_the_budget_cannot_hold_is_refused_before_anything_runs_saying_wha
         assert not pool.started
     finally:
         pool.shutdown()
+
+
+def test_the_cost_models_memory_estimate_holds_for_real_runs_in_fresh_workers(digits):
+    """benchmarks/bench_costs.py's table in small: each run's measured peak beside the estimate."""
+    from core import costs
+
+    executor = WorkerExecutor(WorkerPool(workers=1, budget_mb=10**6, recycle_mb=1))  # a new worker per job
+    try:
+        for config in (TrainConfig(sample_size=300, num_epochs=1),
+                       TrainConfig(architecture="conv", sample_size=300, num_epochs=1, batch_size=256)):
+            measured = executor.train(config, digits).peak_memory_mb
+            assert 0.85 <= costs.peak_mb(config, digits) / measured <= 1.3, (config.architecture, measured)
+    finally:
+        executor.shutdown()
