@@ -5,6 +5,9 @@ The predicted labels are kept beside the run (`runs/<run_id>/robustness.npz`, wr
 renamed, like the run itself), so a second look is instant and survives a restart; they go when the run goes.
 A cache that is unreadable, from another version, another test set or seed, or holds impossible values is
 recomputed, never trusted.
+
+A run trained on shuffled pixels (core/pixels.py) is measured the same way: each digit is perturbed as drawn,
+then its pixels are shuffled by the run's permutation, exactly as its training and test images were.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from core import pixels
 from core.data import Dataset, to_model_input
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, check_perturbations, perturbed
 from core.stats import mean_ci
@@ -82,6 +86,7 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
         for start in range(0, len(names), per_call):
             chunk = names[start:start + per_call]
             images = np.concatenate([_perturbed_test_set(dataset, *sets[name]) for name in chunk])
+            images = pixels.arrange(images, run.config.pixels)  # perturbed as drawn, then shuffled like its training
             probabilities = predict(model, to_model_input(images))
             by_set.update(zip(chunk, probabilities.argmax(axis=1).astype(np.uint8).reshape(len(chunk), num_test)))
         for name, level in missing:
