@@ -419,6 +419,9 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
     head = "Is it the spatial structure? "
     if not {"conv", "flat"} <= set(spec.names) or not {DRAWN, SHUFFLED} <= set(spec.pixels):
         return head + "Train flat and conv on the pixels as drawn and shuffled to tell (the preset does)."
+    if not set(SPATIAL_PAIRS) <= set(spec.pairs):
+        return head + "Test the differences " + ", ".join(f"{first} − {second}" for first, second in SPATIAL_PAIRS) \
+            + " to tell (the preset does)."
     rows = {pair: pair_gaps(gaps, *pair).set_index("sample_size") for pair in SPATIAL_PAIRS}
     sizes = sorted(set.intersection(*(set(frame.index) for frame in rows.values())))
     if not sizes:

@@ -71,6 +71,15 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
     return runs, problems
 
 
+@st.cache_data(max_entries=16, show_spinner="Fitting learning curves…")
+def efficiency(cells):
+    """core.efficiency's analysis of a study's cells (a DataFrame, hashed by its values): curves, bands,
+    multipliers, the prediction check and their sentences (a few seconds of refits)."""
+    from core.efficiency import analyse_efficiency
+
+    return analyse_efficiency(cells)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from

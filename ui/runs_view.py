@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pandas as pd
@@ -29,6 +30,8 @@ def runs_table(rows: list[dict]) -> pd.DataFrame:
 def run_choice_label(row: dict) -> str:
     """Architecture, data, size, epochs, seed, accuracy; recipe and precision only when not the defaults."""
     extras = [value for value in (row.get("recipe"), row.get("precision")) if value not in (None, "student", "float32")]
+    if json.loads(row.get("config_json") or "{}").get("pixels", "drawn") != "drawn":
+        extras.append("shuffled pixels")
     return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
             f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
             + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
