@@ -79,3 +79,22 @@ def test_a_flat_network_learns_shuffled_pixels_as_well_as_drawn_ones(digits):
     assert drawn.test_accuracy > 0.7 and shuffled.test_accuracy > 0.7  # both learned
     assert abs(drawn.test_accuracy - shuffled.test_accuracy) <= 0.03
     assert not np.array_equal(drawn.test_probabilities, shuffled.test_probabilities)  # it did see other inputs
+
+
+def test_robustness_gives_a_shuffled_model_its_digits_perturbed_as_drawn_then_shuffled(digits, tmp_path, monkeypatch):
+    from core import robustness
+    from core.perturb import PERTURBATIONS
+    from core.store import RunStore
+    from tests.fakes import FakeTrainer
+
+    config = TrainConfig(architecture="flat", sample_size=100, num_epochs=1, pixels="shuffled")
+    run = RunStore(tmp_path / "store").get_or_train(config, digits, trainer=FakeTrainer()).run
+    seen = []
+    monkeypatch.setattr(robustness, "predict", lambda model, images: seen.append(images) or
+                        np.tile(np.eye(10, dtype=np.float32)[0], (len(images), 1)))
+    robustness.measure(run, digits, names=("shift",), load_model=lambda: None)
+    images, num_test = np.concatenate(seen), len(digits.y_test)
+    level = PERTURBATIONS["shift"].levels[1]
+    assert np.allclose(images[:num_test], to_model_input(pixels.arrange(digits.x_test, "shuffled")))
+    shifted = robustness._perturbed_test_set(digits, "shift", level)
+    assert np.allclose(images[num_test:2 * num_test], to_model_input(pixels.arrange(shifted, "shuffled")))
