@@ -275,8 +275,9 @@ def _multipliers(better, other, means, fits, refused, resampled, resampled_means
         images = fit.images_for(target)
         if math.isinf(images):
             found.append(Multiplier(**base, images=images, reason=(
-                f"{other}'s fitted ceiling ({fit.ceiling:.1%}) is below {better}'s {target:.1%}: by this curve "
-                f"{other} never gets there")))
+                f"beyond what was measured: {other}'s curve, fitted on up to {max(fit.sizes):,} images, levels off "
+                f"at {fit.ceiling:.1%}, below {better}'s {target:.1%}; it cannot tell whether or when more images "
+                f"would get there")))
             continue
         if not smallest <= images <= largest:
             where = "above" if images > largest else "below"
@@ -360,9 +361,15 @@ def efficiency_sentence(result: Efficiency, pairs=(("conv", "flat"),)) -> str:
         if found and other in result.refused:
             parts.append(f"{other} vs {better} — no estimate, {other} has no learning curve: {result.refused[other]}")
             continue
+        above_ceiling = [multiplier for multiplier in found if multiplier.images is not None
+                         and math.isinf(multiplier.images)]
         for multiplier in found:
             lead = (f"to reach {better}'s accuracy at {multiplier.sample_size:,} images "
                     f"({multiplier.target:.1%}), {other} ")
+            if multiplier in above_ceiling:  # one sentence for all the sizes above the other's ceiling
+                if multiplier is above_ceiling[0]:
+                    parts.append(_above_ceiling_words(better, other, above_ceiling, result.fits[other]))
+                continue
             if multiplier.factor is None:
                 parts.append(lead + f"— no number: {multiplier.reason}")
                 continue
@@ -372,6 +379,16 @@ def efficiency_sentence(result: Efficiency, pairs=(("conv", "flat"),)) -> str:
                                 f"{_size_words(multiplier.images)} images (95% interval {_factor_words(multiplier.low)}"
                                 f"–{high}×)")
     return head + "; ".join(parts) + "."
+
+
+def _above_ceiling_words(better: str, other: str, multipliers: list, fit: CurveFit) -> str:
+    sizes = [f"{multiplier.sample_size:,}" for multiplier in multipliers]
+    targets = ", ".join(f"{multiplier.target:.1%}" for multiplier in multipliers)
+    where = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " and " + sizes[-1]
+    return (f"at {where} images ({better}: {targets}) beyond what was measured: {other}'s curve, fitted on up to "
+            f"{max(fit.sizes):,} images, levels off at {fit.ceiling:.1%}, below "
+            f"{'that' if len(sizes) == 1 else 'each of these'}, so it cannot tell whether or when more images "
+            f"would get {other} there")
 
 
 def check_sentence(check: pd.DataFrame) -> str:

@@ -449,9 +449,15 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
     elif conv.ci_high < -margin and flat.ci_high < -margin:
         answer = ("Partly: shuffling hurt both networks, which a fixed permutation should not do to flat "
                   "(too few epochs to relearn the order?); compare the two costs.")
+    elif conv.ci_high < -margin and flat.ci_low <= 0 <= flat.ci_high:
+        answer = (f"Pointing to yes, not settled: shuffling clearly costs conv more than {margin * 100:g} points, "
+                  f"and flat's change cannot be told from zero, but its CI does not lie inside ±{margin * 100:g} "
+                  f"points yet; more seeds would settle it.")
     else:
         answer = "Not decided yet: the intervals are too wide to say; more seeds would tell."
-    return head + measured + answer
+    per_size = " | ".join(f"{size:,}: conv {_points(rows[SPATIAL_PAIRS[0]].loc[size].mean_difference)}, flat "
+                          f"{_points(rows[SPATIAL_PAIRS[1]].loc[size].mean_difference)}" for size in sizes)
+    return head + measured + answer + f" What shuffling changed, in points, per size (images): {per_size}."
 
 
 def _gap_left(gaps: pd.DataFrame, conv_name: str, matched_name: str, networks: dict) -> list[str]:
