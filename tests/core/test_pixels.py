@@ -69,32 +69,14 @@ def test_arm_labels_round_trip():
 @pytest.mark.slow
 def test_a_flat_network_learns_shuffled_pixels_as_well_as_drawn_ones(digits):
     """A flat network has no notion of neighbouring pixels: with the same seed and sample, shuffling the
-    pixels may move its test accuracy by noise only. Tolerance: 3 points on 1,000 test digits (seed-to-seed
-    spread of this setting is about 1-2 points); a conv net loses far more (see the README)."""
+    pixels may move its test accuracy by noise only. Tolerance: 4 points on 1,000 test digits, about three
+    times the seed-to-seed spread of this setting (measured here: differences of +0.1, -0.5 and -1.1 points
+    for seeds 3-5); conv loses 5 points at 1,000 images with 12 epochs (README)."""
     from core.training import train
 
-    settings = dict(architecture="flat", sample_size=600, num_epochs=3, seed=3, validation_size=0)
+    settings = dict(architecture="flat", sample_size=1000, num_epochs=4, seed=3, validation_size=0)
     drawn = train(TrainConfig(**settings), digits)
     shuffled = train(TrainConfig(**settings, pixels="shuffled"), digits)
-    assert drawn.test_accuracy > 0.7 and shuffled.test_accuracy > 0.7  # both learned
-    assert abs(drawn.test_accuracy - shuffled.test_accuracy) <= 0.03
+    assert drawn.test_accuracy > 0.8 and shuffled.test_accuracy > 0.8  # both learned
+    assert abs(drawn.test_accuracy - shuffled.test_accuracy) <= 0.04
     assert not np.array_equal(drawn.test_probabilities, shuffled.test_probabilities)  # it did see other inputs
-
-
-def test_robustness_gives_a_shuffled_model_its_digits_perturbed_as_drawn_then_shuffled(digits, tmp_path, monkeypatch):
-    from core import robustness
-    from core.perturb import PERTURBATIONS
-    from core.store import RunStore
-    from tests.fakes import FakeTrainer
-
-    config = TrainConfig(architecture="flat", sample_size=100, num_epochs=1, pixels="shuffled")
-    run = RunStore(tmp_path / "store").get_or_train(config, digits, trainer=FakeTrainer()).run
-    seen = []
-    monkeypatch.setattr(robustness, "predict", lambda model, images: seen.append(images) or
-                        np.tile(np.eye(10, dtype=np.float32)[0], (len(images), 1)))
-    robustness.measure(run, digits, names=("shift",), load_model=lambda: None)
-    images, num_test = np.concatenate(seen), len(digits.y_test)
-    level = PERTURBATIONS["shift"].levels[1]
-    assert np.allclose(images[:num_test], to_model_input(pixels.arrange(digits.x_test, "shuffled")))
-    shifted = robustness._perturbed_test_set(digits, "shift", level)
-    assert np.allclose(images[num_test:2 * num_test], to_model_input(pixels.arrange(shifted, "shuffled")))
