@@ -11,8 +11,8 @@ best a and b are a linear least-squares problem, so c is searched (a grid, then 
 scalar minimiser) and a, b solved exactly for it — the same optimum as a general nonlinear fit, and fast
 enough to refit hundreds of resamples on a page. Why this model: error falling as a power of the training-set size is the most common shape
 of learning curves in the literature (Hestness et al., "Deep learning scaling is predictable, empirically",
-2017; Viering & Loog, "The shape of learning curves: a review", IEEE TPAMI 2022), and this form is the one
-Figueroa et al. found to predict classifiers' accuracy at larger samples best from small ones ("Predicting
+2017; Viering & Loog, "The shape of learning curves: a review", IEEE TPAMI), and this form is the one
+Figueroa et al. fitted to predict classifiers' accuracy at larger samples from small ones ("Predicting
 sample size required for classification performance", BMC Med Inform Decis Mak 12:8, 2012). It is also
 invertible: the images an arm needs for an accuracy t < a are n = 1,000 · (b / (a − t))^(1/c).
 
@@ -41,7 +41,7 @@ REFERENCE_SIZE = 1000       # n is divided by this: b is the shortfall from the 
 MIN_SIZES = 3               # three parameters: at least three sample sizes
 MIN_RISE = 0.01             # the mean accuracy must rise by at least 1 point from the smallest to the largest size
 MAX_EXTRAPOLATION = 4.0     # an answer at most 4× beyond the sizes measured (either side)
-NUM_RESAMPLES = 300         # bootstrap resamples of the seeds: ~2 s per arm here
+NUM_RESAMPLES = 300         # bootstrap resamples of the seeds: about a second for a study's arms here
 BOOTSTRAP_SEED = 26
 CHECK_HELD_OUT = 2          # the prediction check holds out up to this many of the largest sizes
 CEILING_BOUNDS = (0.0, 1.0)
