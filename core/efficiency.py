@@ -284,7 +284,7 @@ def _multipliers(better, other, means, fits, refused, resampled, resampled_means
             limit = largest if images > largest else smallest
             found.append(Multiplier(**base, images=images, reason=(
                 f"beyond what was measured: {other} would need about {images:,.0f} images, {where} "
-                f"{limit:,.0f} ({MAX_EXTRAPOLATION:g}× the {'largest' if where == 'above' else 'smallest'} "
+                f"{limit:,.0f} ({MAX_EXTRAPOLATION:g}× {'the largest' if where == 'above' else 'below the smallest'} "
                 f"size studied)")))
             continue
         factors = []
