@@ -26,6 +26,7 @@ with st.sidebar:
     settings = components.training_controls()
     components.values_line(values_used, sample_size, settings)
     precision = components.precision_select(key="precision")
+    settings["pixels"] = components.pixels_select(key="pixels")
     architectures = components.architecture_select(key="architectures")
 
 components.data_source_line(dataset)

@@ -16,6 +16,7 @@ from core.config import OPTIMIZERS, TrainConfig
 from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
+from core import pixels
 from core.recipes import RECIPES
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.training import EpochReport
@@ -72,6 +73,8 @@ def add_run_arguments(command) -> None:
                               "weight decay, averaged weights)")
     command.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
                          help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
+    command.add_argument("--pixels", choices=list(pixels.PIXEL_ORDERS), default=pixels.DEFAULT,
+                         help=f"{pixels.DEFAULT} (default) or {pixels.SHUFFLED}. {pixels.HELP}")
     command.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
     command.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     command.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
@@ -106,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
     study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
     study.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision)
+    study.add_argument("--pixels", nargs="+", choices=list(pixels.PIXEL_ORDERS), default=[pixels.DEFAULT],
+                       metavar="ORDER", help=f"pixel orders every network trains on: {pixels.DRAWN} (default), "
+                       f"{pixels.SHUFFLED} or both ('Is it the spatial structure?': --architectures flat conv "
+                       f"--pixels drawn shuffled). A pair names a shuffled network as 'conv (shuffled)'. {pixels.HELP}")
     study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
     study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
@@ -215,7 +222,7 @@ def run_robustness(args) -> int:
 
 def _labels(runs) -> list[str]:
     """The architecture's name, made unique when a network is asked for twice."""
-    names = [run.config.architecture for run in runs]
+    names = [pixels.arm_label(run.config.architecture, run.config.pixels) for run in runs]
     return [name if names.count(name) == 1 else f"{name} ({position + 1})" for position, name in enumerate(names)]
 
 
@@ -227,7 +234,7 @@ def _compared(args):
     check_sample_size(sample_size, dataset.pool_size)
     settings = dict(dataset=args.dataset, sample_size=sample_size, num_epochs=args.epochs, batch_size=args.batch_size,
                     seed=args.seed, optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
-                    precision=args.precision)
+                    precision=args.precision, pixels=args.pixels)
     TrainConfig(**settings)  # the settings' own errors first, before any network file is saved
     configs = [TrainConfig.for_network(spec, **settings) for spec in chosen_networks(args, service.store)]
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
@@ -250,7 +257,7 @@ def _records(table, outcomes) -> list[dict]:
                         "dataset": run.config.dataset, "sample_size": run.config.sample_size,
                         "num_epochs": run.config.num_epochs, "epochs_run": len(run.history.get("loss", [])),
                         "seed": run.config.seed, "recipe": run.config.recipe,
-                        "precision": run.config.precision,
+                        "precision": run.config.precision, "pixels": run.config.pixels,
                         "data_source": run.data_source, "trained_at": run.trained_at})
     return records
 
@@ -318,10 +325,13 @@ def run_study_command(args) -> int:
     for path in (args.csv, args.report):
         if path:
             _check_writable(path)
+    pair_arms = [pixels.split_label(name) for pair in args.pairs or () for name in pair]
+    orders = tuple(dict.fromkeys([*args.pixels, *(order for _, order in pair_arms)]))  # a pair's pixels join too
     settings = dict(dataset=args.dataset, sample_sizes=sizes, num_seeds=args.seeds, batch_size=args.batch_size,
-                    margin=args.margin / 100, num_epochs=args.epochs, recipe=args.recipe, precision=args.precision)
+                    margin=args.margin / 100, num_epochs=args.epochs, recipe=args.recipe, precision=args.precision,
+                    pixels=orders)
     StudySpec(**settings).configs(dataset.pool_size)  # the settings' own errors first, before any file is saved
-    pair_names = tuple(name for pair in args.pairs or () for name in pair)  # a pair's networks join the study
+    pair_names = tuple(dict.fromkeys(name for name, _ in pair_arms))  # a pair's networks join the study
     spec = StudySpec(architectures=tuple(chosen_networks(args, store, also=pair_names)), pairs=args.pairs,
                      **settings)
     configs = spec.configs(dataset.pool_size)
@@ -353,10 +363,14 @@ def run_study_command(args) -> int:
     finally:
         service.executor.shutdown()
     report = analyse(spec, dataset, service)
+    from core.efficiency import analyse_efficiency, as_records
+
+    efficiency = analyse_efficiency(report.cells)
     if args.json:
         print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
                           "summary": report.summary.to_dict(orient="records"),
-                          "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts},
+                          "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts,
+                          "efficiency": as_records(efficiency)},
                          indent=2, default=float))
     else:
         from core.report import gaps_table, summary_table
@@ -366,10 +380,10 @@ def run_study_command(args) -> int:
             print()
             print(gaps_table(report.gaps).to_string(index=False))
         print()
-        for verdict in report.verdicts.values():
+        for verdict in [*report.verdicts.values(), *efficiency.sentences.values()]:
             print(verdict)
     written = [(args.csv, lambda path: report.cells.to_csv(path, index=False)),
-               (args.report, lambda path: _write_report(report, dataset, path))]
+               (args.report, lambda path: _write_report(report, dataset, path, efficiency))]
     status = 0
     if failed:
         print(f"error: {len(failed)} cell(s) failed and are not in the store (the others are): " + "; ".join(failed),
@@ -411,10 +425,10 @@ def _executor(args):
     return executor
 
 
-def _write_report(report, dataset, path: str) -> None:
+def _write_report(report, dataset, path: str, efficiency=None) -> None:
     from core.report import study_html
 
-    Path(path).expanduser().write_text(study_html(report, dataset), encoding="utf-8")
+    Path(path).expanduser().write_text(study_html(report, dataset, efficiency), encoding="utf-8")
 
 
 def _check_writable(path: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 from core.architectures import ArchitectureSpec, check_precision, preset
 from core.data import MIN_SAMPLE_SIZE, check_dataset_name
+from core.pixels import DEFAULT as DEFAULT_PIXELS, check_pixels
 from core.recipes import RECIPES, check_recipe
 
 # Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
@@ -35,6 +36,7 @@ class TrainConfig:
     recipe: str = "student"      # see core/recipes.py
     precision: str = "float32"   # see core/architectures.py; "float32" for architectures it doesn't change
     spec: ArchitectureSpec | None = None  # the network; None: the preset named `architecture`
+    pixels: str = DEFAULT_PIXELS  # "drawn" or "shuffled" by one fixed permutation (core/pixels.py)
 
     def __post_init__(self):
         check_dataset_name(self.dataset)
@@ -47,6 +49,7 @@ class TrainConfig:
             raise ValueError(f"The network spec must be named like the architecture {self.architecture!r}.")
         object.__setattr__(self, "spec", spec)
         check_precision(self.precision)
+        check_pixels(self.pixels)
         if not spec.has_low_precision_layers:
             object.__setattr__(self, "precision", "float32")  # the same model: the same run
         recipe = RECIPES[check_recipe(self.recipe)]
@@ -94,7 +97,7 @@ def _check_whole(value, what: str, low: int, high: int | None) -> None:
 
 
 # Fields added after runs were stored: left out of the identity at their default, so older runs keep theirs.
-_IDENTITY_DEFAULTS_OMITTED = {"precision": "float32"}
+_IDENTITY_DEFAULTS_OMITTED = {"precision": "float32", "pixels": DEFAULT_PIXELS}
 # The two networks runs were stored for before networks were specs, by their spec's hash: a run of exactly
 # these networks keeps the identity it had (the name said it all); any other network adds its spec's hash.
 LEGACY_SPEC_HASHES = {"flat": "1c8fcbe9c2d6288a", "conv": "4c748505acc12ea7"}

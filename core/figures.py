@@ -19,11 +19,16 @@ def _log_size_axis(figure: go.Figure) -> None:
     figure.update_xaxes(type="log", title_text="training images (log scale)")
 
 
-def accuracy_vs_size(summary, cells, threshold: float = 0.8) -> go.Figure:
-    """Mean test accuracy per architecture with its 95% CI band, and every seed as a point."""
+def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.Figure:
+    """Mean test accuracy per architecture with its 95% CI band, and every seed as a point; with `curves`
+    (core.efficiency's bands: architecture, sample_size, fit, low, high), each fitted learning curve dotted with
+    its 95% band over resampled seeds."""
     figure = go.Figure()
     for position, (architecture, group) in enumerate(summary.groupby("architecture", sort=False)):
         line_colour = colour(architecture, position)
+        fitted = curves[curves["architecture"] == architecture] if curves is not None else []
+        if len(fitted):
+            _fitted_curve(figure, architecture, fitted, line_colour)
         band = group.dropna(subset=["ci_low", "ci_high"])
         if len(band):
             figure.add_trace(go.Scatter(
@@ -43,6 +48,18 @@ def accuracy_vs_size(summary, cells, threshold: float = 0.8) -> go.Figure:
     figure.update_yaxes(title_text="test accuracy", tickformat=".0%")
     figure.update_layout(height=400, margin={"t": 30, "b": 10, "l": 10, "r": 10})
     return figure
+
+
+def _fitted_curve(figure: go.Figure, architecture: str, fitted, line_colour: str) -> None:
+    band = fitted.dropna(subset=["low", "high"])
+    if len(band):
+        figure.add_trace(go.Scatter(
+            x=list(band["sample_size"]) + list(band["sample_size"])[::-1], y=list(band["high"]) + list(band["low"])[::-1],
+            fill="toself", fillcolor=line_colour, opacity=0.10, line={"width": 0}, hoverinfo="skip",
+            name=f"{architecture} fitted curve's 95% band"))
+    figure.add_trace(go.Scatter(x=fitted["sample_size"], y=fitted["fit"], mode="lines", name=f"{architecture} fitted curve",
+                                line={"color": line_colour, "dash": "dot"},
+                                hovertemplate="fitted: %{y:.2%} at %{x:,.0f} images<extra></extra>"))
 
 
 def time_vs_size(summary) -> go.Figure:

@@ -11,9 +11,12 @@ from importlib import metadata
 import pandas as pd
 
 from core.data import Dataset
+from core.pixels import PERMUTATION_SEED
 from core.stats import p_value_words
 from core.study import STUDENT, THRESHOLD, StudyReport, machine_description, student_comparison
 
+PIXELS_NOTE = (f" — shuffled: one fixed permutation of the 784 pixel positions (seed {PERMUTATION_SEED}), the same "
+               f"for training, validation and test images")
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy", "plotly", "streamlit")
 
 
@@ -94,12 +97,30 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def study_html(report: StudyReport, dataset: Dataset) -> str:
-    """The whole study as one HTML file that needs no network: plotly's JavaScript is inlined once."""
+def check_table(check: pd.DataFrame) -> pd.DataFrame:
+    """The prediction check: each arm's curve fitted on the smaller sizes, its prediction for a larger one
+    with the 95% band over resampled seeds, the measured mean and the miss in points."""
+    return pd.DataFrame({
+        "network": check["architecture"], "fitted on (images)": check["fitted_on"],
+        "predicted at": [f"{size:,}" for size in check["sample_size"]],
+        "prediction": [_percent(value) for value in check["predicted"]],
+        "95% band": [_interval_percent(low, high) for low, high in zip(check["low"], check["high"])],
+        "measured (mean)": [_percent(value) for value in check["measured"]],
+        "miss": [f"{_points(value)} points" for value in check["error"]],
+    })
+
+
+def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
+    """The whole study as one HTML file that needs no network: plotly's JavaScript is inlined once.
+    `efficiency`: core.efficiency's analysis of the report's cells (computed here when not given)."""
     from core import figures  # plotly: only when a report is written
+    from core.efficiency import MODEL_WORDS, analyse_efficiency
 
     spec = report.spec
-    charts = [("Accuracy against sample size", figures.accuracy_vs_size(report.summary, report.cells)),
+    if efficiency is None:
+        efficiency = analyse_efficiency(report.cells)
+    charts = [("Accuracy against sample size (dotted: fitted learning curves with their 95% bands)",
+               figures.accuracy_vs_size(report.summary, report.cells, curves=efficiency.bands)),
               ("Training time against sample size", figures.time_vs_size(report.summary))]
     if not report.gaps.empty:
         charts.append(("The gaps: first − second, with their 95% CI over seeds",
@@ -114,10 +135,14 @@ def study_html(report: StudyReport, dataset: Dataset) -> str:
     epochs = spec.configs(dataset.pool_size)[0].num_epochs
     missing = (f'<p class="warning">{report.missing} of {report.missing + len(report.cells)} cells were not trained '
                f"yet when this report was written; the results use the ones that were.</p>" if report.missing else "")
-    verdicts = "".join(f'<p class="verdict">{html.escape(text)}</p>' for text in report.verdicts.values())
+    verdicts = "".join(f'<p class="verdict">{html.escape(text)}</p>'
+                       for text in [*report.verdicts.values(), *efficiency.sentences.values()])
     tables = [("Every network and sample size", summary_table(report.summary))]
     if not report.gaps.empty:
         tables.append(("The gaps", gaps_table(report.gaps)))
+    if not efficiency.check.empty:
+        tables.append(("Prediction check: learning curves fitted on the smaller sizes, against the larger ones measured",
+                       check_table(efficiency.check)))
     if not report.summary.empty and (report.summary["sample_size"] == STUDENT["sample_size"]).any():
         tables.append((f"The student's table, next to ours ({STUDENT['sample_size']:,} images; student: "
                        f"{STUDENT['machine']}, one run each)", student_table(report)))
@@ -147,7 +172,10 @@ def study_html(report: StudyReport, dataset: Dataset) -> str:
 <b>batch size:</b> {spec.batch_size} · <b>recipe:</b> {html.escape(spec.recipe)} ·
 <b>arithmetic:</b> {html.escape(spec.precision)} · <b>H2 margin:</b> ±{spec.margin * 100:g} points</li>
 <li><b>Statistics:</b> 95% confidence intervals over seeds (Student's t); paired differences per seed;
-McNemar's exact test on the same test digits for one seed.</li>
+McNemar's exact test on the same test digits for one seed. Learning curves: {html.escape(MODEL_WORDS)}, least
+squares on the mean accuracy per size; 95% intervals from {efficiency.num_resamples} resamplings of the seeds
+(see core/efficiency.py for the model's sources).</li>
+<li><b>Pixels:</b> {html.escape(", ".join(spec.pixels))}{html.escape(PIXELS_NOTE) if "shuffled" in spec.pixels else ""}</li>
 <li><b>Machine:</b> {html.escape(machine_description())}</li>
 <li><b>Libraries:</b> {html.escape(versions)}</li>
 </ul>

@@ -5,6 +5,9 @@ The predicted labels are kept beside the run (`robustness.npz`, written in one s
 a second look is instant and survives a restart; they go when the run goes.
 A cache that is unreadable, from another version, another test set or seed, or holds impossible values is
 recomputed, never trusted.
+
+A run trained on shuffled pixels (core/pixels.py) is measured the same way: each digit is perturbed as drawn,
+then its pixels are shuffled by the run's permutation, exactly as its training and test images were.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from core import pixels
 from core.data import Dataset, to_model_input
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, check_perturbations, perturbed
 from core.stats import mean_ci
@@ -72,7 +76,7 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
     missing = [(name, level) for name, level in wanted if key(name, level) not in cached]
     if missing:
         if predict_missing is None:
-            cached.update(predicted_labels((load_model or run.load_model)(), dataset, missing))
+            cached.update(predicted_labels((load_model or run.load_model)(), dataset, missing, run.config.pixels))
         else:
             cached.update(predict_missing(missing))
         _write(run, dataset, cached)
@@ -80,10 +84,11 @@ def measure(run: StoredRun, dataset: Dataset, names=DEFAULT_PERTURBATIONS,
                       computed=len(missing))
 
 
-def predicted_labels(model, dataset: Dataset, levels: list[tuple]) -> dict[str, np.ndarray]:
+def predicted_labels(model, dataset: Dataset, levels: list[tuple], order: str = "drawn") -> dict[str, np.ndarray]:
     """The model's predicted class of every test digit at each (perturbation, level): key(name, level) ->
     (num_test,) uint8. Every identity level (shift 0, rotation 0, scale 1, ...) is the plain test set, predicted
-    once; the sets go through predict in large chunks, bounded in memory."""
+    once; the sets go through predict in large chunks, bounded in memory. `order`: the pixel order the model
+    was trained on (core/pixels.py): each digit is perturbed as drawn, then arranged in that order."""
     sets = {}
     for name, level in levels:
         sets.setdefault("identity" if level == PERTURBATIONS[name].levels[0] else key(name, level), (name, level))
@@ -93,6 +98,7 @@ def predicted_labels(model, dataset: Dataset, levels: list[tuple]) -> dict[str, 
     for start in range(0, len(names), per_call):
         chunk = names[start:start + per_call]
         images = np.concatenate([_perturbed_test_set(dataset, *sets[name]) for name in chunk])
+        images = pixels.arrange(images, order)  # perturbed as drawn, then shuffled like its training
         probabilities = predict(model, to_model_input(images))
         by_set.update(zip(chunk, probabilities.argmax(axis=1).astype(np.uint8).reshape(len(chunk), num_test)))
     return {key(name, level): by_set["identity" if level == PERTURBATIONS[name].levels[0] else key(name, level)]
@@ -100,12 +106,13 @@ def predicted_labels(model, dataset: Dataset, levels: list[tuple]) -> dict[str, 
 
 
 def predicted_labels_in_worker(store_root: str, run_id: str, dataset_name: str, dataset_key: str, levels: list,
-                               emit=None) -> dict[str, np.ndarray]:
+                               order: str = "drawn", emit=None) -> dict[str, np.ndarray]:
     """`predicted_labels` in a worker process: the model from the store (the worker keeps recent ones), the
     test digits loaded there. The server writes the cache (one owner)."""
     from core.runs.worker_executor import worker_dataset, worker_model
 
-    return predicted_labels(worker_model(store_root, run_id), worker_dataset(dataset_name, dataset_key), levels)
+    return predicted_labels(worker_model(store_root, run_id), worker_dataset(dataset_name, dataset_key), levels,
+                            order)
 
 
 _PERTURBED: OrderedDict = OrderedDict()  # (data key, name, level) -> uint8 test set, newest last

@@ -1,7 +1,12 @@
 """The study: accuracy against sample size over seeds, and a verdict on the student's two hypotheses.
 
-Every cell (architecture x sample size x seed) is an ordinary run in the run store, so a study reuses
+Every cell (arm x sample size x seed) is an ordinary run in the run store, so a study reuses
 what is trained already and an interrupted study resumes where it stopped.
+
+An arm is a network on one pixel order (core/pixels.py): "conv" on the digits as drawn, "conv (shuffled)" on
+the same digits with their pixels shuffled. A study's `pixels` lists the orders it trains; with the default
+("drawn",) its arms are its networks, named as before, so older studies keep their cells, run ids and tables.
+Tables and pairs name arms by their label (the `architecture` column holds it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, Architectu
                                 parameter_matched, preset)
 from core.config import MAX_SEEDS, TrainConfig
 from core.data import Dataset, check_sample_size
+from core.pixels import DRAWN, SHUFFLED, arm_label, check_pixels, split_label
 from core.recipes import check_recipe
 from core.stats import mcnemar_exact, mean_ci, p_value_words, paired_difference
 from core.runs import Outcome, RunsService
@@ -45,7 +51,8 @@ class StudySpec:
     margin: float = 0.02  # H2's equivalence margin, in accuracy (0.02 = 2 points)
     recipe: str = "student"
     precision: str = "float32"  # see core/architectures.py
-    pairs: Optional[tuple] = None  # (first, second) names, compared as first − second; None: DEFAULT_PAIRS present
+    pairs: Optional[tuple] = None  # (first, second) arm labels, compared as first − second; None: default_pairs
+    pixels: tuple = (DRAWN,)  # the pixel orders every network is trained on (core/pixels.py)
 
     def __post_init__(self):
         specs = {}
@@ -57,13 +64,18 @@ class StudySpec:
         object.__setattr__(self, "architectures", tuple(specs.values()))
         if not self.architectures:
             raise ValueError("Choose at least one architecture for the study.")
+        orders = (self.pixels,) if isinstance(self.pixels, str) else tuple(self.pixels)
+        object.__setattr__(self, "pixels", tuple(dict.fromkeys(check_pixels(order) for order in orders)))
+        if not self.pixels:
+            raise ValueError("Choose at least one pixel order for the study (as drawn, shuffled or both).")
+        labels = self.networks
         if self.pairs is None:
-            object.__setattr__(self, "pairs", tuple(pair for pair in DEFAULT_PAIRS if set(pair) <= set(specs)))
+            object.__setattr__(self, "pairs", default_pairs(self.names, self.pixels))
         object.__setattr__(self, "pairs", tuple(dict.fromkeys(tuple(pair) for pair in self.pairs)))
         for pair in self.pairs:
-            if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(specs):
+            if len(pair) != 2 or pair[0] == pair[1] or not set(pair) <= set(labels):
                 raise ValueError(f"A pair compares two different architectures of the study "
-                                 f"({', '.join(specs)}); got {' vs '.join(map(str, pair))}.")
+                                 f"({', '.join(labels)}); got {' vs '.join(map(str, pair))}.")
         if self.sample_sizes is not None:
             object.__setattr__(self, "sample_sizes", tuple(sorted(set(self.sample_sizes))))
             if not self.sample_sizes:
@@ -82,20 +94,40 @@ class StudySpec:
 
     @property
     def names(self) -> tuple:
+        """The networks' names (one per network, whatever the pixel orders)."""
         return tuple(spec.name for spec in self.architectures)
+
+    @property
+    def networks(self) -> dict:
+        """Every arm's label -> its network: "conv", "conv (shuffled)", ... (drawn arms first)."""
+        return {arm_label(spec.name, order): spec for order in self.pixels for spec in self.architectures}
 
     def configs(self, pool_size: int) -> list[TrainConfig]:
         """Every cell, smallest first, so early results arrive early."""
         return [TrainConfig.for_network(spec, dataset=self.dataset, sample_size=size, num_epochs=self.num_epochs,
                                         batch_size=self.batch_size, seed=seed, recipe=self.recipe,
-                                        precision=self.precision)
+                                        precision=self.precision, pixels=order)
                 for size in self.sizes(pool_size) for seed in range(self.num_seeds)
-                for spec in self.architectures]
+                for order in self.pixels for spec in self.architectures]
+
+
+def default_pairs(names: tuple, pixels: tuple) -> tuple:
+    """The suggested differences among networks `names` on pixel orders `pixels`: DEFAULT_PAIRS within each
+    order and, with shuffled pixels, each network shuffled − as drawn (what shuffling costs it)."""
+    pairs = [(arm_label(first, order), arm_label(second, order)) for order in pixels
+             for first, second in DEFAULT_PAIRS if {first, second} <= set(names)]
+    if {DRAWN, SHUFFLED} <= set(pixels):
+        order = [name for name in ("conv", "flat") if name in names] + \
+            [name for name in names if name not in ("conv", "flat")]
+        pairs = [(arm_label(name, SHUFFLED), name) for name in order] + pairs
+    return tuple(pairs)
 
 
 STUDENT_PRESET = StudySpec(sample_sizes=(STUDENT["sample_size"],), num_epochs=12)
 # Convolution or capacity: both seed networks and their parameter-matched controls, at the default sizes.
 CAPACITY_PRESET = StudySpec(architectures=("flat", "conv", "flat-wide", "conv-small"), num_epochs=12)
+# Is it the spatial structure? flat and conv on the digits as drawn and with their pixels shuffled.
+SPATIAL_PRESET = StudySpec(architectures=("flat", "conv"), pixels=(DRAWN, SHUFFLED), num_epochs=12)
 
 
 @dataclass(frozen=True)
@@ -177,8 +209,9 @@ def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyRep
         if run is None:
             missing += 1
             continue
-        runs[(config.architecture, config.sample_size, config.seed)] = run
-        rows.append({"architecture": config.architecture, "sample_size": config.sample_size, "seed": config.seed,
+        label = arm_label(config.architecture, config.pixels)  # the arm: network and pixel order
+        runs[(label, config.sample_size, config.seed)] = run
+        rows.append({"architecture": label, "sample_size": config.sample_size, "seed": config.seed,
                      "test_accuracy": run.test_accuracy, "test_loss": run.test_loss,
                      "train_seconds": run.train_seconds, "run_id": run.run_id})
     cells = pd.DataFrame(rows, columns=["architecture", "sample_size", "seed", "test_accuracy", "test_loss",
@@ -188,6 +221,8 @@ def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyRep
     report = StudyReport(spec, cells, summary, gaps, missing)
     report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.names),
                        "capacity": capacity_sentence(gaps, spec)}
+    if SHUFFLED in spec.pixels:
+        report.verdicts["spatial"] = spatial_sentence(gaps, spec)
     return report
 
 
@@ -318,9 +353,10 @@ def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
     the study also has the unmatched pair of the same convolutional network, the sentence says how much
     of that gap is left once the parameters are matched."""
     head = "Convolution or capacity? "
-    networks = {network.name: network for network in spec.architectures}
+    networks = spec.networks
     matched = [(first, second) for first, second in spec.pairs
-               if parameter_matched(networks[first], networks[second])]
+               if parameter_matched(networks[first], networks[second])
+               and split_label(first)[1] == split_label(second)[1]]  # the same pixels: only the network differs
     if not matched:
         return head + ("Compare networks with matched parameter counts to tell: conv vs flat-wide (about 600,000 "
                        "each) and conv-small vs flat (about 42,000 each).")
@@ -359,6 +395,61 @@ def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
         answer = "Not decided yet: no matched difference is clear either way; more seeds would tell"
     return head + answer + (". " + " ".join(shares) if shares else "") + " Matched differences in points, images: " \
         + " | ".join(parts) + "."
+
+
+SPATIAL_PAIRS = ((arm_label("conv", SHUFFLED), "conv"), (arm_label("flat", SHUFFLED), "flat"),
+                 (arm_label("conv", SHUFFLED), arm_label("flat", SHUFFLED)))
+
+
+def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str:
+    """"Is it the spatial structure?", answered from three paired differences at one sample size (the
+    student's if studied, else the largest with all three): conv shuffled − conv, flat shuffled − flat and
+    conv shuffled − flat shuffled, each a 95% CI over seeds.
+
+    Yes when shuffling costs conv more than the margin (CI below −margin) while flat's CI lies within ±margin;
+    no when conv's CI lies at or above −margin (shuffling does not hurt it); otherwise not decided."""
+    head = "Is it the spatial structure? "
+    if not {"conv", "flat"} <= set(spec.names) or not {DRAWN, SHUFFLED} <= set(spec.pixels):
+        return head + "Train flat and conv on the pixels as drawn and shuffled to tell (the preset does)."
+    if not set(SPATIAL_PAIRS) <= set(spec.pairs):
+        return head + "Test the differences " + ", ".join(f"{first} − {second}" for first, second in SPATIAL_PAIRS) \
+            + " to tell (the preset does)."
+    rows = {pair: pair_gaps(gaps, *pair).set_index("sample_size") for pair in SPATIAL_PAIRS}
+    sizes = sorted(set.intersection(*(set(frame.index) for frame in rows.values())))
+    if not sizes:
+        return head + "nothing to compare yet: train the study's cells."
+    size = STUDENT["sample_size"] if STUDENT["sample_size"] in sizes else sizes[-1]
+    conv, flat, shuffled = (rows[pair].loc[size] for pair in SPATIAL_PAIRS)
+
+    def cost(row) -> str:
+        interval = f"95% CI {_points(row.ci_low)} to {_points(row.ci_high)}" if not np.isnan(row.ci_low) \
+            else "one seed, no CI"
+        return f"{_points(row.mean_difference)} points ({interval})"
+
+    margin = spec.margin
+    measured = (f"At {size:,} images, shuffling the pixels changed conv's accuracy by {cost(conv)} and flat's by "
+                f"{cost(flat)}; on shuffled pixels conv − flat is {cost(shuffled)}. ")
+    if np.isnan(conv.ci_low) or np.isnan(flat.ci_low):
+        answer = "Not decided: one seed gives no interval; use at least two."
+    elif conv.ci_high < -margin and -margin <= flat.ci_low and flat.ci_high <= margin:
+        answer = (f"Yes: shuffling costs conv more than {margin * 100:g} points and leaves flat within "
+                  f"±{margin * 100:g}, so conv's advantage rests on neighbouring pixels belonging together"
+                  + ("; without that order it is no better than flat." if shuffled.ci_high <= margin else "."))
+    elif conv.ci_low >= -margin:
+        answer = (f"No: conv does not lose more than {margin * 100:g} points on shuffled pixels, so its advantage "
+                  f"does not come from the pixels' arrangement.")
+    elif conv.ci_high < -margin and flat.ci_high < -margin:
+        answer = ("Partly: shuffling hurt both networks, which a fixed permutation should not do to flat "
+                  "(too few epochs to relearn the order?); compare the two costs.")
+    elif conv.ci_high < -margin and flat.ci_low <= 0 <= flat.ci_high:
+        answer = (f"Pointing to yes, not settled: shuffling clearly costs conv more than {margin * 100:g} points, "
+                  f"and flat's change cannot be told from zero, but its CI does not lie inside ±{margin * 100:g} "
+                  f"points yet; more seeds would settle it.")
+    else:
+        answer = "Not decided yet: the intervals are too wide to say; more seeds would tell."
+    per_size = " | ".join(f"{size:,}: conv {_points(rows[SPATIAL_PAIRS[0]].loc[size].mean_difference)}, flat "
+                          f"{_points(rows[SPATIAL_PAIRS[1]].loc[size].mean_difference)}" for size in sizes)
+    return head + measured + answer + f" What shuffling changed, in points, per size (images): {per_size}."
 
 
 def _gap_left(gaps: pd.DataFrame, conv_name: str, matched_name: str, networks: dict) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from core import architectures, lazy, recipes
+from core import architectures, lazy, pixels, recipes
 from core.memory import PeakMemory, return_freed_memory
 from core.config import TrainConfig
 from core.recipes import RECIPES
@@ -154,6 +154,7 @@ def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResul
             model = _compiled(_build_unseeded(config), config, steps_per_epoch)
         model.reset_to(fresh)
     pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, recipe)
+    pipeline = pixels.arrange_batches(pipeline, config.pixels)  # shuffled pixels: after any augmentation
     history: dict = {}
     started = time.perf_counter()
     model.fit(pipeline, epochs=config.num_epochs, validation_data=validation, shuffle=False, verbose=0,
@@ -161,7 +162,7 @@ def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResul
                          *recipes.callbacks(recipe, validation is not None)])
     train_seconds = time.perf_counter() - started
 
-    x_test = to_model_input(dataset.x_test)  # (num_test, 28, 28, 1)
+    x_test = to_model_input(pixels.arrange(dataset.x_test, config.pixels))  # (num_test, 28, 28, 1)
     probabilities, inference_ms = predict_timed(model, x_test)
     fresh.set_weights(model.get_weights())  # the caller's own copy: `model` goes back to the pool
     MODEL_POOL.give(key, model)
@@ -213,7 +214,7 @@ def _inputs(config: TrainConfig, dataset: Dataset):
     y_train = dataset.y_train[train_index]
     validation = None
     if len(validation_index):
-        validation = recipes.validation_pipeline(dataset.x_train[validation_index],
+        validation = recipes.validation_pipeline(pixels.arrange(dataset.x_train[validation_index], config.pixels),
                                                  dataset.y_train[validation_index], PREDICT_BATCH_SIZE)
     return x_train, y_train, validation, len(validation_index)
 

@@ -97,6 +97,15 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
     return runs, problems
 
 
+@st.cache_data(max_entries=16, show_spinner="Fitting learning curves…")
+def efficiency(cells):
+    """core.efficiency's analysis of a study's cells (a DataFrame, hashed by its values): curves, bands,
+    multipliers, the prediction check and their sentences (a few seconds of refits)."""
+    from core.efficiency import analyse_efficiency
+
+    return analyse_efficiency(cells)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
@@ -110,7 +119,8 @@ def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
 
     def in_worker(levels: list) -> dict:
         return executor.compute(f"robustness:{run_id}:{levels}", predicted_labels_in_worker,
-                                (root, run_id, data.name, data.key, levels), label="measuring robustness")
+                                (root, run_id, data.name, data.key, levels, run.config.pixels),
+                                label="measuring robustness")
 
     return measure(run, data, names, predict_missing=in_worker).predictions
 

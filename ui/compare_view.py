@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.pixels import arm_label
 from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_model, per_class_report,
                              row_normalised)
 from core.runs import Outcome, StoredRun
@@ -19,15 +20,16 @@ DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_siz
 
 
 def run_labels(runs: list[StoredRun]) -> list[str]:
-    """Short unique labels: the architecture, plus whatever else differs between the runs."""
-    labels = [run.config.architecture for run in runs]
+    """Short unique labels: the architecture ("conv (shuffled)" on shuffled pixels), plus whatever else differs
+    between the runs."""
+    labels = [arm_label(run.config.architecture, run.config.pixels) for run in runs]
     if len(set(labels)) == len(labels):
         return labels
     differing = [name for name in DIFFERING_FIELDS if len({getattr(run.config, name) for run in runs}) > 1]
     short = {"sample_size": "n=", "num_epochs": "ep ", "batch_size": "batch ", "seed": "seed ",
              "learning_rate": "lr ", "dataset": "", "optimizer": "", "recipe": "", "precision": ""}
-    return [" · ".join([run.config.architecture] + [f"{short[name]}{getattr(run.config, name)}" for name in differing])
-            + ("" if differing else f" · {run.run_id[:6]}") for run in runs]
+    return [" · ".join([label] + [f"{short[name]}{getattr(run.config, name)}" for name in differing])
+            + ("" if differing else f" · {run.run_id[:6]}") for label, run in zip(labels, runs)]
 
 
 def show_comparison(outcomes: list[Outcome]) -> None:

@@ -27,7 +27,7 @@ DEFAULTS = TrainConfig()
 # widgets own them again (Streamlit's documented way to keep widget state across pages).
 KEPT_CHOICES = ("dataset", "sample_size", "recipe", "epochs", "batch_size", "seed", "precision", "architectures",
                 "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
-                "study_architectures", "study_pairs", "study_recipe", "study_precision",
+                "study_architectures", "study_pairs", "study_recipe", "study_precision", "pixels", "study_pixels",
                 "data_dataset", "data_sample_size", "data_seed")
 
 
@@ -122,6 +122,15 @@ def recipe_select(key: str, epochs_key: str) -> str:
 def precision_select(key: str) -> str:
     return st.selectbox("Arithmetic", list(PRECISIONS), key=key, format_func=lambda name: PRECISIONS[name],
                         help=PRECISION_HELP)
+
+
+def pixels_select(key: str) -> str:
+    """As drawn or shuffled (core/pixels.py declares the choices, labels and help)."""
+    from core import pixels
+
+    st.session_state.setdefault(key, pixels.DEFAULT)
+    return st.selectbox("Pixels", list(pixels.PIXEL_ORDERS), key=key, format_func=pixels.PIXEL_ORDERS.get,
+                        help=pixels.HELP)
 
 
 JUST_SAVED = "_network_just_saved"  # a network saved by the editor, to add to the next architecture choice

@@ -15,6 +15,7 @@ import streamlit as st
 from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, MAX_SEEDS
 from core.data import DATASETS, MIN_SAMPLE_SIZE
 from core.architectures import PRECISIONS
+from core.pixels import PIXEL_ORDERS
 from core.recipes import RECIPES
 from ui import cache
 
@@ -100,6 +101,7 @@ COMPARE = (
     Field("batch", "batch_size", "Batch size", whole(1, MAX_BATCH_SIZE)),
     Field("seed", "seed", "Seed", whole(0, MAX_SEED)),
     Field("arithmetic", "precision", "Arithmetic", choice(list(PRECISIONS))),
+    Field("pixels", "pixels", "Pixels", choice(list(PIXEL_ORDERS))),
     Field("networks", "architectures", "Architectures", network_names, join),
 )
 STUDY = (
@@ -111,6 +113,7 @@ STUDY = (
     Field("batch", "study_batch_size", "Batch size", whole(1, MAX_BATCH_SIZE)),
     Field("margin", "study_margin", "H2 margin", number(0.1, 50.0), lambda value: f"{value:g}"),
     Field("arithmetic", "study_precision", "Arithmetic", choice(list(PRECISIONS))),
+    Field("pixels", "study_pixels", "Pixels", items(choice(list(PIXEL_ORDERS))), join),
     Field("networks", "study_architectures", "Architectures", network_names, join),
     Field("pairs", "study_pairs", "Differences to test", items(pair), join),
 )

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.pixels import arm_label
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS, perturbed_one
 from core.recipes import RECIPES
 from core.robustness import SEED, sentence, summarise_over_seeds, accuracy_table
@@ -15,7 +16,8 @@ from ui.components import bounded_number
 
 WHY = ("Why would convolution win? A convolution applies the same filters at every position, so a stroke means the "
        "same wherever it sits; the flat network has to learn every position separately. Here both read the whole "
-       "test set again, perturbed level by level (the same digits for every model, drawn from one seed).")
+       "test set again, perturbed level by level (the same digits for every model, drawn from one seed). A model "
+       "trained on shuffled pixels reads each digit perturbed as drawn, then shuffled like its training images.")
 
 
 def perturbation_choice(key: str) -> tuple:
@@ -124,7 +126,7 @@ def study_robustness(report, dataset) -> None:
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):
         found = cache.robustness(root, run.run_id, dataset.name, names)
-        per_network.setdefault(run.config.architecture, []).append(accuracy_table(found, dataset.y_test, names))
+        per_network.setdefault(arm_label(run.config.architecture, run.config.pixels), []).append(accuracy_table(found, dataset.y_test, names))
         bar.progress(position / len(runs), text=f"Measured {position} of {len(runs)} runs")
     bar.empty()
     summary = summarise_over_seeds(per_network).rename(columns={"network": "label", "mean_accuracy": "accuracy"})

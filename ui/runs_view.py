@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pandas as pd
@@ -22,6 +23,7 @@ COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture"
 
 def runs_table(rows: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=COLUMNS)
+    table.insert(3, "pixels", [_pixels(row) for row in rows])
     table["trained at"] = pd.to_datetime(table["trained at"], errors="coerce", utc=True)
     return table
 
@@ -29,9 +31,16 @@ def runs_table(rows: list[dict]) -> pd.DataFrame:
 def run_choice_label(row: dict) -> str:
     """Architecture, data, size, epochs, seed, accuracy; recipe and precision only when not the defaults."""
     extras = [value for value in (row.get("recipe"), row.get("precision")) if value not in (None, "student", "float32")]
+    if _pixels(row) != "drawn":
+        extras.append(f"{_pixels(row)} pixels")
     return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
             f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
             + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
+
+
+def _pixels(row: dict) -> str:
+    """The run's pixel order, read from its config JSON (the index has no column for it; older runs: drawn)."""
+    return json.loads(row.get("config_json") or "{}").get("pixels", "drawn")
 
 
 def networks_section(store, rows: list[dict]) -> None:

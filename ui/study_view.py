@@ -6,13 +6,13 @@ import streamlit as st
 
 from itertools import combinations
 
-from core.architectures import DEFAULT_PAIRS
+from core import pixels
 from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEEDS
 from core.data import Dataset
-from core.report import gaps_table, student_table, study_html, summary_table
-from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec,
-                        machine_description)
-from ui import plots
+from core.report import check_table, gaps_table, student_table, study_html, summary_table
+from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudySpec,
+                        default_pairs, machine_description)
+from ui import cache, plots
 from ui.robustness_view import study_robustness
 from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
 
@@ -22,18 +22,22 @@ PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU wit
 def apply_preset(preset: StudySpec) -> None:
     values = dict(study_seeds=preset.num_seeds, study_epochs=preset.num_epochs, study_batch_size=preset.batch_size,
                   study_architectures=list(preset.names), study_pairs=list(preset.pairs),
-                  study_recipe=preset.recipe, study_precision=preset.precision)
+                  study_recipe=preset.recipe, study_precision=preset.precision, study_pixels=list(preset.pixels))
     if preset.sample_sizes is not None:
         values["study_sizes"] = list(preset.sample_sizes)
     st.session_state.update(values)
 
 
 def preset_buttons() -> None:
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.button("Student's preset (1,000 digits, 12 epochs, 3 seeds)", key="study_preset", on_click=apply_preset,
                 args=(STUDENT_PRESET,), width="stretch")
-    right.button("Convolution or capacity? (flat, conv, flat-wide, conv-small)", key="study_capacity_preset",
-                 on_click=apply_preset, args=(CAPACITY_PRESET,), width="stretch")
+    middle.button("Convolution or capacity? (flat, conv, flat-wide, conv-small)", key="study_capacity_preset",
+                  on_click=apply_preset, args=(CAPACITY_PRESET,), width="stretch")
+    right.button("Is it the spatial structure? (flat and conv, pixels as drawn and shuffled)",
+                 key="study_spatial_preset", on_click=apply_preset, args=(SPATIAL_PRESET,), width="stretch",
+                 help="A flat network can learn any fixed order of the pixels; a convolution assumes neighbours "
+                      "belong together. If shuffling costs conv and not flat, conv's lead is the images' layout.")
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:
@@ -53,23 +57,43 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     batch_size = bounded_number(columns[2], "Batch size", "study_batch_size", 1, MAX_BATCH_SIZE, 16, 32)
     margin = bounded_number(columns[3], "H2 margin (points)", "study_margin", 0.1, 50.0, 0.5, 2.0)
     left, right = st.columns(2)
-    with left:
-        architectures = architecture_select(key="study_architectures")
-        pairs = pair_select([spec.name for spec in architectures], key="study_pairs")
     with right:
         recipe = recipe_select(key="study_recipe", epochs_key="study_epochs")
         precision = precision_select(key="study_precision")
+        orders = pixel_orders_select(key="study_pixels")
+    with left:
+        architectures = architecture_select(key="study_architectures")
+        pairs = pair_select([spec.name for spec in architectures], orders, key="study_pairs")
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
                      num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100,
-                     recipe=recipe, precision=precision, pairs=pairs)
+                     recipe=recipe, precision=precision, pairs=pairs, pixels=tuple(orders) or (pixels.DEFAULT,))
 
 
-def pair_select(names: list[str], key: str) -> tuple:
-    """Which differences to test: any two of the chosen networks (the suggested pairs by default)."""
-    default = [pair for pair in DEFAULT_PAIRS if set(pair) <= set(names)]
+def pixel_orders_select(key: str) -> list[str]:
+    """The pixel orders every network of the study trains on (as drawn by default)."""
+    st.session_state.setdefault(key, [pixels.DEFAULT])
+    chosen = st.multiselect("Pixels", list(pixels.PIXEL_ORDERS), key=key, format_func=pixels.PIXEL_ORDERS.get,
+                            help=pixels.HELP + " Both: each network is trained on each order, and a shuffled one is "
+                                               "named like 'conv (shuffled)'.")
+    if not chosen:
+        st.caption("No pixel order chosen: using the pixels as drawn.")
+    return chosen
+
+
+def pair_select(names: list[str], orders: list[str], key: str) -> tuple:
+    """Which differences to test: any two of the chosen networks on the chosen pixel orders (the suggested pairs
+    by default)."""
+    orders = orders or [pixels.DEFAULT]
+    default = list(default_pairs(tuple(names), tuple(orders)))
+    names = [pixels.arm_label(name, order) for order in orders for name in names]
     options = default + [(first, second) for first, second in combinations(names, 2)
                          if (first, second) not in default and (second, first) not in default]
     chosen = [tuple(pair) for pair in st.session_state.get(key, default) if tuple(pair) in options]
+    seen = st.session_state.get(f"_{key}_orders")
+    if seen is not None and seen != orders:  # pixel orders changed: their suggested pairs join the choice
+        chosen += [pair for pair in default if pair not in chosen and any(pixels.split_label(arm)[1] not in seen
+                                                                          for arm in pair)]
+    st.session_state[f"_{key}_orders"] = orders
     st.session_state[key] = chosen
     picked = st.multiselect("Differences to test (first − second)", options, key=key,
                             format_func=lambda pair: f"{pair[0]} − {pair[1]}",
@@ -153,12 +177,16 @@ def show_report(report, dataset: Dataset) -> None:
     if report.missing:
         st.warning(f"{report.missing} of {report.missing + len(report.cells)} cells are not trained yet; the "
                    f"results below use the ones that are. **Run study** trains the rest (stored cells are reused).")
+    efficiency = cache.efficiency(report.cells)
     st.subheader("Verdicts")
-    for verdict in report.verdicts.values():
+    for verdict in [*report.verdicts.values(), *efficiency.sentences.values()]:
         st.info(verdict)
     left, right = st.columns(2)
     left.markdown("**Accuracy against sample size**")
-    left.plotly_chart(plots.accuracy_vs_size(report.summary, report.cells), key="study_accuracy")
+    left.plotly_chart(plots.accuracy_vs_size(report.summary, report.cells, curves=efficiency.bands),
+                      key="study_accuracy")
+    left.caption("Dotted: each network's fitted learning curve (an inverse power law) with its 95% band over "
+                 "resampled seeds.")
     right.markdown("**Training time against sample size**")
     right.plotly_chart(plots.time_vs_size(report.summary), key="study_time")
     if not report.gaps.empty:
@@ -169,6 +197,9 @@ def show_report(report, dataset: Dataset) -> None:
                    "digits exactly one of them gets right, are they split evenly?")
     st.markdown("**Every architecture and size**")
     st.dataframe(summary_table(report.summary), hide_index=True, key="study_summary")
+    if not efficiency.check.empty:
+        st.markdown("**Prediction check: curves fitted on the smaller sizes only, against the larger ones measured**")
+        st.dataframe(check_table(efficiency.check), hide_index=True, key="study_check")
 
     if (report.summary["sample_size"] == STUDENT["sample_size"]).any():
         st.subheader("The student's table, next to ours")
@@ -177,7 +208,7 @@ def show_report(report, dataset: Dataset) -> None:
         st.dataframe(student_table(report), hide_index=True, key="study_student")
     study_robustness(report, dataset)
     left, right = st.columns(2)
-    left.download_button("Download report (HTML)", lambda: study_html(report, dataset).encode(),
+    left.download_button("Download report (HTML)", lambda: study_html(report, dataset, efficiency).encode(),
                          file_name="study-report.html", mime="text/html", on_click="ignore", key="study_report",
                          help="One file with the verdicts, the interactive charts, the tables, the data source, "
                               "machine and library versions; it opens in any browser, offline.", width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import inside
+from core import inside, pixels
 from core.preprocess import EmptyImage, ImageProblem, prepare_digit, read_upload
 from core.runs import StoredRun
 from ui import cache, drawing, plots
@@ -85,13 +85,18 @@ def show_predictions(runs: list[StoredRun], digit: np.ndarray) -> None:
     guesses = {}
     with right:
         for position, (column, label, run) in enumerate(zip(st.columns(len(runs)), labels, runs)):
-            probabilities = inside.predict_probabilities(cache.model(root, run.run_id), digit)
+            probabilities = inside.predict_probabilities(cache.model(root, run.run_id),
+                                                         pixels.arrange(digit, run.config.pixels))
             top = int(np.argmax(probabilities))
             guesses[label] = top
             column.metric(label, class_names[top], f"{probabilities[top]:.0%} confident", delta_color="off")
             column.plotly_chart(plots.probability_bars(probabilities, class_names, label,
                                                        plots.colour(run.config.architecture, position)),
                                 key=f"probabilities_{run.run_id}")
+    if any(run.config.pixels != pixels.DRAWN for run in runs):
+        st.caption("A model trained on shuffled pixels is given this digit shuffled by the same fixed permutation "
+                   "its training images had; its saliency and first-layer weights below are put back where the "
+                   "pixels were drawn.")
     if len(set(guesses.values())) > 1:
         st.warning("The models disagree: " + ", ".join(f"{label} says {class_names[guess]}"
                                                       for label, guess in guesses.items()) + ".")
@@ -102,8 +107,9 @@ def show_inside(runs: list[StoredRun], digit: np.ndarray) -> None:
     labels = run_labels(runs)
     st.subheader("Saliency: which pixels move the top guess")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):
-        column.plotly_chart(plots.saliency_overlay(digit, inside.saliency(cache.model(root, run.run_id), digit),
-                                                   label), key=f"saliency_{run.run_id}")
+        found = inside.saliency(cache.model(root, run.run_id), pixels.arrange(digit, run.config.pixels))
+        column.plotly_chart(plots.saliency_overlay(digit, pixels.restore(found, run.config.pixels), label),
+                            key=f"saliency_{run.run_id}")
     for label, run in zip(labels, runs):
         model = cache.model(root, run.run_id)
         filters = inside.first_conv_filters(model)
@@ -113,11 +119,15 @@ def show_inside(runs: list[StoredRun], digit: np.ndarray) -> None:
             st.plotly_chart(plots.image_grid(filters, f"First layer's {len(filters)} filters ({size}×{size})",
                                              diverging=True),
                             key=f"filters_{run.run_id}")
-            for name, maps in inside.feature_maps(model, digit).items():
+            if run.config.pixels != pixels.DRAWN:
+                st.caption("Trained on shuffled pixels: its filters and feature maps below are of the shuffled "
+                           "digit, where neighbouring pixels are unrelated.")
+            for name, maps in inside.feature_maps(model, pixels.arrange(digit, run.config.pixels)).items():
                 st.plotly_chart(plots.image_grid(np.moveaxis(maps, -1, 0), f"{name}: {maps.shape[-1]} feature maps"),
                                 key=f"maps_{run.run_id}_{name}")
         weights = inside.first_dense_weight_images(model)
         if weights is not None:
+            weights = pixels.restore(weights, run.config.pixels)  # (units, 28, 28), back where the pixels were drawn
             st.subheader(f"Inside {label}")
             st.plotly_chart(plots.image_grid(weights, "First layer: each unit's 784 weights as a 28×28 image",
                                              columns=10, diverging=True), key=f"weights_{run.run_id}")

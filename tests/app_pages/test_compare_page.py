@@ -236,3 +236,18 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
     assert len(background._asked) == 3 and len(warm_ups) == 5
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=4)], digits) is False  # recent: skipped
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True   # forgotten: asked again
+
+
+def test_shuffled_pixels_train_their_own_runs_named_shuffled(fake_trainer):
+    app = small(open_page())
+    assert app.selectbox(key="pixels").value == "drawn"
+    app.selectbox(key="pixels").set_value("shuffled").run()
+    app.button(key="train").click().run()
+    assert not app.exception
+    assert [(config.architecture, config.pixels) for config in fake_trainer.calls] == [("flat", "shuffled"),
+                                                                                      ("conv", "shuffled")]
+    assert {"flat (shuffled)", "conv (shuffled)"} <= set(texts(app.subheader))
+    app.selectbox(key="pixels").set_value("drawn").run()
+    app.button(key="train").click().run()
+    assert len(fake_trainer.calls) == 4  # drawn pixels are other runs: trained, not taken from the shuffled ones
+    assert len(RunStore().list_runs()) == 4

@@ -13,7 +13,15 @@ def test_renders_source_balance_grid_and_one_digit_two_ways():
     assert {"Class balance of the sample", "Random digits from the sample", "One image, read two ways"} \
         <= set(texts(app.subheader))
     assert len(app.get("plotly_chart")) == 3
-    assert len(app.get("image")) == 1
+    assert len(app.get("image")) == 3  # the grid, then a few digits as drawn and shuffled
+
+
+def test_a_few_digits_are_shown_as_drawn_and_shuffled_side_by_side():
+    app = open_page("app_pages/data.py")
+    assert not app.exception
+    assert "As drawn and with the pixels shuffled" in texts(app.subheader)
+    assert {"**As drawn**", "**Shuffled**"} <= set(texts(app.markdown))
+    assert any("one fixed permutation" in text and "seed 784" in text for text in texts(app.caption))
 
 
 def test_the_sample_size_and_seed_are_bounded_to_the_pool_and_the_seed_range():

@@ -103,3 +103,15 @@ def test_a_study_link_with_sizes_this_server_does_not_offer_says_which_were_left
     assert not app.exception
     assert app.multiselect(key="study_sizes").value == [100]
     assert any(text.startswith("Sample sizes 60, 50,000 are not offered") for text in texts(app.caption))
+
+
+def test_links_carry_the_pixels(fake_trainer):
+    app = open_link({**SMALL, "pixels": "shuffled"})
+    assert not app.exception and app.selectbox(key="pixels").value == "shuffled"
+    assert app.query_params["pixels"] == "shuffled"
+    study = open_link({"pixels": "drawn,shuffled"}, "app_pages/study.py")
+    assert study.multiselect(key="study_pixels").value == ["drawn", "shuffled"]
+    assert study.query_params["pixels"] == "drawn,shuffled"
+    bad = open_link({"pixels": "sorted"})
+    assert not bad.exception and "**Pixels**: 'sorted' is not one of drawn, shuffled" in texts(bad.warning)[0]
+    assert bad.selectbox(key="pixels").value == "drawn"

@@ -81,3 +81,41 @@ def test_a_study_trains_every_cell_with_the_recipe_chosen(fake_trainer):
     small_study(app).button(key="run_study").click().run()
     assert not app.exception
     assert len(fake_trainer.calls) == 8 and {config.recipe for config in fake_trainer.calls} == {"averaged"}
+
+
+def test_the_spatial_preset_trains_both_pixel_orders_and_answers_with_numbers(monkeypatch):
+    from core.runs import executors as executors_module
+    from tests.core.test_study import learning_curve
+    from tests.fakes import FakeTrainer
+
+    trainer = FakeTrainer(learning_curve())
+    monkeypatch.setattr(executors_module, "train", trainer)
+    app = open_page("app_pages/study.py")
+    app.button(key="study_spatial_preset").click().run()
+    assert app.multiselect(key="study_pixels").value == ["drawn", "shuffled"]
+    assert app.multiselect(key="study_architectures").value == ["flat", "conv"]
+    assert ("conv (shuffled)", "conv") in app.multiselect(key="study_pairs").value
+    app.multiselect(key="study_sizes").set_value([100, 300, 1000, 3000])
+    app.number_input(key="study_seeds").set_value(2)
+    app.number_input(key="study_epochs").set_value(1).run()
+    app.button(key="run_study").click().run()
+    assert not app.exception
+    assert len(trainer.calls) == 32 and {config.pixels for config in trainer.calls} == {"drawn", "shuffled"}
+    verdicts = texts(app.info)
+    spatial = [text for text in verdicts if text.startswith("Is it the spatial structure? At 1,000 images")]
+    assert spatial and "Yes:" in spatial[0]
+    assert any(text.startswith("Data efficiency") and "flat needs about" in text for text in verdicts)
+    assert any(text.startswith("Prediction check") for text in verdicts)
+    assert any("fitted learning curve" in text for text in texts(app.caption))
+    tables = [frame.value for frame in app.dataframe]
+    assert any("prediction" in table.columns and "miss" in table.columns for table in tables)
+
+
+def test_choosing_shuffled_pixels_adds_their_pairs_and_an_empty_choice_means_drawn(fake_trainer):
+    app = small_study(open_page("app_pages/study.py"))
+    app.multiselect(key="study_pixels").set_value(["drawn", "shuffled"]).run()
+    assert ("conv (shuffled)", "conv") in app.multiselect(key="study_pairs").value
+    app.multiselect(key="study_pixels").set_value([]).run()
+    assert not app.exception
+    assert any("using the pixels as drawn" in text for text in texts(app.caption))
+    assert any("0 of 8 cells are stored" in text for text in texts(app.caption))

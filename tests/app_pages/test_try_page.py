@@ -125,7 +125,7 @@ def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
 
 
 def test_a_model_with_a_broken_config_is_a_warning_not_a_crash(stored_pair):
-    from tests.core.test_store_checksums import broken_config
+    from tests.core.runs.test_run_files import broken_config
 
     flat, conv = stored_pair
     broken_config(conv.model_path)
@@ -134,3 +134,25 @@ def test_a_model_with_a_broken_config_is_a_warning_not_a_crash(stored_pair):
     assert not app.exception
     assert any(f"Run {conv.run_id} could not be opened: model.keras" in text for text in texts(app.warning))
     assert [metric.label for metric in app.metric] == ["flat"]
+
+
+def test_a_model_trained_on_shuffled_pixels_is_given_the_digit_shuffled_the_same_way(fake_trainer, digits, drawn,
+                                                                                     monkeypatch):
+    from core import inside, pixels
+
+    store = RunStore()
+    runs = [service(store, fake_trainer).get_or_train(
+        TrainConfig(architecture="flat", sample_size=100, num_epochs=1, pixels=order), digits).run
+        for order in ("drawn", "shuffled")]
+    seen = []
+    real = inside.predict_probabilities
+    monkeypatch.setattr(inside, "predict_probabilities", lambda model, image: seen.append(image) or real(model, image))
+    drawn["value"] = canvas_with_a_stroke()
+    app = open_page("app_pages/try_it.py")
+    app.multiselect(key="try_runs").set_value([run.run_id for run in runs]).run()
+    assert not app.exception
+    assert len(app.metric) == 2
+    plain, shuffled = seen[-2:]
+    assert np.array_equal(shuffled, pixels.arrange(plain, "shuffled")) and not np.array_equal(shuffled, plain)
+    assert any("shuffled by the same fixed permutation" in text for text in texts(app.caption))
+    assert [metric.label for metric in app.metric] == ["flat", "flat (shuffled)"]

@@ -74,7 +74,8 @@ def test_adding_precision_kept_the_identity_of_runs_stored_before_it():
     from core.config import FORMAT_VERSION
 
     config = TrainConfig(architecture="conv", recipe="improved")
-    before = {key: value for key, value in config.to_dict().items() if key not in ("precision", "spec")}
+    # Fields added later still ("pixels") are left out too: such a run's config had none of them.
+    before = {key: value for key, value in config.to_dict().items() if key not in ("precision", "spec", "pixels")}
     payload = json.dumps({"config": before, "data": "k", "format": FORMAT_VERSION}, sort_keys=True)
     assert run_id(config, "k") == hashlib.sha256(payload.encode()).hexdigest()[:16]
     assert TrainConfig.from_dict(before) == config
@@ -123,3 +124,14 @@ def test_a_spec_must_carry_the_architectures_name():
 
     with pytest.raises(ValueError, match="named like the architecture 'flat'"):
         TrainConfig(architecture="flat", spec=PRESETS["conv"])
+
+
+def test_pixels_change_the_run_id_only_for_shuffled_runs():
+    drawn = TrainConfig(architecture="conv")
+    assert TrainConfig(architecture="conv", pixels="drawn") == drawn
+    assert run_id(drawn, "k") == "af4e28378a7676c7"  # the golden id above: adding the field kept it
+    shuffled = TrainConfig(architecture="conv", pixels="shuffled")
+    assert run_id(shuffled, "k") not in {run_id(drawn, "k"), run_id(TrainConfig(), "k")}
+    assert TrainConfig.from_dict(shuffled.to_dict()) == shuffled
+    with pytest.raises(ValueError, match="Unknown pixel order 'sorted'"):
+        TrainConfig(pixels="sorted")

@@ -101,3 +101,18 @@ def test_a_report_path_that_cannot_be_written_exits_2_before_any_training(capsys
     code = cli.main(STUDY + ["--report", str(tmp_path / "absent" / "study.html")])
     assert code == 2 and fake_trainer.calls == []
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_report_has_the_spatial_verdict_the_multiplier_and_the_prediction_check(digits, tmp_path):
+    from tests.core.test_study import learning_curve
+
+    spec = StudySpec(architectures=("flat", "conv"), pixels=("drawn", "shuffled"), sample_sizes=(100, 300, 1000, 3000),
+                     num_seeds=2, num_epochs=1)
+    store = RunStore(tmp_path / "spatial-store")
+    run_study(spec, digits, service(store, FakeTrainer(learning_curve())))
+    page = html.unescape(study_html(analyse(spec, digits, service(store)), digits))
+    assert "Is it the spatial structure? At 1,000 images, shuffling the pixels changed conv's accuracy by" in page
+    assert re.search(r"to reach conv's accuracy at 100 images \(\d+\.\d%\), flat needs about \d+\.\d × 100", page)
+    assert "Prediction check: learning curves fitted on the smaller sizes" in page
+    assert "conv fitted curve" in page  # the curves are drawn on the accuracy chart
+    assert "one fixed permutation of the 784 pixel positions (seed 784)" in page

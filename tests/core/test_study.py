@@ -235,3 +235,107 @@ def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):
     assert report.gaps["mean_difference"].iloc[0] < 0  # mine − conv
     with pytest.raises(ValueError, match="A pair compares two different architectures of the study"):
         StudySpec(architectures=("conv", mine), pairs=(("mine", "flat"),))
+
+
+# --- Is it the spatial structure? (issue 26) ---------------------------------------------------------------
+
+SPATIAL = StudySpec(architectures=("flat", "conv"), pixels=("drawn", "shuffled"), sample_sizes=(100, 300),
+                    num_seeds=2, num_epochs=1)
+
+
+def learning_curve(conv_shuffled_cost: float = 0.2, flat_shuffled_cost: float = 0.0):
+    """A fake trainer's accuracy: an inverse power law per network (conv ahead), minus a cost on shuffled pixels."""
+    def accuracy(config):
+        a, b, c = (0.99, 0.05, 0.6) if config.spec.has_convolution else (0.97, 0.08, 0.45)
+        value = a - b * (config.sample_size / 1000) ** -c
+        if config.pixels == "shuffled":
+            value -= conv_shuffled_cost if config.spec.has_convolution else flat_shuffled_cost
+        return value
+    return accuracy
+
+
+def test_adding_pixel_orders_kept_every_existing_studys_cells_and_run_ids(digits, store):
+    for spec in (SPEC, CAPACITY, StudySpec(sample_sizes=(100,), pixels=("drawn",))):
+        assert all(config.pixels == "drawn" for config in spec.configs(4000))
+    drawn = SPEC.configs(4000)
+    spatial = StudySpec(sample_sizes=(100, 300), num_seeds=2, num_epochs=1, pixels=("drawn", "shuffled")).configs(4000)
+    assert [config for config in spatial if config.pixels == "drawn"] == drawn  # the same cells, the same ids
+    shuffled_ids = {store.id_for(config, digits) for config in spatial if config.pixels == "shuffled"}
+    assert len(shuffled_ids) == len(drawn) and not shuffled_ids & {store.id_for(config, digits) for config in drawn}
+
+
+def test_the_spatial_preset_pairs_each_network_with_its_shuffled_self():
+    assert SPATIAL.pairs == (("conv (shuffled)", "conv"), ("flat (shuffled)", "flat"), ("conv", "flat"),
+                             ("conv (shuffled)", "flat (shuffled)"))
+    assert list(SPATIAL.networks) == ["flat", "conv", "flat (shuffled)", "conv (shuffled)"]
+    with pytest.raises(ValueError, match="Unknown pixel order 'sorted'"):
+        StudySpec(pixels=("sorted",))
+    with pytest.raises(ValueError, match="at least one pixel order"):
+        StudySpec(pixels=())
+    with pytest.raises(ValueError, match=r"conv \(shuffled\) vs conv"):
+        StudySpec(pairs=(("conv (shuffled)", "conv"),))  # no shuffled arm in a drawn-only study
+
+
+def test_spatial_verdict_is_yes_when_shuffling_costs_conv_and_not_flat(digits, store):
+    run_study(SPATIAL, digits, service(store, FakeTrainer(learning_curve(conv_shuffled_cost=0.2))))
+    report = analyse(SPATIAL, digits, service(store))
+    assert set(report.cells["architecture"]) == {"flat", "conv", "flat (shuffled)", "conv (shuffled)"}
+    sentence = report.verdicts["spatial"]
+    assert re.match(r"Is it the spatial structure\? At 300 images, shuffling the pixels changed conv's accuracy by "
+                    r"-(19|20|21|22)\.\d points", sentence)
+    assert "flat's by +0.0 points" in sentence and "Yes:" in sentence
+    gaps = report.gaps.set_index(["first", "second", "sample_size"])
+    assert gaps.loc[("conv (shuffled)", "conv", 300), "verdict"] == "conv better"
+    assert gaps.loc[("flat (shuffled)", "flat", 300), "verdict"] == "comparable"
+
+
+def test_spatial_verdict_is_no_when_conv_keeps_its_accuracy(digits, store):
+    run_study(SPATIAL, digits, service(store, FakeTrainer(learning_curve(conv_shuffled_cost=0.0))))
+    assert "No: conv does not lose more than 2 points" in analyse(SPATIAL, digits, service(store)).verdicts["spatial"]
+
+
+def test_a_study_without_shuffled_pixels_has_no_spatial_verdict(digits, store):
+    run_study(SPEC, digits, service(store, FakeTrainer()))
+    assert set(analyse(SPEC, digits, service(store)).verdicts) == {"h1", "h2", "capacity"}
+
+
+def test_cli_spatial_study_prints_the_sentence_and_the_multiplier(capsys, monkeypatch):
+    monkeypatch.setattr(executors_module, "train", FakeTrainer(learning_curve()))
+    code = cli.main(["study", "--architectures", "flat", "conv", "--pixels", "drawn", "shuffled", "--sizes", "100",
+                     "300", "1000", "3000", "--seeds", "2", "--epochs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"Is it the spatial structure\? At 1,000 images, shuffling the pixels changed conv's accuracy by "
+                     r"-(19|20|21|22)\.\d points", out)
+    assert re.search(r"to reach conv's accuracy at 100 images \(\d+\.\d%\), flat needs about \d+\.\d × 100 = [\d,]+ "
+                     r"images \(95% interval [\d.]+–[\d.]+×\)", out)
+    assert "Prediction check (each curve fitted on the smaller sizes only" in out
+    code = cli.main(["study", "--architectures", "flat", "conv", "--pixels", "drawn", "shuffled", "--sizes", "100",
+                     "300", "1000", "3000", "--seeds", "2", "--epochs", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and "spatial" in report["verdicts"]
+    assert report["efficiency"]["multipliers"][0]["factor"] > 1
+    assert {cell["architecture"] for cell in report["cells"]} == {"flat", "conv", "flat (shuffled)", "conv (shuffled)"}
+
+
+def test_cli_pairs_may_name_a_shuffled_network_and_bring_its_pixels(capsys, monkeypatch):
+    trainer = FakeTrainer(learning_curve())
+    monkeypatch.setattr(executors_module, "train", trainer)
+    code = cli.main(["study", "--sizes", "100", "--seeds", "2", "--epochs", "1", "--pairs", "conv (shuffled):conv"])
+    assert code == 0
+    assert {(config.architecture, config.pixels) for config in trainer.calls} == {
+        ("flat", "drawn"), ("conv", "drawn"), ("flat", "shuffled"), ("conv", "shuffled")}
+    assert "conv (shuffled) − conv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["study", "--pixels", "sorted"], "invalid choice: 'sorted'"),
+    (["compare", "--pixels", "upside-down"], "invalid choice: 'upside-down'"),
+])
+def test_cli_bad_pixels_are_one_line_and_exit_2(capsys, monkeypatch, argv, message):
+    trainer = FakeTrainer()
+    monkeypatch.setattr(executors_module, "train", trainer)
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert trainer.calls == []

@@ -30,6 +30,9 @@ def test_runs_table_has_readable_sortable_columns():
         "conv · mnist · 1,000 images · 12 epochs · seed 0 · bfloat16 · 94.7% · abc"
     assert list(runs_table([{**row, "recipe": "improved", "precision": "float32"}]).loc[0, ["recipe", "precision"]]) \
         == ["improved", "float32"]
+    shuffled = {**row, "config_json": '{"pixels": "shuffled"}'}
+    assert run_choice_label(shuffled) == "conv · mnist · 1,000 images · 12 epochs · seed 0 · shuffled pixels · 94.7% · abc"
+    assert list(runs_table([row, shuffled])["pixels"]) == ["drawn", "shuffled"]
 
 
 def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoch(monkeypatch):
