@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.data import Dataset, load_dataset
+from core.sized_cache import SizedCache, model_bytes
 from core.store import RunStore, StoredRun
 
 
@@ -53,10 +54,23 @@ def test_probabilities(root: str, run_id: str) -> np.ndarray:
     return store(root).get(run_id).probabilities()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+MODEL_CACHE_BYTES = 512 * 1024**2  # Keras models kept loaded for every session, by estimated size (not a count)
+
+
+@st.cache_resource(show_spinner=False)
+def _models() -> SizedCache:
+    """The loaded models, shared by every session; least recently used out beyond MODEL_CACHE_BYTES."""
+    return SizedCache(MODEL_CACHE_BYTES, size_of=model_bytes)
+
+
 def model(root: str, run_id: str):
-    """A stored run's Keras model, loaded with safe_mode=True; keyed by run id, never by the object."""
-    return store(root).get(run_id).load_model()
+    """A stored run's Keras model, loaded with safe_mode=True once and then kept while it fits in
+    MODEL_CACHE_BYTES; keyed by store and run id, never by the object."""
+    return _models().get((root, run_id), lambda: store(root).get(run_id).load_model())
+
+
+def model_is_loaded(root: str, run_id: str) -> bool:
+    return (root, run_id) in _models()
 
 
 def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
