@@ -291,15 +291,16 @@ def paper_brightness(grey: np.ndarray, blocks: int = 16, rounds: int = 6) -> np.
     surface, kept within the fitted tiles' range where ink hides the paper; a lamp to one
     side or a vignette gives a gradient that dividing by the surface removes."""
     height, width = grey.shape
-    row_edges = np.linspace(0, height, min(blocks, height) + 1).astype(int)
-    column_edges = np.linspace(0, width, min(blocks, width) + 1).astype(int)
-    rows, columns, levels = [], [], []
-    for top, bottom in zip(row_edges[:-1], row_edges[1:]):
-        for left, right in zip(column_edges[:-1], column_edges[1:]):
-            rows.append((top + bottom - 1) / 2 / height)
-            columns.append((left + right - 1) / 2 / width)
-            levels.append(np.percentile(grey[top:bottom, left:right], 90))
-    rows, columns, levels = np.array(rows), np.array(columns), np.array(levels)
+    tile_height, tile_width = -(-height // blocks), -(-width // blocks)
+    rows_of_tiles, columns_of_tiles = -(-height // tile_height), -(-width // tile_width)
+    padded = np.pad(grey, ((0, rows_of_tiles * tile_height - height), (0, columns_of_tiles * tile_width - width)),
+                    mode="edge")
+    tiles = padded.reshape(rows_of_tiles, tile_height, columns_of_tiles, tile_width).transpose(0, 2, 1, 3)
+    levels = np.percentile(tiles.reshape(rows_of_tiles * columns_of_tiles, -1), 90, axis=1)
+    rows, columns = np.meshgrid(np.minimum((np.arange(rows_of_tiles) + 0.5) * tile_height, height) / height,
+                                np.minimum((np.arange(columns_of_tiles) + 0.5) * tile_width, width) / width,
+                                indexing="ij")
+    rows, columns = rows.ravel(), columns.ravel()
 
     def basis(y, x):
         return np.stack([np.ones_like(y), y, x, y * y, x * x, y * x], axis=-1)
