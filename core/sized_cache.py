@@ -79,7 +79,9 @@ class SizedCache:
                 total -= self._values.pop(key)[1]
 
 
-MODEL_OVERHEAD_BYTES = 6 * 1024**2  # a loaded Keras 3 model's own objects beyond its variables (measured: README)
+# A loaded Keras 3 model's own objects beyond its variables. Measured here (benchmarks/README.md §10): ten conv
+# models (600,810 parameters) loaded and traced added 8.5 MB of RSS each; the estimate below says 12.9 MB.
+MODEL_OVERHEAD_BYTES = 6 * 1024**2
 
 
 def model_bytes(model) -> int:
