@@ -308,7 +308,7 @@ def paper_brightness(grey: np.ndarray, blocks: int = 16, rounds: int = 6) -> np.
     design = basis(rows, columns)
     keep = levels > otsu_threshold(levels) if np.ptp(levels) > MIN_CONTRAST * levels.max() else np.ones(len(levels), bool)
     if keep.sum() < 6:  # ink in nearly every tile: the brightest tiles are the paper
-        keep = levels >= np.sort(levels)[-6]
+        keep = levels >= np.sort(levels)[-min(6, len(levels))]
     for _ in range(rounds):
         coefficients, *_ = np.linalg.lstsq(design[keep], levels[keep], rcond=None)
         fitted = design @ coefficients

@@ -287,3 +287,14 @@ def test_a_sixteen_megapixel_picture_adds_at_most_100_mb_at_peak(tmp_path, kind)
     added = float(result.stdout.strip().splitlines()[-1])
     print(f"{kind}: +{added:.0f} MB")
     assert added <= 100, f"{kind}: +{added:.0f} MB at peak"
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 50), (1, 500), (500, 1), (7, 3), (13, 1000)])
+def test_tiny_and_thin_pictures_give_a_digit_or_a_message(shape, rng):
+    """Regression: a 2x2 picture has 4 tiles of paper, and the fit asked for the 6 brightest (IndexError)."""
+    for image in (rng.integers(0, 256, shape).astype(np.uint8), np.where(rng.random(shape) > 0.5, 255, 0)):
+        try:
+            digit = prepare(read_upload(png_bytes(image.astype(np.uint8))))
+        except ImageProblem:
+            continue
+        assert digit.pixels.shape == (28, 28) and np.isfinite(digit.pixels).all()
