@@ -247,5 +247,6 @@ def test_noise_and_specks_are_left_out(models, chosen, baseline, noise, specks, 
 @pytest.mark.parametrize("name", list(FILES))
 def test_the_reported_pictures_read_right_with_both_models(models, name):
     digit = prepare_digit(read_upload((CASES / name).read_bytes()))
-    for model_name, model in models.items():
-        assert predict(model, [digit.pixels])[0] == FILES[name], model_name
+    answers = {model_name: int(predict(model, [digit.pixels])[0]) for model_name, model in models.items()}
+    print(f"{name}: {answers}, notes: {[note.kind for note in digit.notes]}")
+    assert answers == {"flat": FILES[name], "conv": FILES[name]}
