@@ -89,15 +89,24 @@ class Look:
     dense_weights: np.ndarray | None          # (units, 28, 28): a flat model's first layer
 
 
-def look(model, image: np.ndarray) -> Look:
-    """The model's answer for a (28, 28) image in 0..1 and the views inside it."""
-    return Look(predict_probabilities(model, image), saliency(model, image), first_conv_filters(model),
-                feature_maps(model, image), first_dense_weight_images(model))
+def look(model, image: np.ndarray, order: str = "drawn") -> Look:
+    """The model's answer for a (28, 28) image in 0..1 and the views inside it. `order`: the pixel order the
+    model was trained on (core/pixels.py); the image is given to it in that order, and its saliency and a flat
+    net's weights are put back where the pixels were drawn (feature maps stay as the network saw them)."""
+    from core import pixels
+
+    seen = pixels.arrange(image, order)
+    weights = first_dense_weight_images(model)
+    return Look(predict_probabilities(model, seen), pixels.restore(saliency(model, seen), order),
+                first_conv_filters(model), feature_maps(model, seen),
+                None if weights is None else pixels.restore(weights, order))
 
 
-def looks_in_worker(store_root: str, run_ids: list[str], image: np.ndarray, emit=None) -> dict[str, Look]:
-    """`look` for each stored run, in a worker process (which keeps recently used models loaded): run id ->
-    Look. ValueError names a run that can no longer be opened."""
+def looks_in_worker(store_root: str, run_ids: list[str], image: np.ndarray, orders: list[str] | None = None,
+                    emit=None) -> dict[str, Look]:
+    """`look` for each stored run (trained on pixels in `orders`, default as drawn), in a worker process, which
+    keeps recently used models loaded: run id -> Look. ValueError names a run that can no longer be opened."""
     from core.runs.worker_executor import worker_model
 
-    return {run_id: look(worker_model(store_root, run_id), image) for run_id in run_ids}
+    orders = orders or ["drawn"] * len(run_ids)
+    return {run_id: look(worker_model(store_root, run_id), image, order) for run_id, order in zip(run_ids, orders)}

@@ -79,10 +79,21 @@ def test_probabilities(root: str, run_id: str) -> np.ndarray:
     return store(root).get(run_id).probabilities()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def model(root: str, run_id: str):
-    """A stored run's Keras model, loaded with safe_mode=True; keyed by run id, never by the object."""
-    return store(root).get(run_id).load_model()
+@st.cache_data(max_entries=64, show_spinner=False)
+def looks(run_ids: tuple, digit: np.ndarray) -> dict:
+    """run id -> core.inside.Look of each stored run for the (28, 28) digit: computed in a worker process, which
+    keeps the models loaded (bounded by their memory), so a rerun with the same digit recomputes nothing and a new
+    stroke loads no model again. ValueError names a run that can no longer be opened."""
+    from core.inside import looks_in_worker
+    from core.runs import default_root
+
+    root = str(default_root())
+    runs = [store(root).get(run_id) for run_id in run_ids]
+    if None in runs:
+        raise ValueError(f"Run {run_ids[runs.index(None)]} is no longer in the store.")
+    orders = tuple(run.config.pixels for run in runs)
+    return service(root).executor.compute(None, looks_in_worker, (root, list(run_ids), digit, list(orders)),
+                                          label="predicting your digit")
 
 
 def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:

@@ -168,7 +168,7 @@ def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sampl
             for spec in architectures]
 
 
-def start_workers_after_paint(dataset: Dataset) -> None:
+def start_workers_after_paint(dataset: Dataset | None = None) -> None:
     """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
     processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the
     app trains in its own process."""

@@ -2,30 +2,90 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import streamlit as st
 
-from core import inside, pixels
-from core.preprocess import EmptyImage, ImageProblem, prepare_digit, read_upload
+from core import pixels
+from core.preprocess import EmptyImage, ImageProblem, PreparedDigit, prepare_digit, read_upload
 from core.runs import StoredRun
 from ui import cache, drawing, plots
 from ui.components import bounded_number
-from ui.compare_view import run_labels
-from ui.runs_view import run_choice_label
 
 INPUTS = ["Draw", "Upload", "Test digit"]
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+# What tells two runs of one network apart, in the order a label adds them: (config field, words for a value)
+DISTINCTIONS = (("seed", "seed {}"), ("batch_size", "batch {}"), ("optimizer", "{}"),
+                ("learning_rate", "learning rate {:g}"), ("precision", "{}"), ("validation_size", "{:,} validation"))
+
+
+def _config(row: dict) -> dict:
+    return json.loads(row.get("config_json") or "{}") or row
+
+
+def network_words(architecture: str) -> str:
+    from core.architectures import PRESET_LABELS
+
+    return PRESET_LABELS.get(architecture, architecture)
+
+
+def choice_labels(rows: list[dict]) -> dict[str, str]:
+    """run id -> the run in words: network, images, epochs, recipe, test accuracy; never a hash. Runs that
+    would read the same get what differs between them (seed, batch, ...), and at last when they were trained."""
+    from core.data import DATASETS
+    from core.recipes import RECIPES
+
+    def words(row: dict) -> str:
+        config = _config(row)
+        dataset = DATASETS.get(row["dataset"], {}).get("label", row["dataset"]).split(" (")[0]
+        recipe = RECIPES[row["recipe"]].label.split(" (")[0] if row.get("recipe") in RECIPES else row.get("recipe")
+        shuffled = " (shuffled pixels)" if config.get("pixels", pixels.DRAWN) != pixels.DRAWN else ""
+        return (f"{network_words(row['architecture'])}{shuffled} · {row['sample_size']:,} {dataset} images · "
+                f"{config.get('num_epochs', row['num_epochs'])} epochs · {recipe} · "
+                f"{row['test_accuracy']:.1%} test accuracy")
+
+    labels = {row["run_id"]: words(row) for row in rows}
+    for label in set(labels.values()):
+        same = [row for row in rows if labels[row["run_id"]] == label]
+        if len(same) < 2:
+            continue
+        configs = [_config(row) for row in same]
+        differing = [(name, text) for name, text in DISTINCTIONS if len({str(c.get(name)) for c in configs}) > 1]
+        for row, config in zip(same, configs):
+            extra = [text.format(config.get(name)) for name, text in differing] or [f"trained {row['trained_at']}"]
+            labels[row["run_id"]] = f"{label} · " + " · ".join(extra)
+    return labels
+
+
+def short_labels(runs: list[StoredRun]) -> list[str]:
+    """Column titles: the network's name, plus what else differs between the runs, in words."""
+    labels = [pixels.arm_label(run.config.architecture, run.config.pixels) for run in runs]
+    if len(set(labels)) == len(labels):
+        return labels
+    fields = [("sample_size", "{:,} images"), ("num_epochs", "{} epochs"), ("recipe", "{}"), ("dataset", "{}"),
+              *DISTINCTIONS]
+    differing = [(name, text) for name, text in fields if len({getattr(run.config, name) for run in runs}) > 1]
+    return [" · ".join([pixels.arm_label(run.config.architecture, run.config.pixels)]
+                       + ([text.format(getattr(run.config, name)) for name, text in differing]
+                          or [f"trained {run.trained_at}"])) for run in runs]
 
 
 def default_run_ids(rows: list[dict]) -> list[str]:
-    """The runs of the latest comparison; else the newest stored run of each architecture."""
+    """The runs of this session's latest comparison; else, per network, the best-scoring stored run (the
+    highest test accuracy, the newest of equals) on the data most runs here use, MNIST first."""
     known = {row["run_id"] for row in rows}
     latest = [run_id for run_id in st.session_state.get("compare", {}) if run_id in known]
     if latest:
         return latest
-    newest: dict[str, str] = {}
-    for row in rows:  # newest first
-        newest.setdefault(row["architecture"], row["run_id"])
-    return list(newest.values())
+    datasets = [row["dataset"] for row in rows]
+    dataset = "mnist" if "mnist" in datasets else max(set(datasets), key=datasets.count)
+    best: dict[str, dict] = {}
+    for row in rows:  # newest first: an equal score keeps the newer run
+        current = best.get(row["architecture"])
+        if row["dataset"] == dataset and (current is None or row["test_accuracy"] > current["test_accuracy"]):
+            best[row["architecture"]] = row
+    return [row["run_id"] for row in best.values()]
 
 
 def choose_runs() -> list[StoredRun]:
@@ -34,9 +94,10 @@ def choose_runs() -> list[StoredRun]:
         st.info("No trained models yet: train the two networks on the Compare page first.")
         st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
         st.stop()
-    labels = {row["run_id"]: run_choice_label(row) for row in rows}
+    labels = choice_labels(rows)
     chosen = st.multiselect("Models to try", list(labels), default=default_run_ids(rows), format_func=labels.get,
-                            key="try_runs")
+                            key="try_runs", help="Preselected: the models of your last comparison, or else each "
+                                                 "network's best-scoring stored run.")
     runs, problems = cache.stored_runs(chosen)
     for problem in problems:
         st.warning(problem)
@@ -46,8 +107,23 @@ def choose_runs() -> list[StoredRun]:
     return runs
 
 
-def get_digit(runs: list[StoredRun]) -> np.ndarray | None:
-    """The 28x28 digit to predict (0..1), or None with a message saying what is missing."""
+def looks(runs: list[StoredRun], digit: np.ndarray) -> dict:
+    """run id -> core.inside.Look (the answer and the views inside) for the (28, 28) digit, computed in a worker
+    process where the models stay loaded; the same digit again is not recomputed. A failure is a message and a
+    stopped page."""
+    from core.runs.workers import OverBudget, WorkerCrashed
+
+    try:
+        with st.spinner("Asking the models…"):
+            return cache.looks(tuple(run.run_id for run in runs), digit)
+    except (ValueError, OverBudget, WorkerCrashed, OSError) as error:
+        st.error(f"The models could not be asked: {error}")
+        st.stop()
+
+
+def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] | None:
+    """The digit to predict and, for an upload, the picture as it was read (grey, upright); or None with a
+    message saying what is missing or what is wrong with the picture (never a traceback)."""
     mode = st.segmented_control("Input", INPUTS, default="Draw", key="input_mode") or "Draw"
     try:
         if mode == "Draw":
@@ -56,19 +132,20 @@ def get_digit(runs: list[StoredRun]) -> np.ndarray | None:
             if pixels is None:
                 st.info("Draw a digit first.")
                 return None
-            return prepare_digit(pixels)
+            return prepare_digit(pixels), None
         if mode == "Upload":
-            upload = st.file_uploader("A PNG or JPEG picture of one digit", type=["png", "jpg", "jpeg"],
+            upload = st.file_uploader("A picture of one digit (PNG, JPEG, WebP, GIF, BMP or TIFF)", type=UPLOAD_TYPES,
                                       key="upload")
             if upload is None:
                 st.info("Upload a picture of one digit.")
                 return None
-            return prepare_digit(read_upload(upload.getvalue()))
+            picture = read_upload(upload.getvalue())
+            return prepare_digit(picture), picture.grey
         dataset = cache.dataset(runs[0].config.dataset)
         index = bounded_number(st, f"Test image (0 to {len(dataset.y_test) - 1:,})", "test_digit", 0,
                                len(dataset.y_test) - 1, 1, 0)
         st.caption(f"True class: {dataset.class_names[dataset.y_test[index]]}")
-        return dataset.x_test[index].astype(np.float32) / 255.0
+        return PreparedDigit(dataset.x_test[index].astype(np.float32) / 255.0), None
     except EmptyImage as problem:
         st.info(str(problem))
     except ImageProblem as problem:
@@ -76,17 +153,25 @@ def get_digit(runs: list[StoredRun]) -> np.ndarray | None:
     return None
 
 
-def show_predictions(runs: list[StoredRun], digit: np.ndarray) -> None:
-    root = str(cache.current_store().root)
-    labels = run_labels(runs)
+def show_seen(container, digit: PreparedDigit, picture: np.ndarray | None) -> None:
+    """The picture as read (for an upload), the 28x28 it became, and a line for each thing done to it."""
+    if picture is not None:
+        container.image(np.round(picture).astype(np.uint8), caption="Your picture, as read", width=160)
+    container.plotly_chart(plots.digit_image(np.round(digit.pixels * 255), "What the models see (28×28)"),
+                           key="seen_digit")
+    for note in digit.notes:
+        container.caption(f"**{note.kind.capitalize()}:** {note.text}")
+
+
+def show_predictions(runs: list[StoredRun], looks: dict, digit: PreparedDigit, picture: np.ndarray | None = None):
+    labels = short_labels(runs)
     class_names = cache.dataset(runs[0].config.dataset).class_names
     left, right = st.columns([1, 3])
-    left.plotly_chart(plots.digit_image(np.round(digit * 255), "What the models see (28×28)"), key="seen_digit")
+    show_seen(left, digit, picture)
     guesses = {}
     with right:
         for position, (column, label, run) in enumerate(zip(st.columns(len(runs)), labels, runs)):
-            probabilities = inside.predict_probabilities(cache.model(root, run.run_id),
-                                                         pixels.arrange(digit, run.config.pixels))
+            probabilities = looks[run.run_id].probabilities
             top = int(np.argmax(probabilities))
             guesses[label] = top
             column.metric(label, class_names[top], f"{probabilities[top]:.0%} confident", delta_color="off")
@@ -102,32 +187,27 @@ def show_predictions(runs: list[StoredRun], digit: np.ndarray) -> None:
                                                       for label, guess in guesses.items()) + ".")
 
 
-def show_inside(runs: list[StoredRun], digit: np.ndarray) -> None:
-    root = str(cache.current_store().root)
-    labels = run_labels(runs)
+def show_inside(runs: list[StoredRun], looks: dict, digit: np.ndarray) -> None:
+    labels = short_labels(runs)
     st.subheader("Saliency: which pixels move the top guess")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):
-        found = inside.saliency(cache.model(root, run.run_id), pixels.arrange(digit, run.config.pixels))
-        column.plotly_chart(plots.saliency_overlay(digit, pixels.restore(found, run.config.pixels), label),
+        column.plotly_chart(plots.saliency_overlay(digit, looks[run.run_id].saliency, label),
                             key=f"saliency_{run.run_id}")
     for label, run in zip(labels, runs):
-        model = cache.model(root, run.run_id)
-        filters = inside.first_conv_filters(model)
-        if filters is not None:
+        look = looks[run.run_id]
+        if look.filters is not None:
             st.subheader(f"Inside {label}")
-            size = filters.shape[1]
-            st.plotly_chart(plots.image_grid(filters, f"First layer's {len(filters)} filters ({size}×{size})",
-                                             diverging=True),
+            size = look.filters.shape[1]
+            st.plotly_chart(plots.image_grid(look.filters, f"First layer's {len(look.filters)} filters "
+                                                           f"({size}×{size})", diverging=True),
                             key=f"filters_{run.run_id}")
             if run.config.pixels != pixels.DRAWN:
                 st.caption("Trained on shuffled pixels: its filters and feature maps below are of the shuffled "
                            "digit, where neighbouring pixels are unrelated.")
-            for name, maps in inside.feature_maps(model, pixels.arrange(digit, run.config.pixels)).items():
+            for name, maps in look.feature_maps.items():
                 st.plotly_chart(plots.image_grid(np.moveaxis(maps, -1, 0), f"{name}: {maps.shape[-1]} feature maps"),
                                 key=f"maps_{run.run_id}_{name}")
-        weights = inside.first_dense_weight_images(model)
-        if weights is not None:
-            weights = pixels.restore(weights, run.config.pixels)  # (units, 28, 28), back where the pixels were drawn
+        if look.dense_weights is not None:
             st.subheader(f"Inside {label}")
-            st.plotly_chart(plots.image_grid(weights, "First layer: each unit's 784 weights as a 28×28 image",
-                                             columns=10, diverging=True), key=f"weights_{run.run_id}")
+            st.plotly_chart(plots.image_grid(look.dense_weights, "First layer: each unit's 784 weights as a 28×28 "
+                                             "image", columns=10, diverging=True), key=f"weights_{run.run_id}")

@@ -8,7 +8,6 @@ fingerprint (`Dataset.key`). The functions at the bottom run in the worker proce
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -18,6 +17,8 @@ from core.costs import Cost
 from core.data import Dataset
 from core.runs.executors import Executor
 from core.runs.workers import OverBudget, Ticket, WorkerPool
+from core.sized_cache import SizedCache
+from core.sized_cache import model_bytes as loaded_model_bytes
 from core.training import OnEpoch, RunResult
 
 
@@ -140,27 +141,23 @@ def worker_dataset(name: str, key: str) -> Dataset:
 
 
 _STORES: dict = {}
-_MODELS: OrderedDict = OrderedDict()  # (store, run id) -> (model, its .keras size), least recently used first
-MODEL_CACHE_BYTES = 400 * 1024**2     # .keras bytes kept loaded (a conv run ~7 MB; loaded, a few times that)
+MODEL_CACHE_BYTES = 512 * 1024**2  # loaded models a worker keeps, by their estimated memory (core/sized_cache.py)
+_MODELS = SizedCache(MODEL_CACHE_BYTES, size_of=loaded_model_bytes)
 
 
 def worker_model(store_root: str, run_id: str):
-    """A stored run's Keras model, loaded once per worker and kept while the loaded models' archives stay under
+    """A stored run's Keras model, loaded once per worker and kept while the loaded models fit in
     MODEL_CACHE_BYTES (least recently used dropped first); ValueError when the run is not (or no longer) sound."""
     from core.runs.store import RunStore
 
-    cache_key = (store_root, run_id)
-    if cache_key in _MODELS:
-        _MODELS.move_to_end(cache_key)
-        return _MODELS[cache_key][0]
-    store = _STORES.get(store_root) or _STORES.setdefault(store_root, RunStore(store_root))
-    run, problem = store.inspect(run_id)
-    if run is None:
-        raise ValueError(f"Run {run_id} cannot be opened: {problem or 'it is no longer in the store'}.")
-    _MODELS[cache_key] = (run.load_model(), run.model_path.stat().st_size)
-    while sum(size for _, size in _MODELS.values()) > MODEL_CACHE_BYTES and len(_MODELS) > 1:
-        _MODELS.popitem(last=False)
-    return _MODELS[cache_key][0]
+    def load():
+        store = _STORES.get(store_root) or _STORES.setdefault(store_root, RunStore(store_root))
+        run, problem = store.inspect(run_id)
+        if run is None:
+            raise ValueError(f"Run {run_id} cannot be opened: {problem or 'it is no longer in the store'}.")
+        return run.load_model()
+
+    return _MODELS.get((store_root, run_id), load)
 
 
 def train_in_worker(config: TrainConfig, dataset_name: str, dataset_key: str, emit) -> RunResult:

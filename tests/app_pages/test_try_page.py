@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,7 +7,9 @@ import pytest
 from core.config import TrainConfig
 from core.runs import RunStore
 from tests.core.test_preprocess import png_bytes, stroke
-from tests.app_pages.conftest import open_page, texts
+from streamlit.testing.v1 import AppTest
+
+from tests.app_pages.conftest import APP, open_page, texts
 from tests.fakes import service
 
 
@@ -156,3 +159,108 @@ def test_a_model_trained_on_shuffled_pixels_is_given_the_digit_shuffled_the_same
     assert np.array_equal(shuffled, pixels.arrange(plain, "shuffled")) and not np.array_equal(shuffled, plain)
     assert any("shuffled by the same fixed permutation" in text for text in texts(app.caption))
     assert [metric.label for metric in app.metric] == ["flat", "flat (shuffled)"]
+
+
+# --- issue 27: the models a user means, labelled in words; loaded once; what the model sees ------------------
+
+CASES = Path(__file__).resolve().parents[1] / "data" / "try_it"
+
+
+def store_runs(digits, configs, accuracy):
+    """Stored runs of `configs` (oldest first) whose test accuracy is `accuracy(config)`."""
+    from tests.fakes import FakeTrainer
+
+    trainer = FakeTrainer(accuracy=accuracy)
+    store = RunStore()
+    return [service(store, trainer).get_or_train(config, digits).run for config in configs]
+
+
+def test_try_it_starts_from_each_networks_best_scoring_run_not_the_newest(digits):
+    """Regression: it preselected whatever was trained last (a quick 2-epoch study's weak models)."""
+    flat_best, conv_best, flat_quick, conv_quick = store_runs(digits, [
+        TrainConfig(architecture="flat", sample_size=400, num_epochs=1),
+        TrainConfig(architecture="conv", sample_size=400, num_epochs=1),
+        TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
+        TrainConfig(architecture="conv", sample_size=100, num_epochs=2)],
+        accuracy=lambda config: config.sample_size / 500)
+    app = open_page("app_pages/try_it.py")
+    assert not app.exception
+    assert set(app.multiselect(key="try_runs").value) == {flat_best.run_id, conv_best.run_id}
+
+
+def test_try_it_starts_from_the_sessions_last_comparison(digits):
+    flat_best, conv_best, flat_quick, conv_quick = store_runs(digits, [
+        TrainConfig(architecture="flat", sample_size=400, num_epochs=1),
+        TrainConfig(architecture="conv", sample_size=400, num_epochs=1),
+        TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
+        TrainConfig(architecture="conv", sample_size=100, num_epochs=2)],
+        accuracy=lambda config: config.sample_size / 500)
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["compare"] = {flat_quick.run_id: False, conv_quick.run_id: False}
+    app.run()
+    app.switch_page("app_pages/try_it.py").run()
+    assert not app.exception
+    assert app.multiselect(key="try_runs").value == [flat_quick.run_id, conv_quick.run_id]
+
+
+def test_choices_are_labelled_in_words_never_by_hash(digits):
+    runs = store_runs(digits, [TrainConfig(architecture="flat", sample_size=200, num_epochs=3, seed=seed)
+                               for seed in (0, 1)] + [TrainConfig(architecture="conv", sample_size=200, num_epochs=3)],
+                      accuracy=lambda config: 1.0)
+    app = open_page("app_pages/try_it.py")
+    assert not app.exception
+    options = app.multiselect(key="try_runs").options
+    assert len(options) == 3
+    for option in options:
+        assert not any(run.run_id[:6] in option for run in runs), option
+    assert "Convolutional · 200 MNIST images · 3 epochs · Student's recipe · 100.0% test accuracy" in options
+    assert {option.rsplit(" · ", 1)[-1] for option in options if option.startswith("Flat")} == {"seed 0", "seed 1"}
+
+
+def test_a_rerun_loads_each_chosen_model_at_most_once(digits, drawn, monkeypatch):
+    """Regression: a cache of 4 models, asked 3 times per model per rerun, reloaded all of 5 chosen every stroke."""
+    from core.runs import StoredRun
+
+    runs = store_runs(digits, [TrainConfig(architecture=name, sample_size=100, num_epochs=1, seed=seed)
+                               for name in ("flat", "conv") for seed in range(3)], accuracy=lambda config: 0.9)
+    loads = []
+    real_load = StoredRun.load_model
+    monkeypatch.setattr(StoredRun, "load_model", lambda run: loads.append(run.run_id) or real_load(run))
+    drawn["value"] = canvas_with_a_stroke()
+    app = open_page("app_pages/try_it.py")
+    app.multiselect(key="try_runs").set_value([run.run_id for run in runs]).run()
+    assert not app.exception and len(app.metric) == 6
+    assert sorted(loads) == sorted(run.run_id for run in runs)  # each once
+    drawn["value"] = np.roll(canvas_with_a_stroke(), 30, axis=1)  # another stroke: a rerun
+    app.run()
+    app.segmented_control(key="input_mode").set_value("Test digit").run()
+    assert not app.exception and len(app.metric) == 6
+    assert len(loads) == 6  # nothing loaded again
+
+
+def upload(app, name: str, content: bytes):
+    app.get_by_key("input_mode").set_value("Upload").run()
+    app.file_uploader(key="upload").set_value((name, content, "image/png")).run()
+
+
+@pytest.mark.parametrize("name, notes", [
+    ("seven_exif_orientation6.jpg", ["Rotated", "Inverted"]),
+    ("seven_16bit_black_on_white.png", ["Flattened", "Inverted"]),
+    ("seven_palette_black_ink_transparent_bg.png", ["Flattened", "Inverted"]),
+    ("four_tight_crop_marker_black_on_white.png", ["Inverted"]),
+    ("huge_4096_RGBA.png", ["Shrunk", "Inverted"]),
+])
+def test_an_upload_shows_the_picture_as_read_the_28x28_and_what_was_done(stored_pair, name, notes):
+    app = open_page("app_pages/try_it.py")
+    upload(app, name, (CASES / name).read_bytes())
+    assert not app.exception and len(app.metric) == 2
+    assert [caption.split(":**")[0].strip("*") for caption in texts(app.caption)
+            if caption.startswith("**")] == notes
+    assert len(app.get("image")) == 1  # the picture as read, beside the 28x28 chart
+
+
+def test_an_empty_picture_is_a_message_not_a_prediction(stored_pair):
+    app = open_page("app_pages/try_it.py")
+    upload(app, "blank.png", png_bytes(np.full((50, 50), 255, np.uint8)))
+    assert not app.exception and len(app.metric) == 0
+    assert any("no ink" in text for text in texts(app.info))

@@ -10,7 +10,7 @@ from core.preprocess import prepare_digit
 
 @pytest.fixture(scope="module")
 def digit():
-    return prepare_digit(stroke())
+    return prepare_digit(stroke()).pixels  # (28, 28)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,51 @@
+"""Issue 27 in a real browser: a phone's EXIF-rotated JPEG and a 16-bit PNG, uploaded on Try it, read as the 7s
+they are by both real models (trained here by the CLI, 2,000 digits)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT, serve, write_digits
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+CASES = ROOT / "tests" / "data" / "try_it"
+
+
+@pytest.fixture(scope="module")
+def trained_app_url(tmp_path_factory, digits):
+    """The app served from a store holding real flat and conv models (trained by `python -m core compare`)."""
+    folder = tmp_path_factory.mktemp("try-it")
+    mnist = write_digits(folder, digits)
+    env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(mnist),
+           "KERAS_HOME": str(folder / "keras")}
+    subprocess.run([sys.executable, "-m", "core", "compare", "--sample-size", "2000", "--epochs", "8",
+                    "--batch-size", "64"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+    with serve(folder, mnist) as url:
+        yield url
+
+
+def upload_and_read(page, path: Path, note: str) -> list[str]:
+    """Upload `path`, wait for the rerun that shows `note`, and return both models' answers."""
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(page.get_by_text(note)).to_be_visible(timeout=120_000)
+    answers = page.locator('[data-testid="stMetricValue"]')
+    expect(answers).to_have_count(2, timeout=60_000)
+    return answers.all_inner_texts()
+
+
+def test_an_exif_rotated_jpeg_and_a_16_bit_png_read_as_seven_with_both_models(browser, trained_app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(f"{trained_app_url}/try_it")
+    page.get_by_role("heading", name="Try it: your own digit").wait_for(timeout=60_000)
+    page.get_by_text("Upload", exact=True).click()  # the Input choice (a segmented control)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').wait_for(state="attached", timeout=30_000)
+
+    assert upload_and_read(page, CASES / "seven_exif_orientation6.jpg", "as its EXIF orientation tag (6) says") \
+        == ["7", "7"]
+    assert upload_and_read(page, CASES / "seven_16bit_black_on_white.png", "16-bit grey levels") == ["7", "7"]
+    expect(page.get_by_text("EXIF orientation tag")).to_have_count(0)  # the second answer is the second file's
+    assert page.locator('[data-testid="stException"]').count() == 0
