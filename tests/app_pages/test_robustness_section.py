@@ -32,12 +32,12 @@ def test_robustness_is_measured_on_request_then_kept_beside_the_runs(fake_traine
 
 def test_a_measured_comparison_opens_with_its_robustness_without_loading_a_model(fake_trainer, monkeypatch):
     trained(open_page()).button(key="measure_robustness").click().run()
-    from ui import cache
+    from core.runs import worker_executor
 
     def no_model(*args):
         raise AssertionError("the model was loaded although the robustness is stored")
 
-    monkeypatch.setattr(cache, "model", no_model)
+    monkeypatch.setattr(worker_executor, "worker_model", no_model)
     again = open_link({"size": "100", "epochs": "1"})
     assert not again.exception
     assert robustness_charts(again) == 4
