@@ -18,6 +18,7 @@ from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
 from core.recipes import RECIPES
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
+from core.safe_text import plain
 from core.training import EpochReport
 
 DEFAULTS = TrainConfig()
@@ -137,13 +138,18 @@ def main(argv: list[str] | None = None) -> int:
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
                 "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
     except ValueError as error:  # a config, a sample size or a store setting (StoreSettingError) a user can fix
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
     except (DataUnavailable, StoreError, ConnectionError) as error:  # ConnectionError: a Ray cluster not reached
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a disk full or a store folder that cannot be written: what landed is kept
+        where = f" ({plain(error.filename, 200)})" if error.filename else ""
+        print(f"error: could not write to the store{where}: {error.strerror or type(error).__name__}. Nothing "
+              f"partial was kept; runs that finished are stored.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the run in progress was not stored; finished runs are kept.", file=sys.stderr)
@@ -151,14 +157,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def read_network_file(path: str) -> ArchitectureSpec:
+    """Bounded and total (core/spec_files.py): whatever is wrong with the file is one line, exit 2."""
+    from core.spec_files import read_spec
+
     try:
-        text = Path(path).expanduser().read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read the network file {path}: {getattr(error, 'strerror', None) or error}") from None
-    try:
-        return ArchitectureSpec.from_json(text)
+        return read_spec(path)
     except ValueError as error:
-        raise UsageError(f"the network file {path} is not a usable network: {error}") from None
+        raise UsageError(str(error)) from None
 
 
 def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[ArchitectureSpec]:
@@ -295,7 +300,7 @@ def run_runs(args) -> int:
 
 
 def run_architectures(args) -> int:
-    networks = RunStore().networks()
+    networks = RunStore().networks()  # a saved network that cannot be used is left out with one logged line
     rows = [{"name": spec.name, "kind": "preset" if spec.name in PRESETS else "yours", "params": spec.num_params,
              "layers": spec.layer_summary(), "description": spec.description, "spec": spec.to_dict()}
             for spec in networks.values()]
@@ -303,7 +308,7 @@ def run_architectures(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {row['description']}")
+        print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {plain(row['description'])}")
         print(f"{'':<14} {row['layers']}")
     return 0
 
