@@ -14,8 +14,10 @@ import re
 import unicodedata
 
 ECHO_LIMIT = 60  # characters of a user's value quoted back in a message
-# Markdown's ASCII punctuation (CommonMark lets a backslash escape any of it) plus Streamlit's own syntax.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+# What Markdown (and Streamlit's extensions) would read in a line of text: links and images ([, ], !),
+# autolinks (<…>, and bare addresses: the ':' of '://' and the '.' of 'www.'), emphasis, code, strikethrough,
+# LaTeX ($), HTML (<, >, &) and Streamlit's directives (:red[…]). A backslash escapes each (CommonMark).
+_MARKDOWN = re.compile(r"([\\`*_\[\]!<>~$&]|:(?=//)|(?<=www)\.)", re.IGNORECASE)
 
 
 def _is_control(character: str) -> bool:

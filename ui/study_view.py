@@ -12,6 +12,7 @@ from core.data import Dataset
 from core.report import gaps_table, student_table, study_html, summary_table
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, STUDENT, STUDENT_PRESET, StudySpec,
                         machine_description)
+from core.safe_text import literal
 from ui import plots
 from ui.robustness_view import study_robustness
 from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
@@ -109,7 +110,7 @@ def connect(runs, where: str, address: str | None):
             status = executor.connect()
     except (ConnectionError, ValueError) as error:
         executor.shutdown()
-        st.error(f"Could not use Ray: {error}")
+        st.error(f"Could not use Ray: {literal(error, 500)}")
         st.stop()
     st.caption(f"**{status}**")
     return RunsService(runs.store, executor)

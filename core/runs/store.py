@@ -31,7 +31,7 @@ from core.runs import eviction
 from core.runs.backend import FolderBackend, check_run_id
 from core.runs.errors import StoreError, StoreSettingError
 from core.runs.index import RunIndex
-from core.runs.networks import NetworkRegistry
+from core.runs.networks import ANY, NetworkRegistry
 from core.runs.run_files import RunFiles, StoredRun
 from core.training import RunResult
 
@@ -125,8 +125,14 @@ class RunStore:
 
     # --- users' own networks ----------------------------------------------------------------------
 
-    def save_network(self, spec: ArchitectureSpec) -> None:
-        self.network_registry.save(spec)
+    def save_network(self, spec: ArchitectureSpec, expected=ANY) -> None:
+        """`expected`: the hash of the version the caller last saw under that name (None: none), else
+        NetworkChanged; ANY replaces whatever is saved."""
+        self.network_registry.save(spec, expected)
+
+    def network_problems(self) -> dict[str, str]:
+        """Saved network files that cannot be used: file name -> why (they are left out of `networks`)."""
+        return self.network_registry.problems()
 
     def saved_networks(self) -> dict[str, ArchitectureSpec]:
         return self.network_registry.saved()

@@ -2,6 +2,7 @@
 Each test is named after what it guards against; the red cases are real failing inputs (tests/data/)."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def run_cli(capsys, *argv):
 
 def test_markdown_in_user_text_is_escaped_so_no_link_or_image_survives():
     shown = literal("[Session expired](http://127.0.0.1:29999/phish) ![x](http://127.0.0.1:29999/b.png) :red[x] $x$")
-    assert "](" not in shown and "![" not in shown and ":red[" not in shown and "$x$" not in shown
+    unescaped = [re.search(rf"(?<!\\){re.escape(syntax)}", shown) for syntax in ("](", "![", ":red[", "$x", "://")]
+    assert unescaped == [None] * 5
     assert shown.replace("\\", "") == "[Session expired](http://127.0.0.1:29999/phish) ![x](http://127.0.0.1:29999/b.png) :red[x] $x$"
 
 
