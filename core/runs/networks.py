@@ -5,6 +5,7 @@ runs (a run keeps its own copy of its network, so deleting or changing a saved n
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from core.architectures import NAME_PATTERN, PRESETS, ArchitectureSpec, check_own_name
@@ -24,6 +25,18 @@ class NetworkRegistry:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.remove_leftovers()
+
+    def remove_leftovers(self, stale_seconds: float = 3600) -> None:
+        """Temporary files of a save that was killed (or hit a full disk) before its rename: a live save's
+        are seconds old."""
+        cutoff = time.time() - stale_seconds
+        for leftover in self.folder.glob(".*.tmp"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except OSError:
+                pass  # another process removed it first
 
     def save(self, spec: ArchitectureSpec, expected=ANY) -> None:
         """Keep a user's network under its name. `expected`: the hash of the network this caller last saw under
