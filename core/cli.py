@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -145,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (DataUnavailable, StoreError, ConnectionError) as error:  # ConnectionError: a Ray cluster not reached
         print(f"error: {plain(error, 500)}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as error:  # the store's index (SQLite) on a full or read-only disk
+        print(f"error: the store's index could not be used ({plain(error, 200)}); runs that finished are stored.",
+              file=sys.stderr)
         return 1
     except OSError as error:  # a disk full or a store folder that cannot be written: what landed is kept
         where = f" ({plain(error.filename, 200)})" if error.filename else ""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 from pathlib import Path
 
 from core.architectures import ArchitectureSpec
@@ -102,8 +103,12 @@ class RunStore:
         run, problem = self.inspect(written)
         if run is None:
             raise StoreError(f"Run {written} could not be read back after writing: {problem}")
-        self.index.put(run)
-        self.enforce_limit(protect={written})
+        try:  # the run has landed: an index row that cannot be written now is added when the index is next read
+            self.index.put(run)
+            self.enforce_limit(protect={written})
+        except (sqlite3.Error, OSError) as error:
+            log.warning("run %s is stored, but the store's index could not be updated (%s); it is reconciled "
+                        "on the next listing", written, error)
         return run
 
     def delete(self, run_id_: str) -> bool:

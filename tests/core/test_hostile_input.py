@@ -97,3 +97,41 @@ def test_a_hostile_spec_file_exits_2_with_one_line(capsys, fake_trainer, tmp_pat
 def test_spec_values_of_the_wrong_type_are_value_errors_not_crashes(layer):
     with pytest.raises(ValueError):
         ArchitectureSpec.from_dict({"name": "x", "input": "vector", "layers": [layer]})
+
+
+# --- 8. disk full in the CLI ---------------------------------------------------------------------------
+
+def test_a_run_whose_index_row_cannot_be_written_is_reported_as_landed(capsys, fake_trainer, monkeypatch):
+    import sqlite3
+
+    from core.runs.index import RunIndex
+
+    def disk_full(self, run):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RunIndex, "put", disk_full)
+        code, out, err = run_cli(capsys, "compare", "--architectures", "flat", "--sample-size", "100", "--epochs", "1")
+    assert code == 0 and "trained now" in out and "Traceback" not in err
+    code, out, _ = run_cli(capsys, "runs")  # the index is reconciled from the store
+    assert code == 0 and "flat" in out
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(capsys, fake_trainer, monkeypatch, tmp_path):
+    import errno
+
+    from core.runs import atomic
+
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"name": "mine", "input": "vector", "layers": []}))
+    real_replace = atomic.os.replace
+
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    RunStore()  # the store's folders exist before the disk fills
+    monkeypatch.setattr(atomic.os, "replace", full)
+    code, out, err = run_cli(capsys, "compare", "--architecture-file", str(path), "--sample-size", "100")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "No space left on device" in err
+    assert not list((RunStore().root / "networks").iterdir()) and not fake_trainer.calls
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
