@@ -50,6 +50,17 @@ def pair_arg(text: str) -> tuple:
     return first, second
 
 
+def ray_address_arg(text: str) -> str:
+    """A Ray address checked before anything runs (core/runs/ray_executor.py: host, port from 1 to 65535)."""
+    from core.runs.ray_executor import parse_address
+
+    try:
+        parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 ARCHITECTURES_HELP = ("networks by name: presets (see `python -m core architectures`) or ones saved from the app "
                       "or with --architecture-file (default: flat conv)")
 ARCHITECTURE_FILE_HELP = ("a network spec in JSON (name, input, layers; see README), trained alongside "
@@ -115,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
     study.add_argument("--executor", choices=["in-process", "ray"], default="in-process",
                        help="where the cells train: this process, one after another (default), or a Ray cluster")
-    study.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster to join (default: RAY_ADDRESS, "
+    study.add_argument("--ray-address", metavar="HOST:PORT", type=ray_address_arg, help="the Ray cluster to join (default: RAY_ADDRESS, "
                        "else a new local Ray on this machine, one cell per CPU)")
     study.add_argument("--cpus-per-cell", type=float, default=1.0, help="CPUs each cell declares (and TensorFlow's "
                        "threads inside it; default 1)")

@@ -108,7 +108,7 @@ def connect(runs, where: str, address: str | None):
     try:
         with st.spinner("Joining the Ray cluster…"):
             status = executor.connect()
-    except (ConnectionError, ValueError) as error:
+    except Exception as error:  # ConnectionError, ValueError, or Ray's own: the spinner ends with one message
         executor.shutdown()
         st.error(f"Could not use Ray: {literal(error, 500)}")
         st.stop()

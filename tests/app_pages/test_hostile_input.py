@@ -2,7 +2,9 @@
 notice, two sessions saving one name, and no training work for a link's settings (fake trainer)."""
 
 import json
+import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.architectures import ArchitectureSpec, Dense
@@ -105,3 +107,19 @@ def test_a_link_naming_one_network_thousands_of_times_is_deduplicated_and_capped
     assert not app.exception and app.multiselect(key="architectures").value == ["flat"]
     app = open_link({"sizes": ",".join(str(100 + size) for size in range(50))}, "app_pages/study.py")
     assert not app.exception and any("at most 12" in text for text in texts(app.warning))
+
+
+def test_the_study_page_spinner_ends_with_a_message_for_a_port_that_is_not_ray(fake_trainer):
+    pytest.importorskip("ray")
+    from tests.core.runs.test_ray_address import serve, silent
+
+    listener = serve(silent)
+    app = open_link({"sizes": "100", "seeds": "1", "epochs": "1", "networks": "flat"}, "app_pages/study.py")
+    app.session_state["study_executor"] = "ray"
+    app.run()
+    app.text_input(key="study_ray_address").set_value(f"127.0.0.1:{listener.getsockname()[1]}").run()
+    started = time.perf_counter()
+    app.button(key="run_study").click().run(timeout=60)
+    assert not app.exception and time.perf_counter() - started < 30
+    assert any(text.startswith("Could not use Ray") and "not a Ray" in text for text in texts(app.error))
+    listener.close()
