@@ -124,6 +124,11 @@ class InProcessExecutor(Executor):
         return self.budget_mb is None or peak <= self.budget_mb
 
     def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable, estimate: Cost | None = None):
+        self.check_budget(config, dataset, estimate)
+        return super().start(key, config, dataset, body, estimate)
+
+    def check_budget(self, config: TrainConfig, dataset: Dataset, estimate: Cost | None = None) -> None:
+        """OverBudget, saying what would fit, for a run whose estimated peak is over `budget_mb`."""
         from core import costs
         from core.runs.workers import OverBudget
 
@@ -133,9 +138,10 @@ class InProcessExecutor(Executor):
                              f"{estimate.peak_mb:,.0f} MB, more than this server's memory budget of "
                              f"{self.budget_mb:,.0f} MB (MEMORY_BUDGET_MB): "
                              f"{costs.over_budget_advice(config, dataset, self.budget_mb)}.")
-        return super().start(key, config, dataset, body, estimate)
 
     def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
+        if self.budget_mb is not None:  # a study's cells come here directly (train_each)
+            self.check_budget(config, dataset)
         return (self.trainer or train)(config, dataset, on_epoch=on_epoch)
 
     def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:

@@ -135,3 +135,27 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(capsys, fake_train
     assert code == 1 and len(err.strip().splitlines()) == 1 and "No space left on device" in err
     assert not list((RunStore().root / "networks").iterdir()) and not fake_trainer.calls
     monkeypatch.setattr(atomic.os, "replace", real_replace)
+
+
+# --- 7. every request costed before it runs (in-process too) ----------------------------------------------
+
+def test_a_network_of_wide_1x1_convolutions_is_refused_in_process_before_it_trains_or_is_prepared(digits,
+                                                                                                   monkeypatch):
+    from core.architectures import Conv, Flatten, MaxPool
+    from core.config import TrainConfig
+    from core.runs.executors import InProcessExecutor
+    from core.runs.workers import OverBudget
+
+    prepared = []
+    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
+    trainer = FakeTrainer()
+    monkeypatch.setattr(executors_module, "train", trainer)
+    wide = ArchitectureSpec("wide", "image", (Conv(1264, 1), Conv(1264, 1), MaxPool(28), Flatten()))  # 1.6M parameters
+    assert 1_500_000 < wide.num_params < 5_000_000
+    config = TrainConfig.for_network(wide, sample_size=100)
+    executor = InProcessExecutor(budget_mb=2400)
+    assert executor.prepare([config], digits) == [] and prepared == []
+    with pytest.raises(OverBudget, match="batch size of"):
+        executor.start("k", config, digits, lambda train: train())
+    (finished,) = executor.train_each([config], digits)  # a study's cell
+    assert finished.result is None and "OverBudget" in finished.error and trainer.calls == []
