@@ -155,7 +155,7 @@ def test_a_network_of_wide_1x1_convolutions_is_refused_in_process_before_it_trai
     config = TrainConfig.for_network(wide, sample_size=100)
     executor = InProcessExecutor(budget_mb=2400)
     assert executor.prepare([config], digits) == [] and prepared == []
-    with pytest.raises(OverBudget, match="batch size of"):
+    with pytest.raises(OverBudget, match="choose a smaller network"):
         executor.start("k", config, digits, lambda train: train())
     (finished,) = executor.train_each([config], digits)  # a study's cell
     assert finished.result is None and "OverBudget" in finished.error and trainer.calls == []
