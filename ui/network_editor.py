@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_WIDTH, PRESETS, ArchitectureSpec,
-                                check_own_name, layer_rows, layer_to_dict)
+from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_DESCRIPTION, MAX_WIDTH, PRESETS,
+                                ArchitectureSpec, check_own_name, layer_rows, layer_to_dict)
 from ui import cache
 from core.safe_text import literal
 from ui.components import JUST_SAVED, SHOWN, remember_shown, shown_networks
@@ -115,7 +115,8 @@ def network_editor() -> None:
         st.session_state.setdefault("net_name", draft["name"])
         st.session_state.setdefault("net_description", draft["description"])
         draft["name"] = name_column.text_input("Name", key="net_name", placeholder="my-net", max_chars=40)
-        draft["description"] = description_column.text_input("What it tests (optional)", key="net_description")
+        draft["description"] = description_column.text_input("What it tests (optional)", key="net_description",
+                                                         max_chars=MAX_DESCRIPTION)
         spec = _preview(draft)
         if SAVED_MESSAGE in st.session_state:
             st.success(st.session_state.pop(SAVED_MESSAGE))
