@@ -3,7 +3,6 @@ Each test is named after what it guards against; the red cases are real failing 
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
