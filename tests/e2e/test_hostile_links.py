@@ -4,6 +4,7 @@ text is shown as typed); and the big-batch link on a fresh server stays within t
 from a link: nothing is prepared for it)."""
 
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.e2e.conftest import process_tree_mb, serve, write_digits
+from tests.e2e.conftest import loads_tensorflow, process_tree_mb, serve, write_digits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -37,6 +38,33 @@ def counter():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", requests
     server.shutdown()
+
+
+def descendants(pid: int) -> list[int]:
+    """The process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, stack = [], [pid]
+    while stack:
+        tree.append(stack.pop())
+        stack.extend(children.get(tree[-1], []))
+    return tree
+
+
+def any_tensorflow(pid: int) -> bool:
+    found = False
+    for one in descendants(pid):
+        try:
+            found = found or loads_tensorflow(one)
+        except OSError:  # the process ended meanwhile
+            pass
+    return found
 
 
 def settled(page, url: str):
@@ -80,10 +108,12 @@ def test_a_link_on_a_fresh_server_starts_no_training_work_and_stays_within_the_b
 
         page = browser.new_page()
         settled(page, url + link)
-        peak = 0.0
+        peak, tensorflow = 0.0, False
         deadline = time.time() + 20  # the old code had started a worker (TensorFlow) and traced a model by now
         while time.time() < deadline:
             peak = max(peak, process_tree_mb(SERVER_PIDS[url])[1])
+            tensorflow = tensorflow or any_tensorflow(SERVER_PIDS[url])
             time.sleep(0.5)
         page.close()
+    assert not tensorflow, "TensorFlow was loaded for a link's settings nobody asked to train"
     assert peak < min(budget_mb, 1000), f"the server and its workers reached {peak:,.0f} MB"
