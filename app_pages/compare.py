@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.runs import Outcome
+from core.safe_text import literal
 from ui import cache, components, links
 from ui.network_editor import network_editor
 
@@ -40,7 +41,7 @@ if clicked or opened_link:
         configs = components.build_configs(dataset, architectures, sample_size, recipe, precision,
                                              **settings)
     except ValueError as error:
-        st.error(str(error))
+        st.error(literal(error))
     else:
         if clicked:
             outcomes = components.train_with_progress(configs, dataset)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
 from ui import cache, components, links, study_view
 from ui.network_editor import network_editor
@@ -21,7 +22,7 @@ try:
     spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)
 except ValueError as error:
-    st.error(str(error))
+    st.error(literal(error))
     st.stop()
 
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study

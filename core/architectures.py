@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 from core import lazy
+from core.safe_text import echo, plain
 
 IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
@@ -27,6 +28,7 @@ MAX_PARAMS = 5_000_000      # keeps a training within Streamlit Community Cloud'
 MAX_LAYERS = 20
 MAX_WIDTH = 4096            # filters or units in one layer
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+MAX_DESCRIPTION = 300       # characters of a network's one-line description (plain text, shown as text)
 
 # How the layers that dominate an architecture's compute do their arithmetic. Weights, the dense layers
 # and the softmax stay float32 either way; only convolutions and pooling change.
@@ -43,6 +45,19 @@ def check_precision(name: str) -> str:
     return name
 
 
+def check_description(text) -> str:
+    """A network's description: one line of plain text (shown as text, never as Markdown), at most
+    MAX_DESCRIPTION characters, without control characters."""
+    if not isinstance(text, str):
+        raise ValueError("A network's description must be text.")
+    if len(text) > MAX_DESCRIPTION:
+        raise ValueError(f"A network's description may have at most {MAX_DESCRIPTION} characters; this one has "
+                         f"{len(text):,}.")
+    if plain(text) != text or "\n" in text:
+        raise ValueError("A network's description must be one line of text without control characters.")
+    return text
+
+
 # --- layers ---------------------------------------------------------------------------------------
 
 def _whole(value, what: str, low: int, high: int) -> int:
@@ -52,7 +67,7 @@ def _whole(value, what: str, low: int, high: int) -> int:
 
 
 def _activation(value) -> str:
-    if value not in ACTIVATIONS:
+    if not isinstance(value, str) or value not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {value!r}; choose from: {', '.join(ACTIVATIONS)}.")
     return value
 
@@ -141,15 +156,16 @@ def layer_to_dict(layer) -> dict:
 
 def layer_from_dict(values) -> object:
     if not isinstance(values, dict):
-        raise ValueError(f"A layer must be a JSON object such as {{\"type\": \"dense\", \"units\": 50}}; got {values!r}.")
+        raise ValueError(f"A layer must be a JSON object such as {{\"type\": \"dense\", \"units\": 50}}; "
+                         f"got {echo(values)}.")
     values = dict(values)
     kind = values.pop("type", None)
-    if kind not in LAYER_KINDS:
-        raise ValueError(f"Unknown layer type {kind!r}; choose from: {', '.join(LAYER_KINDS)}.")
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:
+        raise ValueError(f"Unknown layer type {echo(kind)}; choose from: {', '.join(LAYER_KINDS)}.")
     known = {item.name for item in fields(LAYER_KINDS[kind])}
     unknown = set(values) - known
     if unknown:
-        raise ValueError(f"A {kind} layer has no setting {', '.join(sorted(unknown))}"
+        raise ValueError(f"A {kind} layer has no setting {', '.join(plain(name, 40) for name in sorted(unknown))}"
                          + (f"; it takes: {', '.join(sorted(known))}." if known else " (it takes none)."))
     return LAYER_KINDS[kind](**values)
 
@@ -178,12 +194,16 @@ class ArchitectureSpec:
     def __post_init__(self):
         if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
             raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
-                             f"or digit; got {self.name!r}.")
-        if self.input not in INPUTS:
-            raise ValueError(f"A network reads the digit as 'image' (28x28) or 'vector' (784); got {self.input!r}.")
-        if not isinstance(self.description, str):
-            raise ValueError("A network's description must be text.")
-        layers = tuple(layer_from_dict(layer) if isinstance(layer, dict) else layer for layer in self.layers)
+                             f"or digit; got {echo(self.name)}.")
+        if not isinstance(self.input, str) or self.input not in INPUTS:
+            raise ValueError(f"A network reads the digit as 'image' (28x28) or 'vector' (784); got {echo(self.input)}.")
+        check_description(self.description)
+        if not isinstance(self.layers, (tuple, list)):
+            raise ValueError("A network's layers must be a list.")
+        if len(self.layers) > MAX_LAYERS:
+            raise ValueError(f"A network may have at most {MAX_LAYERS} hidden layers; this one has {len(self.layers)}.")
+        layers = tuple(layer if type(layer) in LAYER_KINDS.values() else layer_from_dict(layer)
+                       for layer in self.layers)
         if any(type(layer) not in LAYER_KINDS.values() for layer in layers):
             raise ValueError("A network's layers must be convolution, pooling, dropout, flatten or dense layers.")
         if len(layers) > MAX_LAYERS:
@@ -239,7 +259,7 @@ class ArchitectureSpec:
             raise ValueError(f"A network spec needs {', '.join(sorted(missing))}.")
         unknown = set(values) - {"name", "input", "layers", "description"}
         if unknown:
-            raise ValueError(f"A network spec has no field {', '.join(sorted(unknown))}; it takes name, input, "
+            raise ValueError(f"A network spec has no field {', '.join(plain(name, 40) for name in sorted(unknown))}; it takes name, input, "
                              f"layers and description.")
         if not isinstance(values["layers"], list):
             raise ValueError("A network spec's layers must be a JSON list.")
@@ -255,6 +275,8 @@ class ArchitectureSpec:
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"Not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}).") from None
+        except RecursionError:
+            raise ValueError("Not a network spec: its JSON is nested far too deeply.") from None
         return cls.from_dict(values)
 
     def renamed(self, name: str, description: str | None = None) -> "ArchitectureSpec":
@@ -368,7 +390,7 @@ def check_own_name(name: str) -> str:
     """A name for a user's network: a valid network name that no preset has."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
-                         f"or digit; got {name!r}.")
+                         f"or digit; got {echo(name)}.")
     if name in PRESETS:
         raise ValueError(f"{name!r} is a preset's name; choose another name for your network.")
     return name

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
 from core import pixels
 from core.recipes import RECIPES
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
+from core.safe_text import plain
 from core.training import EpochReport
 
 DEFAULTS = TrainConfig()
@@ -47,6 +49,17 @@ def pair_arg(text: str) -> tuple:
     if not colon or not first or not second:
         raise argparse.ArgumentTypeError(f"a pair is FIRST:SECOND, e.g. conv:flat, not {text!r}")
     return first, second
+
+
+def ray_address_arg(text: str) -> str:
+    """A Ray address checked before anything runs (core/runs/ray_executor.py: host, port from 1 to 65535)."""
+    from core.runs.ray_executor import parse_address
+
+    try:
+        parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 ARCHITECTURES_HELP = ("networks by name: presets (see `python -m core architectures`) or ones saved from the app "
@@ -120,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
     study.add_argument("--executor", choices=["in-process", "ray"], default="in-process",
                        help="where the cells train: this process, one after another (default), or a Ray cluster")
-    study.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster to join (default: RAY_ADDRESS, "
+    study.add_argument("--ray-address", metavar="HOST:PORT", type=ray_address_arg, help="the Ray cluster to join (default: RAY_ADDRESS, "
                        "else a new local Ray on this machine, one cell per CPU)")
     study.add_argument("--cpus-per-cell", type=float, default=1.0, help="CPUs each cell declares (and TensorFlow's "
                        "threads inside it; default 1)")
@@ -144,13 +157,22 @@ def main(argv: list[str] | None = None) -> int:
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
                 "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
     except ValueError as error:  # a config, a sample size or a store setting (StoreSettingError) a user can fix
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
     except (DataUnavailable, StoreError, ConnectionError) as error:  # ConnectionError: a Ray cluster not reached
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {plain(error, 500)}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as error:  # the store's index (SQLite) on a full or read-only disk
+        print(f"error: the store's index could not be used ({plain(error, 200)}); runs that finished are stored.",
+              file=sys.stderr)
+        return 1
+    except OSError as error:  # a disk full or a store folder that cannot be written: what landed is kept
+        where = f" ({plain(error.filename, 200)})" if error.filename else ""
+        print(f"error: could not write to the store{where}: {error.strerror or type(error).__name__}. Nothing "
+              f"partial was kept; runs that finished are stored.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the run in progress was not stored; finished runs are kept.", file=sys.stderr)
@@ -158,14 +180,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def read_network_file(path: str) -> ArchitectureSpec:
+    """Bounded and total (core/spec_files.py): whatever is wrong with the file is one line, exit 2."""
+    from core.spec_files import read_spec
+
     try:
-        text = Path(path).expanduser().read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read the network file {path}: {getattr(error, 'strerror', None) or error}") from None
-    try:
-        return ArchitectureSpec.from_json(text)
+        return read_spec(path)
     except ValueError as error:
-        raise UsageError(f"the network file {path} is not a usable network: {error}") from None
+        raise UsageError(str(error)) from None
 
 
 def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[ArchitectureSpec]:
@@ -302,7 +323,7 @@ def run_runs(args) -> int:
 
 
 def run_architectures(args) -> int:
-    networks = RunStore().networks()
+    networks = RunStore().networks()  # a saved network that cannot be used is left out with one logged line
     rows = [{"name": spec.name, "kind": "preset" if spec.name in PRESETS else "yours", "params": spec.num_params,
              "layers": spec.layer_summary(), "description": spec.description, "spec": spec.to_dict()}
             for spec in networks.values()]
@@ -310,7 +331,7 @@ def run_architectures(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {row['description']}")
+        print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {plain(row['description'])}")
         print(f"{'':<14} {row['layers']}")
     return 0
 

@@ -108,3 +108,10 @@ def largest_batch_within(config: TrainConfig, dataset: Dataset, megabytes: float
             return batch
         batch //= 2
     return None
+
+
+def over_budget_advice(config: TrainConfig, dataset: Dataset, free_mb: float) -> str:
+    """What would fit in `free_mb`, for a refusal's message."""
+    batch = largest_batch_within(config, dataset, free_mb)
+    return (f"a batch size of {batch} or less fits" if batch else
+            "no batch size fits: choose a smaller network (fewer filters or units, or pool earlier)")

@@ -4,7 +4,9 @@ distorted, level by level (core/perturb.py), computed from the stored model.
 The predicted labels are kept beside the run (`robustness.npz`, written in one step like the run itself), so
 a second look is instant and survives a restart; they go when the run goes.
 A cache that is unreadable, from another version, another test set or seed, or holds impossible values is
-recomputed, never trusted.
+recomputed, never trusted. Reading it is bounded: its checksum (`robustness.sha256`, written after it, like the
+run's manifest) must match, its size and each array's declared size and shape are checked before anything is
+allocated or decompressed (a header declaring 10^12 elements or a zip bomb is refused in microseconds).
 
 A run trained on shuffled pixels (core/pixels.py) is measured the same way: each digit is perturbed as drawn,
 then its pixels are shuffled by the run's permutation, exactly as its training and test images were.
@@ -12,6 +14,7 @@ then its pixels are shuffled by the run's permutation, exactly as its training a
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -34,6 +37,8 @@ from core.training import predict
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "robustness.npz"
+CHECKSUM_FILE = "robustness.sha256"  # SHA-256 of CACHE_FILE's bytes: a cache changed after writing is recomputed
+MAX_META_BYTES = 4096
 VERSION = 1  # bump when a perturbation's meaning changes: older caches are then recomputed
 SEED = 0     # the perturbations' seed: every run is measured on the same perturbed digits
 MAX_IMAGES_PER_CALL = 20_000  # ~60 MB of float32 input per predict call
@@ -153,23 +158,70 @@ def _read(run: StoredRun, dataset: Dataset) -> dict:
     if data is None:
         return {}
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            meta = json.loads(str(archive["meta"]))
-            if meta != _meta(dataset):
-                log.info("robustness cache of %s is for another version or test set: recomputing", run.run_id)
-                return {}
-            found = {}
-            for name in archive.files:
-                if name == "meta":
-                    continue
-                values = archive[name]
-                if values.dtype != np.uint8 or values.shape != (len(dataset.y_test),) or values.max(initial=0) > 9:
-                    raise ValueError(f"{name} holds {values.dtype} {values.shape}, not labels of the test digits")
-                found[name] = values
-            return found
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        return _checked(data, run.extra(CHECKSUM_FILE), dataset)
+    except _Stale as reason:
+        log.info("robustness cache of %s is for another version or test set (%s): recomputing", run.run_id, reason)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, MemoryError, RuntimeError) as error:
         log.warning("robustness cache of %s is unreadable (%s): recomputing", run.run_id, error)
-        return {}
+    return {}
+
+
+class _Stale(Exception):
+    pass
+
+
+def _checked(data: bytes, checksum: bytes | None, dataset: Dataset) -> dict:
+    """The arrays of a cache's bytes, each checked before it is read; ValueError for anything untrusted."""
+    num_test = len(dataset.y_test)
+    num_levels = sum(len(perturbation.levels) for perturbation in PERTURBATIONS.values())
+    member_limit = num_test + 1024  # an .npy file: a header of at most a few hundred bytes, then the labels
+    if checksum is None or checksum.decode("ascii", "replace").strip() != hashlib.sha256(data).hexdigest():
+        raise ValueError("it does not match its checksum (changed or damaged after it was written)")
+    if len(data) > (num_levels + 1) * (member_limit + 512) + MAX_META_BYTES:
+        raise ValueError(f"it is {len(data):,} bytes, more than {num_levels} sets of labels take")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > num_levels + 1:
+            raise ValueError(f"it holds {len(members)} arrays")
+        declared = {member.filename: member.file_size for member in members}
+        if declared.get("meta.npy", MAX_META_BYTES + 1) > MAX_META_BYTES:
+            raise ValueError("its meta is missing or too large")
+        meta = json.loads(str(_array(archive, "meta.npy", MAX_META_BYTES, expect=None)))
+        if meta != _meta(dataset):
+            raise _Stale(f"meta {str(meta)[:200]}")
+        found = {}
+        for member in members:
+            if member.filename == "meta.npy":
+                continue
+            if not member.filename.endswith(".npy") or member.file_size > member_limit:
+                raise ValueError(f"{member.filename[:60]} declares {member.file_size:,} bytes")
+            values = _array(archive, member.filename, member_limit, expect=(num_test,))
+            if values.max(initial=0) > 9:
+                raise ValueError(f"{member.filename[:60]} holds values that are not classes")
+            found[member.filename[:-len(".npy")]] = values
+        return found
+
+
+def _array(archive: zipfile.ZipFile, name: str, limit: int, expect: tuple | None) -> np.ndarray:
+    """One .npy member: its header read and checked (uint8 labels of `expect` shape, or meta's one string)
+    before its data is read; at most `limit` bytes are decompressed."""
+    with archive.open(name) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"{name[:60]} has .npy version {version}")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(member, max_header_size=1024)
+        if expect is None:  # meta: one unicode string, short
+            if shape != () or dtype.kind != "U" or dtype.itemsize > MAX_META_BYTES:
+                raise ValueError(f"meta is {dtype} {shape}")
+        elif shape != expect or dtype != np.uint8:
+            raise ValueError(f"{name[:60]} declares {dtype} {shape}, not labels of the test digits")
+        size = dtype.itemsize * (int(np.prod(shape)) if shape else 1)
+        raw = member.read(min(size, limit) + 1)
+    if len(raw) != size:
+        raise ValueError(f"{name[:60]} holds {len(raw):,} bytes, not the {size:,} its header declares")
+    values = np.frombuffer(raw, dtype=dtype).reshape(shape)
+    return values[()] if shape == () else values.copy()
 
 
 def _write(run: StoredRun, dataset: Dataset, predictions: dict) -> None:
@@ -179,6 +231,7 @@ def _write(run: StoredRun, dataset: Dataset, predictions: dict) -> None:
     np.savez(data, meta=np.array(json.dumps(_meta(dataset), sort_keys=True)), **predictions)
     try:
         run.keep_extra(CACHE_FILE, data.getvalue())
+        run.keep_extra(CHECKSUM_FILE, hashlib.sha256(data.getvalue()).hexdigest().encode())
     except (OSError, KeyError) as error:
         log.warning("could not keep the robustness of %s: %s", run.run_id, error)
 

@@ -26,8 +26,10 @@ def service(root: str | None = None) -> RunsService:
     from core.runs import InProcessExecutor
     from core.runs.workers import setting
 
-    if setting("TRAIN_WORKERS", 1, 0) == 0:
-        return RunsService(store(root), InProcessExecutor())
+    if setting("TRAIN_WORKERS", 1, 0) == 0:  # the memory budget still holds (core/costs.py's estimate)
+        from core.runs.workers import DEFAULT_BUDGET_MB
+
+        return RunsService(store(root), InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
     from core.runs.worker_executor import WorkerExecutor
 
     return RunsService(store(root), WorkerExecutor())
@@ -141,3 +143,13 @@ def robustness_is_stored(run: StoredRun, names: tuple) -> bool:
     from core.robustness import is_measured
 
     return is_measured(run, dataset(run.config.dataset), names)
+
+
+def network_problems() -> dict:
+    """Saved network files that cannot be used (file name -> why): left out of every choice, one notice."""
+    from core.runs import StoreError, default_root
+
+    try:
+        return store(str(default_root())).network_problems()
+    except (StoreError, OSError):
+        return {}

@@ -8,11 +8,12 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS, ArchitectureSpec
+from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS, PRESETS, ArchitectureSpec
 from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
 from core.recipes import RECIPES
 from core.data import DATASETS, MIN_SAMPLE_SIZE, DataUnavailable, Dataset
 from core.runs import Outcome, StoreError
+from core.safe_text import literal
 from core.training import EpochReport
 from ui import cache
 
@@ -134,11 +135,34 @@ def pixels_select(key: str) -> str:
 
 
 JUST_SAVED = "_network_just_saved"  # a network saved by the editor, to add to the next architecture choice
+SHOWN = "_networks_shown"  # name -> the saved network's spec as this session first showed it (or saved it)
+
+
+def shown_networks() -> dict[str, ArchitectureSpec]:
+    """Every network, as this session shows it: a saved network changed by another session since this one first
+    showed it keeps the version shown here (what is on screen is what trains); `remember_shown` adopts another."""
+    networks = dict(cache.networks())
+    shown = st.session_state.setdefault(SHOWN, {})
+    for name, spec in list(networks.items()):
+        if name in PRESETS:
+            continue
+        if name not in shown:
+            shown[name] = spec
+        elif shown[name].hash != spec.hash:
+            networks[name] = shown[name]
+    return networks
+
+
+def remember_shown(spec: ArchitectureSpec) -> None:
+    """This session now shows `spec` under its name (saved or loaded by it)."""
+    st.session_state.setdefault(SHOWN, {})[spec.name] = spec
 
 
 def architecture_select(key: str, label: str = "Architectures") -> list[ArchitectureSpec]:
     """The networks to train: presets and the user's saved ones, each shown with its parameter count."""
-    networks = cache.networks()
+    networks = shown_networks()
+    stored = cache.networks()
+    changed = [name for name, spec in networks.items() if name in stored and stored[name].hash != spec.hash]
     chosen = list(st.session_state.get(key, DEFAULT_ARCHITECTURES))
     chosen = [name for name in chosen if name in networks]  # a saved network may have been deleted
     just_saved = st.session_state.pop(JUST_SAVED, None)
@@ -150,8 +174,17 @@ def architecture_select(key: str, label: str = "Architectures") -> list[Architec
                            help="Presets, then your own networks ('Design your own network', under the title). "
                                 "The number is the network's parameter count.")
     described = [networks[name] for name in names if networks[name].description]
-    if described:
-        st.caption("  \n".join(f"**{spec.name}** — {spec.description}" for spec in described))
+    if described:  # descriptions are a user's text: shown as text, never as Markdown
+        st.caption("  \n".join(f"**{spec.name}** — {literal(spec.description)}" for spec in described))
+    for name in changed:
+        if name in names:
+            st.caption(f"{name} was changed in another session: this page trains the version it shows "
+                       f"({networks[name].num_params:,} parameters). Load it in the editor to use the new one.")
+    problems = cache.network_problems()
+    if problems:
+        st.caption(f"{len(problems)} saved network file{'s' if len(problems) > 1 else ''} could not be read and "
+                   f"{'are' if len(problems) > 1 else 'is'} left out: " + ", ".join(literal(name, 60)
+                                                                                  for name in list(problems)[:5]))
     return [networks[name] for name in names]
 
 
@@ -185,12 +218,16 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
                           precision: str, settings: dict) -> None:
     """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
     imported, models built and traced), so the click starts at the first epoch. Nothing for settings that
-    cannot train or whose runs are all stored (opening those needs no TensorFlow)."""
+    cannot train or whose runs are all stored (opening those needs no TensorFlow), nor for settings that only came
+    from a link the user has not touched yet (a link's settings are not the user's request), nor for runs over the
+    memory budget (core/costs.py)."""
     from core.runs import StoreError, default_root
-    from ui import background
+    from ui import background, links
 
     try:
         configs = build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
+        if links.untouched_link_settings(configs):
+            return
         background.prepare_after_paint(cache.service(str(default_root())), configs, dataset)
     except (ValueError, StoreError):  # Train will say what is wrong
         return

@@ -17,13 +17,16 @@ from core.data import DATASETS, MIN_SAMPLE_SIZE
 from core.architectures import PRECISIONS
 from core.pixels import PIXEL_ORDERS
 from core.recipes import RECIPES
+from core.safe_text import echo, literal
 from ui import cache
+
+MAX_LINK_ITEMS = 12  # values of a list in a link (sizes, networks, pairs): more are dropped, repeats first
 
 
 def choice(options) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
-            raise ValueError(f"{text!r} is not one of {', '.join(options)}")
+            raise ValueError(f"{echo(text)} is not one of {', '.join(options)}")
         return text
     return parse
 
@@ -33,7 +36,7 @@ def whole(low: int, high: int | None = None) -> Callable[[str], int]:
         try:
             value = int(text.replace(",", "").replace("_", ""))
         except ValueError:
-            raise ValueError(f"{text!r} is not a whole number") from None
+            raise ValueError(f"{echo(text)} is not a whole number") from None
         if value < low or (high is not None and value > high):
             raise ValueError(f"{value:,} is outside {low:,} to {high:,}" if high is not None
                              else f"{value:,} is below {low:,}")
@@ -46,16 +49,24 @@ def number(low: float, high: float) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+            raise ValueError(f"{echo(text)} is not a number") from None
         if not low <= value <= high:  # nan and inf included
-            raise ValueError(f"{text} is outside {low:g} to {high:g}")
+            raise ValueError(f"{echo(text)} is outside {low:g} to {high:g}")
         return value
     return parse
 
 
+def parts(text: str) -> list[str]:
+    """A list's parts, each once, at most MAX_LINK_ITEMS of them (ValueError beyond: nothing is drawn for it)."""
+    unique = list(dict.fromkeys(part for part in text.split(",") if part))
+    if len(unique) > MAX_LINK_ITEMS:
+        raise ValueError(f"it lists {len(unique):,} different values; a link may list at most {MAX_LINK_ITEMS}")
+    return unique
+
+
 def items(parse_one: Callable[[str], object]) -> Callable[[str], list]:
     def parse(text: str) -> list:
-        values = [parse_one(part) for part in text.split(",") if part]
+        values = list(dict.fromkeys(parse_one(part) for part in parts(text)))
         if not values:
             raise ValueError("it is empty")
         return values
@@ -65,10 +76,10 @@ def items(parse_one: Callable[[str], object]) -> Callable[[str], list]:
 def network_names(text: str) -> list[str]:
     """Networks by name: presets and the ones saved in this server's store; any other name is an error."""
     networks = cache.networks()
-    names = [name for name in text.split(",") if name]
+    names = parts(text)
     unknown = [name for name in names if name not in networks]
     if unknown or not names:
-        raise ValueError(f"{', '.join(unknown) or 'no network'} is not a network this app knows "
+        raise ValueError(f"{', '.join(map(echo, unknown[:3])) or 'no network'} is not a network this app knows "
                          f"(saved networks live in the store of the server they were made on)")
     return names
 
@@ -76,7 +87,7 @@ def network_names(text: str) -> list[str]:
 def pair(text: str) -> tuple:
     first, colon, second = text.partition(":")
     if not colon or not first or not second:
-        raise ValueError(f"{text!r} is not FIRST:SECOND")
+        raise ValueError(f"{echo(text)} is not FIRST:SECOND")
     return first, second
 
 
@@ -133,10 +144,31 @@ def open_link(page: str, fields: tuple[Field, ...]) -> bool:
         try:
             st.session_state[field.key] = field.parse(text)
         except ValueError as error:
-            notices.append(f"**{field.label}**: {error}; using the default.")
+            notices.append(f"**{field.label}**: {literal(error, 300)}; using the default.")
+    if given:  # the settings came from a link: nothing is prepared for them until the user changes one
+        st.session_state[FROM_LINK] = True
     if notices:
         st.warning("This link has values that cannot be used here:  \n" + "  \n".join(notices))
     return bool(given)
+
+
+FROM_LINK = "_settings_from_link"  # True after a link set values; then what the page first asked with them
+
+
+def untouched_link_settings(request) -> bool:
+    """True while the page's settings are all as a link set them: `request` (e.g. the configs Train would
+    start) is what the page asked for on the link's first run. Once it differs, the user has chosen: False
+    from then on."""
+    from_link = st.session_state.get(FROM_LINK)
+    if from_link is None:
+        return False
+    if from_link is True:
+        st.session_state[FROM_LINK] = request
+        return True
+    if from_link == request:
+        return True
+    del st.session_state[FROM_LINK]
+    return False
 
 
 def mirror(fields: tuple[Field, ...]) -> None:

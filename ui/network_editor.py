@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_WIDTH, PRESETS, ArchitectureSpec,
-                                check_own_name, layer_rows, layer_to_dict)
+from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_DESCRIPTION, MAX_WIDTH, PRESETS,
+                                ArchitectureSpec, check_own_name, layer_rows, layer_to_dict)
 from ui import cache
-from ui.components import JUST_SAVED
+from core.safe_text import literal
+from ui.components import JUST_SAVED, SHOWN, remember_shown, shown_networks
 
 DRAFT = "network_draft"
 OPEN = "net_open"
@@ -42,6 +43,9 @@ def _draft() -> dict:
 
 def _start_from(networks: dict) -> None:
     chosen = networks[st.session_state["net_start"]]
+    if chosen.name not in PRESETS:  # loading a saved network adopts its current version in this session
+        chosen = cache.networks().get(chosen.name, chosen)
+        remember_shown(chosen)
     old = _draft()
     st.session_state[DRAFT] = _draft_from(chosen, next_uid=old["next_uid"])
     st.session_state["net_input"] = chosen.input
@@ -85,7 +89,7 @@ def network_editor() -> None:
     if not st.toggle("Design your own network", key=OPEN,
                      help="Change layers and widths, see the parameter count and shapes, save it under a name."):
         return
-    networks = cache.networks()
+    networks = shown_networks()
     draft = _draft()
     with st.container(border=True):
         st.caption("Start from any network, change its layers, check the parameter count and the shapes, then "
@@ -111,7 +115,8 @@ def network_editor() -> None:
         st.session_state.setdefault("net_name", draft["name"])
         st.session_state.setdefault("net_description", draft["description"])
         draft["name"] = name_column.text_input("Name", key="net_name", placeholder="my-net", max_chars=40)
-        draft["description"] = description_column.text_input("What it tests (optional)", key="net_description")
+        draft["description"] = description_column.text_input("What it tests (optional)", key="net_description",
+                                                         max_chars=MAX_DESCRIPTION)
         spec = _preview(draft)
         if SAVED_MESSAGE in st.session_state:
             st.success(st.session_state.pop(SAVED_MESSAGE))
@@ -146,7 +151,7 @@ def _preview(draft: dict) -> ArchitectureSpec | None:
     try:
         layout = ArchitectureSpec("preview", draft["input"], tuple(layers))
     except ValueError as error:
-        st.error(f"This network cannot be built: {error}")
+        st.error(f"This network cannot be built: {literal(error)}")
         return None
     st.markdown(f"**{layout.num_params:,} parameters** — {layout.layer_summary()}")
     st.markdown(layer_table_markdown(layout))
@@ -157,7 +162,7 @@ def _preview(draft: dict) -> ArchitectureSpec | None:
     try:
         return layout.renamed(check_own_name(name), draft["description"].strip())
     except ValueError as error:
-        st.error(str(error))
+        st.error(literal(error))
         return None
 
 
@@ -170,8 +175,21 @@ def layer_table_markdown(spec: ArchitectureSpec) -> str:
 
 
 def _save(store, spec: ArchitectureSpec) -> None:
-    replaced = spec.name in store.saved_networks()
-    store.save_network(spec)
+    """Save, unless it would replace a version of the network this session has not seen (another session's)."""
+    from core.runs.networks import NetworkChanged
+
+    seen = st.session_state.get(SHOWN, {}).get(spec.name)
+    replaced = seen is not None
+    try:
+        store.save_network(spec, expected=seen.hash if seen else None)
+    except NetworkChanged as error:
+        st.error(f"Not saved: {literal(error)} Save yours under another name, or load {spec.name} to see that "
+                 f"version first.")
+        return
+    except OSError as error:
+        st.error(f"Not saved: the store could not be written ({literal(error.strerror or error)}).")
+        return
+    remember_shown(spec)
     st.session_state[JUST_SAVED] = spec.name
     st.session_state[SAVED_MESSAGE] = (f"{'Replaced' if replaced else 'Saved'} {spec.name} ({spec.num_params:,} "
                                        f"parameters): it is now among the architectures, and chosen.")

@@ -13,6 +13,7 @@ from core.report import check_table, gaps_table, student_table, study_html, summ
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudySpec,
                         default_pairs, machine_description)
 from ui import cache, plots
+from core.safe_text import literal
 from ui.robustness_view import study_robustness
 from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
 
@@ -131,9 +132,9 @@ def connect(runs, where: str, address: str | None):
     try:
         with st.spinner("Joining the Ray cluster…"):
             status = executor.connect()
-    except (ConnectionError, ValueError) as error:
+    except Exception as error:  # ConnectionError, ValueError, or Ray's own: the spinner ends with one message
         executor.shutdown()
-        st.error(f"Could not use Ray: {error}")
+        st.error(f"Could not use Ray: {literal(error, 500)}")
         st.stop()
     st.caption(f"**{status}**")
     return RunsService(runs.store, executor)

@@ -107,14 +107,41 @@ class InlineHandle:
 
 
 class InProcessExecutor(Executor):
-    """Trains in this process, one run at a time, with `trainer` (default: core.training.train)."""
+    """Trains in this process, one run at a time, with `trainer` (default: core.training.train). With
+    `budget_mb` (the app with TRAIN_WORKERS=0: MEMORY_BUDGET_MB), a run whose estimated peak is over it is
+    refused before it starts (OverBudget, saying what would fit) and never prepared."""
 
     name = "in-process"
 
-    def __init__(self, trainer: Trainer | None = None):
+    def __init__(self, trainer: Trainer | None = None, budget_mb: float | None = None):
         self.trainer = trainer
+        self.budget_mb = budget_mb
+
+    def fits(self, config: TrainConfig, dataset: Dataset, estimate: Cost | None = None) -> bool:
+        from core import costs
+
+        peak = estimate.peak_mb if estimate is not None else costs.peak_mb(config, dataset)
+        return self.budget_mb is None or peak <= self.budget_mb
+
+    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable, estimate: Cost | None = None):
+        self.check_budget(config, dataset, estimate)
+        return super().start(key, config, dataset, body, estimate)
+
+    def check_budget(self, config: TrainConfig, dataset: Dataset, estimate: Cost | None = None) -> None:
+        """OverBudget, saying what would fit, for a run whose estimated peak is over `budget_mb`."""
+        from core import costs
+        from core.runs.workers import OverBudget
+
+        estimate = estimate or costs.estimate(config, dataset)
+        if not self.fits(config, dataset, estimate):
+            raise OverBudget(f"Training {config.architecture} on {config.sample_size:,} images needs about "
+                             f"{estimate.peak_mb:,.0f} MB, more than this server's memory budget of "
+                             f"{self.budget_mb:,.0f} MB (MEMORY_BUDGET_MB): "
+                             f"{costs.over_budget_advice(config, dataset, self.budget_mb)}.")
 
     def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
+        if self.budget_mb is not None:  # a study's cells come here directly (train_each)
+            self.check_budget(config, dataset)
         return (self.trainer or train)(config, dataset, on_epoch=on_epoch)
 
     def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
@@ -122,7 +149,7 @@ class InProcessExecutor(Executor):
         later `train` starts at its first epoch. Nothing with a custom trainer."""
         if self.trainer is not None:
             return []
-        return [config for config in configs if prepare_training(config, dataset)]
+        return [config for config in configs if self.fits(config, dataset) and prepare_training(config, dataset)]
 
     def __repr__(self) -> str:
         return f"InProcessExecutor(on {platform.node() or 'this machine'})"

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
+import sys
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +28,7 @@ from typing import Iterator
 
 from core.config import TrainConfig
 from core.data import Dataset
+from core.safe_text import plain
 from core.runs.executors import Executor, Finished
 from core.training import RunResult
 
@@ -80,18 +84,89 @@ def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> R
     return replace(result, model=model_bytes(result.model), trained_on=f"{socket.gethostname()} · Ray node {node[:8]}")
 
 
-def check_reachable(address: str, timeout: float = 5.0) -> None:
-    """A clear ConnectionError within seconds for an address nothing answers at (Ray itself keeps retrying for
-    a minute or more). 'auto' and addresses without a port are left to Ray."""
-    target = address.split("://", 1)[-1]
+HOST_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?|\[[0-9A-Fa-f:.]{2,45}\]")
+INIT_TIMEOUT_SECONDS = 60.0  # joining a cluster that answered the probe: Ray's own retries take longer
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (a Ray head's GCS, or its ray:// client
+# server) answers with a SETTINGS frame of its own; an HTTP/1 server, a database or a silent port does not.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def parse_address(address: str) -> tuple[str, int] | None:
+    """(host, port) of a Ray address ('HOST:PORT' or 'ray://HOST:PORT'); None for 'auto' and 'local' (left to
+    Ray). ValueError, naming what is wrong, for anything else."""
+    if not isinstance(address, str) or address in ("auto", "local"):
+        return None
+    shown = plain(address, 80)
+    scheme, separator, target = address.partition("://")
+    if not separator:
+        scheme, target = "", address
+    if scheme not in ("", "ray") or not target:
+        raise ValueError(f"{shown} is not a Ray address: give HOST:PORT (the head's GCS port, 6379 by default) or "
+                         f"ray://HOST:PORT.")
     host, colon, port = target.rpartition(":")
-    if not colon or not port.isdigit():
+    if not colon or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{shown} has no usable port: give HOST:PORT with a port from 1 to 65535.")
+    host = host or "127.0.0.1"
+    if not HOST_PATTERN.fullmatch(host):
+        raise ValueError(f"{shown} has no usable host name.")
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Within `timeout` seconds: ValueError for an address that is not one, ConnectionError when nothing
+    answers there or what answers is not a Ray head (Ray itself keeps retrying for minutes, and hangs on a port
+    that accepts and stays silent). 'auto' is left to Ray."""
+    target = parse_address(address)
+    if target is None:
         return
     try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+        connection = socket.create_connection(target, timeout=timeout)
     except OSError as error:
-        raise ConnectionError(f"Nothing answers at {address} ({error.strerror or error}). Start the cluster's "
-                              f"head there with `ray start --head`, or check the address.") from None
+        raise ConnectionError(f"Nothing answers at {plain(address, 80)} ({error.strerror or error}). Start the "
+                              f"cluster's head there with `ray start --head`, or check the address.") from None
+    try:
+        connection.settimeout(timeout)
+        connection.sendall(HTTP2_PREFACE)
+        reply = b""
+        while len(reply) < 9:
+            chunk = connection.recv(9 - len(reply))
+            if not chunk:
+                break
+            reply += chunk
+    except OSError:
+        reply = b""
+    finally:
+        connection.close()
+    if len(reply) < 9 or reply[3] != 0x04:  # frame type 4: SETTINGS
+        raise ConnectionError(f"Something answers at {plain(address, 80)}, but not a Ray cluster's head (no gRPC "
+                              f"reply within {timeout:g} s). Give the head's address as `ray start --head` prints "
+                              f"it (port 6379 by default).")
+
+
+def init_within(seconds: float, **options) -> None:
+    """`ray.init(**options)`, but a ConnectionError after `seconds` instead of a hang; Ray's own errors and
+    log lines stay out of the user's way (one ConnectionError, its message a line)."""
+    import ray
+
+    outcome: dict = {}
+
+    def join() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as error:  # handed to the caller, who says it in one line
+            outcome["error"] = error
+
+    thread = threading.Thread(target=join, name="ray-init", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise ConnectionError(f"The Ray cluster at {options.get('address') or 'this machine'} did not let this "
+                              f"process join within {seconds:g} s.")
+    if "error" in outcome:
+        error = outcome["error"]
+        first = plain(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__, 300)
+        raise ConnectionError(f"Could not join the Ray cluster at {options.get('address') or 'this machine'}: "
+                              f"{first}") from None
 
 
 class RayExecutor(Executor):
@@ -117,20 +192,18 @@ class RayExecutor(Executor):
         return max(1, int(self.status().cpus // self.options["num_cpus"]))
 
     def connect(self) -> ClusterStatus:
+        joined = "ray" in sys.modules and sys.modules["ray"].is_initialized()
+        if self.address and not joined:
+            check_reachable(self.address)  # before Ray is imported: a bad address is one line, never Ray's traceback
         import ray
 
         if not ray.is_initialized():
-            if self.address:
-                check_reachable(self.address)
             runtime_env = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES, "env_vars": WORKER_ENV}
-            try:
-                quiet = {"runtime_env": runtime_env, "log_to_driver": False, "logging_level": logging.WARNING}
-                if self.address:
-                    ray.init(address=self.address, **quiet)
-                else:
-                    ray.init(num_cpus=self.local_cpus, include_dashboard=False, **quiet)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                raise ConnectionError(f"Could not join the Ray cluster at {self.address}: {error}") from error
+            quiet = {"runtime_env": runtime_env, "log_to_driver": False, "logging_level": logging.WARNING}
+            if self.address:
+                init_within(INIT_TIMEOUT_SECONDS, address=self.address, **quiet)
+            else:
+                init_within(INIT_TIMEOUT_SECONDS, num_cpus=self.local_cpus, include_dashboard=False, **quiet)
         status = self.status()
         largest_cpus = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]), default=0)
         if self.options["num_cpus"] > largest_cpus:

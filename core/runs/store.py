@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 from pathlib import Path
 
 from core.architectures import ArchitectureSpec
@@ -31,7 +32,7 @@ from core.runs import eviction
 from core.runs.backend import FolderBackend, check_run_id
 from core.runs.errors import StoreError, StoreSettingError
 from core.runs.index import RunIndex
-from core.runs.networks import NetworkRegistry
+from core.runs.networks import ANY, NetworkRegistry
 from core.runs.run_files import RunFiles, StoredRun
 from core.training import RunResult
 
@@ -102,8 +103,12 @@ class RunStore:
         run, problem = self.inspect(written)
         if run is None:
             raise StoreError(f"Run {written} could not be read back after writing: {problem}")
-        self.index.put(run)
-        self.enforce_limit(protect={written})
+        try:  # the run has landed: an index row that cannot be written now is added when the index is next read
+            self.index.put(run)
+            self.enforce_limit(protect={written})
+        except (sqlite3.Error, OSError) as error:
+            log.warning("run %s is stored, but the store's index could not be updated (%s); it is reconciled "
+                        "on the next listing", written, error)
         return run
 
     def delete(self, run_id_: str) -> bool:
@@ -125,8 +130,14 @@ class RunStore:
 
     # --- users' own networks ----------------------------------------------------------------------
 
-    def save_network(self, spec: ArchitectureSpec) -> None:
-        self.network_registry.save(spec)
+    def save_network(self, spec: ArchitectureSpec, expected=ANY) -> None:
+        """`expected`: the hash of the version the caller last saw under that name (None: none), else
+        NetworkChanged; ANY replaces whatever is saved."""
+        self.network_registry.save(spec, expected)
+
+    def network_problems(self) -> dict[str, str]:
+        """Saved network files that cannot be used: file name -> why (they are left out of `networks`)."""
+        return self.network_registry.problems()
 
     def saved_networks(self) -> dict[str, ArchitectureSpec]:
         return self.network_registry.saved()

@@ -100,9 +100,7 @@ class WorkerExecutor(Executor):
         free = self.pool.budget_mb - self.pool.server_mb()
         if estimate.peak_mb <= free:
             return
-        batch = costs.largest_batch_within(config, dataset, free)
-        advice = (f"a batch size of {batch} or less fits" if batch else
-                  "no batch size fits: choose a smaller network (fewer filters or units, or pool earlier)")
+        advice = costs.over_budget_advice(config, dataset, free)
         raise OverBudget(f"Training {_label(config)} needs about {estimate.peak_mb:,.0f} MB, more than the "
                          f"{free:,.0f} MB this server can give it (MEMORY_BUDGET_MB is {self.pool.budget_mb:,.0f} "
                          f"MB, the server itself uses {self.pool.server_mb():,.0f} MB): {advice}.")

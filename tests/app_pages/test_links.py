@@ -56,7 +56,7 @@ def test_bad_values_in_a_link_fall_back_to_the_defaults_with_a_notice(fake_train
     notice = texts(app.warning)[0]
     for label in ("Training images", "Epochs", "Seed", "Dataset", "Architectures", "Arithmetic"):
         assert f"**{label}**" in notice
-    assert "nope is not a network this app knows" in notice
+    assert "'nope' is not a network this app knows" in notice
     assert app.number_input(key="sample_size").value == 1000 and app.number_input(key="epochs").value == 12
     assert app.multiselect(key="architectures").value == ["flat", "conv"]
     assert fake_trainer.calls == []
