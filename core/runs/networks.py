@@ -1,5 +1,6 @@
-"""Users' saved networks: architecture specs kept by name (`networks/<name>.json`), beside the runs but not
-runs (a run keeps its own copy of its network, so deleting or changing a saved network never touches a run).
+"""Users' saved networks: architecture specs kept by name, beside the runs but not runs (a run keeps its own copy
+of its network, so deleting or changing a saved network never touches a run). A folder store keeps them as
+`networks/<name>.json`; a database store as rows (core/runs/postgres.py).
 """
 
 from __future__ import annotations
@@ -13,34 +14,42 @@ from core.runs.atomic import write_atomically
 log = logging.getLogger(__name__)
 
 
-class NetworkRegistry:
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+class BaseNetworkRegistry:
+    """What every registry shares; a subclass keeps JSON texts by name (`_texts`, `_write`, `_remove`)."""
+
+    def _texts(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _write(self, name: str, text: str) -> None:
+        raise NotImplementedError
+
+    def _remove(self, name: str) -> bool:
+        raise NotImplementedError
 
     def save(self, spec: ArchitectureSpec) -> None:
         """Keep a user's network under its name (replacing one of that name)."""
         check_own_name(spec.name)
-        write_atomically(self._path(spec.name), spec.to_json().encode())
+        self._write(spec.name, spec.to_json())
 
     def saved(self) -> dict[str, ArchitectureSpec]:
-        """Users' networks by name; a file that is not a valid spec is reported and left out."""
+        """Users' networks by name; an entry that is not a valid spec is reported and left out."""
         networks = {}
-        for path in sorted(self.folder.glob("*.json")):
+        for name, text in sorted(self._texts().items()):
             try:
-                spec = ArchitectureSpec.from_json(path.read_text())
-                if spec.name != path.stem or spec.name in PRESETS:
+                spec = ArchitectureSpec.from_json(text)
+                if spec.name != name or spec.name in PRESETS:
                     raise ValueError(f"it is named {spec.name!r}")
                 networks[spec.name] = spec
-            except (OSError, ValueError, UnicodeDecodeError) as error:
-                log.warning("saved network %s is not usable (%s): left out", path.name, error)
+            except ValueError as error:
+                log.warning("saved network %s is not usable (%s): left out", self._label(name), error)
         return networks
 
+    def _label(self, name: str) -> str:
+        """How an entry is named in a warning."""
+        return name
+
     def delete(self, name: str) -> bool:
-        path = self._path(name)
-        existed = path.exists()
-        path.unlink(missing_ok=True)
-        return existed
+        return self._remove(name)
 
     def all(self) -> dict[str, ArchitectureSpec]:
         """Every network a run can be asked for: the presets, then the users' own."""
@@ -53,6 +62,35 @@ class NetworkRegistry:
         if unknown:
             raise ValueError(f"Unknown architecture {unknown[0]!r}; choose from: {', '.join(known)}.")
         return [known[name] for name in dict.fromkeys(names)]
+
+
+class NetworkRegistry(BaseNetworkRegistry):
+    """Saved networks as files `<name>.json` in a folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _texts(self) -> dict[str, str]:
+        texts = {}
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                texts[path.stem] = path.read_text()
+            except (OSError, UnicodeDecodeError) as error:
+                log.warning("saved network %s is not usable (%s): left out", path.name, error)
+        return texts
+
+    def _label(self, name: str) -> str:
+        return f"{name}.json"
+
+    def _write(self, name: str, text: str) -> None:
+        write_atomically(self._path(name), text.encode())
+
+    def _remove(self, name: str) -> bool:
+        path = self._path(name)
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return existed
 
     def _path(self, name: str) -> Path:
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
