@@ -52,6 +52,8 @@ SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
 # Advisory lock namespaces (the first of PostgreSQL's two int4 keys): a run being trained, a run being written,
 # the schema being created.
 TRAINING, WRITING, SCHEMA = 0x52554E31, 0x52554E32, 0x52554E33
+# A refusal that waiting will not cure: the URL (a setting) is wrong.
+REFUSALS = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "no password supplied")
 POLL_SECONDS = 0.05, 1.0  # how often a waiting `lock` asks again: first, then at most
 
 _SQL_TYPES = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}
@@ -128,6 +130,9 @@ class Database:
         except sa.exc.DBAPIError as error:  # OperationalError, InterfaceError, ProgrammingError...
             reason = _scrub(str(getattr(error, "orig", None) or error).strip().splitlines()[0], self.url)
             reason = re.sub(r"^connection failed: ", "", reason)
+            if any(sign in reason for sign in REFUSALS):
+                raise StoreSettingError(f"The run store database {self.shown} refused the connection ({reason}): "
+                                        f"check the user, password and database name in its URL.") from None
             if isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError)) or error.connection_invalidated:
                 raise StoreUnavailable(f"The run store database {self.shown} cannot be used right now ({reason}). "
                                        f"Nothing was lost; try again when it is back.") from None
