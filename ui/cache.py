@@ -13,29 +13,48 @@ from core.runs import RunsService, RunStore, StoredRun
 
 
 @st.cache_resource(show_spinner=False)
-def store(root: str | None = None) -> RunStore:
+def store(location: str | None = None) -> RunStore:
     """The run store, shared by every session (it is safe across threads and processes)."""
-    return RunStore(root)
+    return RunStore(location)
 
 
 @st.cache_resource(show_spinner=False)
-def service(root: str | None = None) -> RunsService:
+def service(location: str | None = None) -> RunsService:
     """The runs service over that store, shared by every session: the app trains in its own process."""
-    return RunsService(store(root))
+    return RunsService(store(location))
+
+
+def store_location() -> str:
+    """Where the runs are: RUN_STORE_URL when set (it wins, as it does for the CLI, so one launch can point at
+    another store), else the `url` of `[connections.runs]` in the app's secrets (a PostgreSQL database, e.g. on
+    Community Cloud), else the folder (RUN_STORE_DIR or the per-user default)."""
+    import os
+
+    from core.runs import default_location
+
+    if os.environ.get("RUN_STORE_URL", "").strip():
+        return default_location()
+    try:
+        if st.secrets.load_if_toml_exists():
+            url = st.secrets.to_dict().get("connections", {}).get("runs", {}).get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    except (AttributeError, TypeError):  # a `connections` or `runs` that is no table
+        pass
+    return default_location()
 
 
 def current_store() -> RunStore:
-    """The store named by RUN_STORE_DIR (or the default), or a clear error and a stopped page."""
+    """The store chosen by `store_location()`, or a clear error and a stopped page."""
     return current_runs().store
 
 
 def current_runs() -> RunsService:
-    """The runs service over the store named by RUN_STORE_DIR (or the default), or a clear error and a
-    stopped page."""
-    from core.runs import StoreError, default_root
+    """The runs service over the store chosen by `store_location()`, or a clear error and a stopped page."""
+    from core.runs import StoreError
 
     try:
-        return service(str(default_root()))
+        return service(store_location())
     except StoreError as error:
         st.error(str(error))
         st.stop()
@@ -45,10 +64,10 @@ def networks() -> dict:
     """Every network a run can be asked for: presets and the user's saved ones (just the presets when
     the store cannot be used; training or saving then says why)."""
     from core.architectures import PRESETS
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
 
     try:
-        return store(str(default_root())).networks()
+        return store(store_location()).networks()
     except StoreError:
         return dict(PRESETS)
 
@@ -60,15 +79,15 @@ def dataset(name: str) -> Dataset:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def test_probabilities(root: str, run_id: str) -> np.ndarray:
+def test_probabilities(location: str, run_id: str) -> np.ndarray:
     """A stored run's test-set class probabilities, (num_test, 10)."""
-    return store(root).get(run_id).probabilities()
+    return store(location).get(run_id).probabilities()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
-def model(root: str, run_id: str):
+def model(location: str, run_id: str):
     """A stored run's Keras model, loaded with safe_mode=True; keyed by run id, never by the object."""
-    return store(root).get(run_id).load_model()
+    return store(location).get(run_id).load_model()
 
 
 def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
@@ -84,15 +103,15 @@ def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
+def robustness(location: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
     beside the run). Raises ValueError for a run trained on other data."""
     from core.robustness import measure
 
-    run = store(root).get(run_id)
+    run = store(location).get(run_id)
     if run is None:
         raise ValueError(f"Run {run_id} is no longer in the store.")
-    return measure(run, dataset(dataset_name), names, load_model=lambda: model(root, run_id)).predictions
+    return measure(run, dataset(dataset_name), names, load_model=lambda: model(location, run_id)).predictions
 
 
 def robustness_is_stored(run: StoredRun, names: tuple) -> bool:

@@ -164,12 +164,12 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
     """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
     imported, models built and traced), so the click starts at the first epoch. Nothing for settings that
     cannot train or whose runs are all stored (opening those needs no TensorFlow)."""
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
     from ui import background
 
     try:
         configs = build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
-        background.prepare_after_paint(cache.service(str(default_root())), configs, dataset)
+        background.prepare_after_paint(cache.service(cache.store_location()), configs, dataset)
     except (ValueError, StoreError):  # Train will say what is wrong
         return
 

@@ -77,7 +77,7 @@ def get_digit(runs: list[StoredRun]) -> np.ndarray | None:
 
 
 def show_predictions(runs: list[StoredRun], digit: np.ndarray) -> None:
-    root = str(cache.current_store().root)
+    root = cache.current_store().location
     labels = run_labels(runs)
     class_names = cache.dataset(runs[0].config.dataset).class_names
     left, right = st.columns([1, 3])
@@ -98,7 +98,7 @@ def show_predictions(runs: list[StoredRun], digit: np.ndarray) -> None:
 
 
 def show_inside(runs: list[StoredRun], digit: np.ndarray) -> None:
-    root = str(cache.current_store().root)
+    root = cache.current_store().location
     labels = run_labels(runs)
     st.subheader("Saliency: which pixels move the top guess")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):

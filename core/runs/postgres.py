@@ -149,23 +149,36 @@ class Database:
             yield connection
 
     def ensure_schema(self) -> None:
-        """Create the tables on first use (one creator at a time across processes) and check the version."""
+        """Create the tables on first use (one creator at a time across processes) and check the version. A
+        database at this version is only read here: no DDL, whose table locks would wait behind writers."""
         if self._ready:
             return
-        with self._ready_lock, self.errors(), self.engine.begin() as connection:
+        with self._ready_lock, self.errors():
             if self._ready:
                 return
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": SCHEMA})
-            for statement in SCHEMA_SQL:
-                connection.execute(sa.text(statement))
-            newest = connection.execute(sa.text("SELECT max(version) FROM run_store_schema")).scalar()
-            if newest is None:
-                connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
-                                   {"v": SCHEMA_VERSION})
-            elif newest > SCHEMA_VERSION:
+            with self.engine.begin() as connection:
+                newest = self._version(connection)
+            if newest != SCHEMA_VERSION:
+                with self.engine.begin() as connection:
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": SCHEMA})
+                    newest = self._version(connection)
+                    if newest is None:
+                        for statement in SCHEMA_SQL:
+                            connection.execute(sa.text(statement))
+                        connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
+                                           {"v": SCHEMA_VERSION})
+                        newest = SCHEMA_VERSION
+            if newest > SCHEMA_VERSION:
                 raise StoreSettingError(f"The run store database {self.shown} was written by a newer version of "
                                         f"this app (schema {newest}; this one knows {SCHEMA_VERSION}): update it.")
             self._ready = True
+
+    @staticmethod
+    def _version(connection) -> int | None:
+        """The newest schema version applied, or None for a database without our tables."""
+        if connection.execute(sa.text("SELECT to_regclass('run_store_schema')")).scalar() is None:
+            return None
+        return connection.execute(sa.text("SELECT max(version) FROM run_store_schema")).scalar()
 
     def dispose(self) -> None:
         self.engine.dispose()
