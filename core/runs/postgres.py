@@ -267,12 +267,21 @@ class PostgresBackend(RunBackend):
         return {name: size for name, size in rows} if rows else None
 
     def digest(self, run_id: str, name: str) -> str:
-        """Computed by the server from the data (no download), once per row version in this process."""
+        """Computed by the server from the data (no download), once per row version in this process: a file
+        hashed before costs one small query for its row version; one never hashed, one query that hashes."""
         check_run_id(run_id)
+        with self._memo_lock:
+            known = any(key[:2] == (run_id, name) for key in reversed(self._digests))
+        where = "FROM run_files WHERE run_id = :run_id AND name = :name"
+        values = {"run_id": run_id, "name": name}
         with self.db.begin() as connection:
-            version = connection.execute(sa.text("SELECT xmin::text, ctid::text FROM run_files "
-                                                 "WHERE run_id = :run_id AND name = :name"),
-                                         {"run_id": run_id, "name": name}).first()
+            if not known:
+                row = connection.execute(sa.text(f"SELECT xmin::text, ctid::text, encode(sha256(data), 'hex') {where}"),
+                                         values).first()
+                if row is None:
+                    raise KeyError(f"{run_id}/{name}")
+                return self._remember((run_id, name, row[0], row[1]), row[2])
+            version = connection.execute(sa.text(f"SELECT xmin::text, ctid::text {where}"), values).first()
             if version is None:
                 raise KeyError(f"{run_id}/{name}")
             key = (run_id, name, *version)
@@ -280,16 +289,18 @@ class PostgresBackend(RunBackend):
                 if key in self._digests:
                     self._digests.move_to_end(key)
                     return self._digests[key]
-            found = connection.execute(sa.text("SELECT encode(sha256(data), 'hex') FROM run_files "
-                                               "WHERE run_id = :run_id AND name = :name AND ctid = CAST(:ctid AS tid)"),
-                                       {"run_id": run_id, "name": name, "ctid": version[1]}).scalar()
+            found = connection.execute(sa.text(f"SELECT encode(sha256(data), 'hex') {where} "
+                                               "AND ctid = CAST(:ctid AS tid)"), {**values, "ctid": version[1]}).scalar()
         if found is None:  # the row changed between the two reads: hash what is there now
             return self.digest(run_id, name)
+        return self._remember(key, found)
+
+    def _remember(self, key: tuple, digest: str) -> str:
         with self._memo_lock:
-            self._digests[key] = found
+            self._digests[key] = digest
             while len(self._digests) > MAX_HASHED:
                 self._digests.popitem(last=False)
-        return found
+        return digest
 
     def local_path(self, run_id: str, name: str) -> Path:
         """The cached file named by the stored hash when it is there and sound, else fetched (and hashed) now."""
