@@ -320,7 +320,8 @@ def run_copy(args) -> int:
     if source.location == target.location or (source.root and target.root and
                                                source.root.resolve() == target.root.resolve()):
         raise UsageError("--from and --to name the same store")
-    print(f"copying runs and networks from the store {source.where()} to the store {target.where()}", file=sys.stderr, flush=True)
+    print(f"copying runs and networks from the store {source.where()} to the store {target.where()}",
+          file=sys.stderr, flush=True)
     report = copy_store(source, target, on_run=lambda run_id, what: print(f"  {run_id}: {what}", file=sys.stderr,
                                                                              flush=True))
     summary = {"copied": len(report.copied), "already_there": len(report.present), "broken": report.broken,
