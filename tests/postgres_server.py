@@ -102,7 +102,8 @@ class ThrowawayPostgres:
 
     def start_again(self) -> None:
         self._as_owner("pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w", "-o",
-                       f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start")
+                       f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                       f"-c max_connections=200", "start")
 
     def stop(self) -> None:
         self._as_owner("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")

@@ -290,7 +290,8 @@ class PostgresBackend(RunBackend):
                     self._digests.move_to_end(key)
                     return self._digests[key]
             found = connection.execute(sa.text(f"SELECT encode(sha256(data), 'hex') {where} "
-                                               "AND ctid = CAST(:ctid AS tid)"), {**values, "ctid": version[1]}).scalar()
+                                               "AND ctid = CAST(:ctid AS tid)"),
+                                       {**values, "ctid": version[1]}).scalar()
         if found is None:  # the row changed between the two reads: hash what is there now
             return self.digest(run_id, name)
         return self._remember(key, found)
