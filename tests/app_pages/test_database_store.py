@@ -56,3 +56,27 @@ def test_run_store_url_in_the_environment_wins_over_the_secrets(postgres_url, fa
     assert not app.exception and not app.error
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception and any("PostgreSQL database" in text for text in texts(app.caption))
+
+
+def test_a_database_going_away_mid_session_is_a_message_and_the_page_comes_back(fake_trainer):
+    from tests.postgres_server import ThrowawayPostgres
+
+    why_not = ThrowawayPostgres.why_not()
+    if why_not:
+        pytest.skip(f"cannot restart a PostgreSQL server here: {why_not}")
+    server = ThrowawayPostgres.start()
+    try:
+        app = open_app(server.url)
+        app.switch_page("app_pages/runs.py").run()
+        assert not app.exception and not app.error
+        server.stop()
+        app.run()
+        assert not app.exception
+        assert any("cannot be used right now" in text for text in texts(app.error))
+        assert not any(PASSWORD in text for text in texts(app.error))
+        server.start_again()
+        app.run()
+        assert not app.exception and not app.error
+    finally:
+        postgres.forget_databases()
+        server.remove()
