@@ -8,6 +8,7 @@ multipage app, and a deep link such as /study on a fresh server then runs the pa
 import streamlit as st
 
 import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anything imports it)
+from core.runs.errors import StoreError
 from ui.components import keep_choices
 
 st.set_page_config(page_title="Flat vs conv on handwritten digits", page_icon=":material/draw:", layout="wide")
@@ -20,4 +21,7 @@ navigation = st.navigation([
     st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
 ])
 keep_choices()  # the sidebar's choices survive a visit to another page
-navigation.run()
+try:
+    navigation.run()
+except StoreError as error:  # the store's database went away mid-page (or refuses us): a message, not a traceback
+    st.error(f"{error}", icon=":material/cloud_off:")

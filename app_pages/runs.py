@@ -7,7 +7,8 @@ from ui.runs_view import PEAK_MEMORY_HELP, networks_section, run_choice_label, r
 
 st.title("Stored runs")
 store = cache.current_store()
-st.caption(f"The store keeps every trained run on disk in `{store.root}` (set `RUN_STORE_DIR` to move it).")
+st.caption(f"The store keeps every trained run {store.where()} (set `RUN_STORE_DIR` to move it, or a database URL: "
+           f"`RUN_STORE_URL` or `[connections.runs] url` in the app's secrets).")
 
 rows = store.list_runs()
 networks_section(store, rows)

@@ -142,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--report", metavar="PATH", help="also write the study as one HTML file (verdicts, "
                        "interactive charts, tables, data source, versions) that opens offline")
 
-    runs = commands.add_parser("runs", help="list the runs in the store")
+    runs = commands.add_parser("runs", help="list the runs in the store, or copy a store into another")
+    runs.add_argument("action", nargs="?", choices=["list", "copy"], default="list",
+                      help="list (default): the runs in the store (RUN_STORE_URL, else RUN_STORE_DIR); copy: every "
+                           "run and saved network from --from into --to, verified, resumable, idempotent")
+    runs.add_argument("--from", dest="source", metavar="PATH_OR_URL", help="copy: the store to copy from (a folder, "
+                      "or postgresql+psycopg://USER:PASSWORD@HOST/DB)")
+    runs.add_argument("--to", dest="target", metavar="PATH_OR_URL", help="copy: the store to copy into")
     runs.add_argument("--json", action="store_true")
 
     networks = commands.add_parser("architectures", help="list the networks: presets and your saved ones")
@@ -307,6 +313,10 @@ def _megabytes(value) -> str:
 
 
 def run_runs(args) -> int:
+    if args.action == "copy":
+        return run_copy(args)
+    if args.source or args.target:
+        raise UsageError("--from and --to go with `runs copy`")
     rows = RunStore().list_runs()
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -319,6 +329,44 @@ def run_runs(args) -> int:
     columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "recipe", "precision",
                "test_accuracy", "train_seconds", "peak_memory_mb", "trained_at"]
     print(pd.DataFrame(rows, columns=columns).to_string(index=False, formatters={"peak_memory_mb": _megabytes}))
+    return 0
+
+
+def run_copy(args) -> int:
+    """`runs copy --from A --to B`: one line per run on stderr, a summary on stdout (JSON with --json); exit 1
+    when a run could not be copied (the others are)."""
+    from core.runs.backend import is_database_url
+    from core.runs.copy import copy_store
+
+    if not args.source or not args.target:
+        raise UsageError("runs copy needs --from PATH_OR_URL and --to PATH_OR_URL")
+    if args.source == args.target:
+        raise UsageError("--from and --to name the same store")
+    if not is_database_url(args.source) and not (Path(args.source).expanduser() / "runs").is_dir():
+        raise UsageError(f"--from {args.source}: no run store there (a folder store has a runs/ folder)")
+    source, target = RunStore(args.source), RunStore(args.target)
+    if source.location == target.location or (source.root and target.root and
+                                               source.root.resolve() == target.root.resolve()):
+        raise UsageError("--from and --to name the same store")
+    print(f"copying runs and networks from the store {source.where()} to the store {target.where()}",
+          file=sys.stderr, flush=True)
+    report = copy_store(source, target, on_run=lambda run_id, what: print(f"  {run_id}: {what}", file=sys.stderr,
+                                                                             flush=True))
+    summary = {"copied": len(report.copied), "already_there": len(report.present), "broken": report.broken,
+               "failed": report.failed, "networks_copied": report.networks,
+               "networks_left_alone": report.networks_kept, "megabytes_copied": round(report.bytes_copied / 1024**2, 2)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"copied {len(report.copied)} runs ({summary['megabytes_copied']:,} MB) and {len(report.networks)} "
+              f"saved networks; {len(report.present)} runs were already there.")
+        if report.networks_kept:
+            print(f"left alone: the target has different networks named {', '.join(report.networks_kept)}.")
+    not_copied = {**report.broken, **report.failed}
+    if not_copied:
+        print(f"error: {len(not_copied)} run(s) could not be copied (the others were): "
+              + "; ".join(f"{run_id}: {why}" for run_id, why in not_copied.items()), file=sys.stderr)
+        return 1
     return 0
 
 

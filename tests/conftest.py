@@ -1,6 +1,9 @@
-"""Shared fixtures: every test gets its own run store and Keras home, and no network."""
+"""Shared fixtures: every test gets its own run store and Keras home, and no network; tests of the PostgreSQL
+store get a real server (RUN_STORE_TEST_URL, else a throwaway one started here) and a new database each."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ def isolated_environment(tmp_path, monkeypatch):
     """A private run store and Keras home; MNIST downloads fail at once (as on a machine offline)."""
     monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "store"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    monkeypatch.delenv("RUN_STORE_URL", raising=False)
     monkeypatch.delenv("MNIST_PATH", raising=False)
     monkeypatch.delenv("FASHION_MNIST_PATH", raising=False)
 
@@ -36,3 +40,34 @@ def seed() -> int:
 @pytest.fixture
 def rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the tests: the one RUN_STORE_TEST_URL names (CI's), else a throwaway one started
+    here when the server binaries are installed; the tests skip, saying why, only when neither is possible."""
+    from tests.postgres_server import ExistingPostgres, ThrowawayPostgres
+
+    given = os.environ.get("RUN_STORE_TEST_URL")
+    if given:
+        yield ExistingPostgres(given)
+        return
+    why_not = ThrowawayPostgres.why_not()
+    if why_not:
+        pytest.skip(f"no PostgreSQL for the database store's tests: {why_not}")
+    server = ThrowawayPostgres.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a new, empty database (its pools are closed after the test)."""
+    from core.runs import postgres
+
+    url = postgres_server.new_database()
+    yield url
+    postgres.forget_databases()
+    postgres_server.drop_database(url)

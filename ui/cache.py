@@ -13,13 +13,13 @@ from core.runs import RunsService, RunStore, StoredRun
 
 
 @st.cache_resource(show_spinner=False)
-def store(root: str | None = None) -> RunStore:
+def store(location: str | None = None) -> RunStore:
     """The run store, shared by every session (it is safe across threads and processes)."""
-    return RunStore(root)
+    return RunStore(location)
 
 
 @st.cache_resource(show_spinner=False)
-def service(root: str | None = None) -> RunsService:
+def service(location: str | None = None) -> RunsService:
     """The runs service over that store, shared by every session. Training and other model work run in local
     worker processes (TRAIN_WORKERS, default 1) behind one fair queue, so the server never imports TensorFlow;
     TRAIN_WORKERS=0 trains inside the server instead (one user on a laptop; the tests' fake trainer)."""
@@ -29,24 +29,43 @@ def service(root: str | None = None) -> RunsService:
     if setting("TRAIN_WORKERS", 1, 0) == 0:  # the memory budget still holds (core/costs.py's estimate)
         from core.runs.workers import DEFAULT_BUDGET_MB
 
-        return RunsService(store(root), InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
+        return RunsService(store(location), InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
     from core.runs.worker_executor import WorkerExecutor
 
-    return RunsService(store(root), WorkerExecutor())
+    return RunsService(store(location), WorkerExecutor())
+
+
+def store_location() -> str:
+    """Where the runs are: RUN_STORE_URL when set (it wins, as it does for the CLI, so one launch can point at
+    another store), else the `url` of `[connections.runs]` in the app's secrets (a PostgreSQL database, e.g. on
+    Community Cloud), else the folder (RUN_STORE_DIR or the per-user default)."""
+    import os
+
+    from core.runs import default_location
+
+    if os.environ.get("RUN_STORE_URL", "").strip():
+        return default_location()
+    try:
+        if st.secrets.load_if_toml_exists():
+            url = st.secrets.to_dict().get("connections", {}).get("runs", {}).get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    except (AttributeError, TypeError):  # a `connections` or `runs` that is no table
+        pass
+    return default_location()
 
 
 def current_store() -> RunStore:
-    """The store named by RUN_STORE_DIR (or the default), or a clear error and a stopped page."""
+    """The store chosen by `store_location()`, or a clear error and a stopped page."""
     return current_runs().store
 
 
 def current_runs() -> RunsService:
-    """The runs service over the store named by RUN_STORE_DIR (or the default), or a clear error and a
-    stopped page."""
-    from core.runs import StoreError, default_root
+    """The runs service over the store chosen by `store_location()`, or a clear error and a stopped page."""
+    from core.runs import StoreError
 
     try:
-        return service(str(default_root()))
+        return service(store_location())
     except StoreError as error:
         st.error(str(error))
         st.stop()
@@ -56,10 +75,10 @@ def networks() -> dict:
     """Every network a run can be asked for: presets and the user's saved ones (just the presets when
     the store cannot be used; training or saving then says why)."""
     from core.architectures import PRESETS
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
 
     try:
-        return store(str(default_root())).networks()
+        return store(store_location()).networks()
     except StoreError:
         return dict(PRESETS)
 
@@ -76,9 +95,9 @@ def dataset(name: str) -> Dataset:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def test_probabilities(root: str, run_id: str) -> np.ndarray:
+def test_probabilities(location: str, run_id: str) -> np.ndarray:
     """A stored run's test-set class probabilities, (num_test, 10)."""
-    return store(root).get(run_id).probabilities()
+    return store(location).get(run_id).probabilities()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -87,9 +106,7 @@ def looks(run_ids: tuple, digit: np.ndarray) -> dict:
     keeps the models loaded (bounded by their memory), so a rerun with the same digit recomputes nothing and a new
     stroke loads no model again. ValueError names a run that can no longer be opened."""
     from core.inside import looks_in_worker
-    from core.runs import default_root
-
-    root = str(default_root())
+    root = store_location()
     runs = [store(root).get(run_id) for run_id in run_ids]
     if None in runs:
         raise ValueError(f"Run {run_ids[runs.index(None)]} is no longer in the store.")
@@ -120,19 +137,19 @@ def efficiency(cells):
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def robustness(root: str, run_id: str, dataset_name: str, names: tuple) -> dict:
+def robustness(location: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
     beside the run). Raises ValueError for a run trained on other data."""
     from core.robustness import measure, predicted_labels_in_worker
 
-    run = store(root).get(run_id)
+    run = store(location).get(run_id)
     if run is None:
         raise ValueError(f"Run {run_id} is no longer in the store.")
-    data, executor = dataset(dataset_name), service(root).executor
+    data, executor = dataset(dataset_name), service(location).executor
 
     def in_worker(levels: list) -> dict:
         return executor.compute(f"robustness:{run_id}:{levels}", predicted_labels_in_worker,
-                                (root, run_id, data.name, data.key, levels, run.config.pixels),
+                                (location, run_id, data.name, data.key, levels, run.config.pixels),
                                 label="measuring robustness")
 
     return measure(run, data, names, predict_missing=in_worker).predictions
@@ -147,9 +164,9 @@ def robustness_is_stored(run: StoredRun, names: tuple) -> bool:
 
 def network_problems() -> dict:
     """Saved network files that cannot be used (file name -> why): left out of every choice, one notice."""
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
 
     try:
-        return store(str(default_root())).network_problems()
+        return store(store_location()).network_problems()
     except (StoreError, OSError):
         return {}

@@ -48,7 +48,7 @@ def show_comparison(outcomes: list[Outcome]) -> None:
         st.warning("These runs were trained on different data (or on a data source no longer in use), so "
                    "their test-set confusion matrices and mistakes are not shown side by side.")
     else:
-        root = str(cache.current_store().root)
+        root = cache.current_store().location
         probabilities = {label: cache.test_probabilities(root, run.run_id) for label, run in zip(labels, runs)}
         confusion_section(dataset, probabilities)
         mistakes_section(dataset, probabilities)

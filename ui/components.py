@@ -205,11 +205,11 @@ def start_workers_after_paint(dataset: Dataset | None = None) -> None:
     """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
     processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the
     app trains in its own process."""
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
     from ui import background
 
     try:
-        background.prepare_after_paint(cache.service(str(default_root())), [], dataset)
+        background.prepare_after_paint(cache.service(cache.store_location()), [], dataset)
     except StoreError:
         return
 
@@ -221,14 +221,14 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
     cannot train or whose runs are all stored (opening those needs no TensorFlow), nor for settings that only came
     from a link the user has not touched yet (a link's settings are not the user's request), nor for runs over the
     memory budget (core/costs.py)."""
-    from core.runs import StoreError, default_root
+    from core.runs import StoreError
     from ui import background, links
 
     try:
         configs = build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
         if links.untouched_link_settings(configs):
             return
-        background.prepare_after_paint(cache.service(str(default_root())), configs, dataset)
+        background.prepare_after_paint(cache.service(cache.store_location()), configs, dataset)
     except (ValueError, StoreError):  # Train will say what is wrong
         return
 

@@ -61,7 +61,7 @@ def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> Non
         return
     if not measured(runs, names, "Measure robustness", "measure_robustness"):
         return
-    root = str(cache.current_store().root)
+    root = cache.current_store().location
     with st.spinner("Perturbing the test digits and predicting them…"):
         predictions = {label: cache.robustness(root, run.run_id, dataset.name, names) for label, run in zip(labels, runs)}
     tables = {label: accuracy_table(found, dataset.y_test, names) for label, found in predictions.items()}
@@ -121,7 +121,7 @@ def study_robustness(report, dataset) -> None:
     st.caption(recipe_words(runs))
     if not measured(runs, names, f"Measure robustness of these {len(runs)} runs", "study_measure_robustness"):
         return
-    root = str(cache.current_store().root)
+    root = cache.current_store().location
     bar = st.progress(0.0, text="Measuring robustness…")
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):

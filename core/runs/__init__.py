@@ -1,22 +1,25 @@
 """Runs: the store that keeps them, the service that decides what to train, and the executors that train.
 
     store.py          RunStore: a facade over the pieces below (what callers hold)
-    backend.py        where a run's bytes live (a folder; PostgreSQL next): put/get/list/delete/lock by run id
+    backend.py        where a run's bytes live (a folder; PostgreSQL in postgres.py): put/get/list/delete/lock by run id
     run_files.py      what a run is as bytes, written in one step, checked when read (StoredRun)
     index.py          the listing and LRU order (SQLite)
     eviction.py       the size limit (RUN_STORE_MAX_MB)
     networks.py       users' saved networks
+    postgres.py       the same pieces in PostgreSQL (RUN_STORE_URL; imported only for such a store)
+    copy.py           copying runs and networks between two stores (`python -m core runs copy`)
     atomic.py         writing one file in one step
     service.py        RunsService: has / get / get_or_train / train_missing / prepare, given an executor
     executors.py      the Executor interface and InProcessExecutor
     ray_executor.py   RayExecutor (imported only when a study asks for Ray)
 """
 
-from core.runs.errors import LockTimeout, StoreError, StoreSettingError
+from core.runs.errors import LockTimeout, StoreError, StoreSettingError, StoreUnavailable
 from core.runs.executors import Executor, Finished, InProcessExecutor
 from core.runs.run_files import StoredRun
 from core.runs.service import CellDone, Outcome, RunsService
-from core.runs.store import RunStore, default_max_bytes, default_root
+from core.runs.store import RunStore, default_location, default_max_bytes, default_root
 
 __all__ = ["CellDone", "Executor", "Finished", "InProcessExecutor", "LockTimeout", "Outcome", "RunStore",
-           "RunsService", "StoreError", "StoreSettingError", "StoredRun", "default_max_bytes", "default_root"]
+           "RunsService", "StoreError", "StoreSettingError", "StoreUnavailable", "StoredRun", "default_location",
+           "default_max_bytes", "default_root"]

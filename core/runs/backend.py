@@ -42,6 +42,13 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def is_database_url(location) -> bool:
+    """True when a store location is a URL (scheme://...), not a folder."""
+    import re
+
+    return isinstance(location, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location) is not None
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

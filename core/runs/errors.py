@@ -13,3 +13,8 @@ class StoreSettingError(StoreError, ValueError):
 
 class LockTimeout(StoreError):
     """A run's lock was held by someone else for longer than the caller would wait."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database cannot be reached or refuses us (wrong password, restarting, gone): the message names
+    it with the password masked; the same call works again once it is back."""

@@ -1,5 +1,5 @@
 """The run index: one row per run (config and headline metrics) for listing, sorting and LRU order, kept in
-SQLite beside a folder store.
+SQLite beside a folder store (RunIndex) or in a table of the store's database (core/runs/postgres.py).
 
 The run files are the truth and the index is a cache of them: a missing or broken index is rebuilt, a row
 whose run is gone is dropped, a run without a row (or with a row of the wrong types) is re-indexed from its
@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from core.runs.errors import StoreError
 from core.runs.run_files import StoredRun
 
 log = logging.getLogger(__name__)
@@ -32,40 +33,38 @@ INDEX_COLUMNS = {
 Inspect = Callable[[str], "tuple[StoredRun | None, str | None]"]
 
 
-class RunIndex:
-    """Rows by run id in an SQLite file; `inspect` reads a run from its files (to repair rows)."""
+class BaseIndex:
+    """Rows by run id, repaired from the runs' files (`inspect`): what every index backend shares. A subclass
+    stores rows (`_write`, `remove`) and reads them back for the runs `present`, dropping the others (`_read`)."""
 
-    def __init__(self, path: Path, inspect: Inspect):
-        self.path = Path(path)
+    def __init__(self, inspect: Inspect):
         self.inspect = inspect
 
     def put(self, run: StoredRun) -> None:
         """Write the run's row (marking it used now)."""
-        row = index_row(run)
-        with closing(self._connect()) as db, db:
-            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                       tuple(row.values()))
+        self._write(index_row(run))
 
     def touch(self, run: StoredRun) -> None:
         """Mark a run used, its row rewritten from the run just read and checked; never fails a read."""
         try:
             self.put(run)
-        except (sqlite3.Error, OSError) as error:
+        except (sqlite3.Error, OSError, StoreError) as error:
             log.warning("could not update the run index: %s", error)
 
     def remove(self, run_id: str) -> None:
-        with closing(self._connect()) as db, db:
-            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+        raise NotImplementedError
+
+    def _write(self, row: dict) -> None:
+        raise NotImplementedError
+
+    def _read(self, present: set[str]) -> dict[str, dict]:
+        """The rows of the runs in `present`, by run id; rows of runs that are gone are dropped."""
+        raise NotImplementedError
 
     def rows(self, present: set[str]) -> list[dict]:
         """One dict per complete run among `present` (the backend's run ids), newest first; rows of runs that
         are gone are dropped, runs without a sound row are re-indexed from their files."""
-        with closing(self._connect()) as db, db:
-            db.row_factory = sqlite3.Row
-            rows = {row["run_id"]: dict(row) for row in db.execute("SELECT * FROM runs")}
-            for stale in set(rows) - present:
-                db.execute("DELETE FROM runs WHERE run_id = ?", (stale,))
-                rows.pop(stale)
+        rows = self._read(present)
         broken = {found for found, row in rows.items() if not _row_is_sound(row)}
         for found in sorted((present - set(rows)) | broken):
             rows.pop(found, None)
@@ -78,6 +77,32 @@ class RunIndex:
                 log.warning("run %s is broken (%s): not listed", found, problem)
         return sorted((_with_recipe_and_precision(row) for row in rows.values()),
                       key=lambda row: row["trained_at"] or "", reverse=True)
+
+
+class RunIndex(BaseIndex):
+    """Rows by run id in an SQLite file beside a folder store."""
+
+    def __init__(self, path: Path, inspect: Inspect):
+        super().__init__(inspect)
+        self.path = Path(path)
+
+    def _write(self, row: dict) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       tuple(row.values()))
+
+    def remove(self, run_id: str) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+
+    def _read(self, present: set[str]) -> dict[str, dict]:
+        with closing(self._connect()) as db, db:
+            db.row_factory = sqlite3.Row
+            rows = {row["run_id"]: dict(row) for row in db.execute("SELECT * FROM runs")}
+            for stale in set(rows) - present:
+                db.execute("DELETE FROM runs WHERE run_id = ?", (stale,))
+                rows.pop(stale)
+        return rows
 
     def _connect(self) -> sqlite3.Connection:
         """A connection to the index; a file that is no SQLite database is rebuilt from the runs."""

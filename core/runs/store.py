@@ -2,12 +2,17 @@
 
 `RunStore` is a facade for callers; it composes the pieces that do the work and does none of it itself:
 
-    backend (core/runs/backend.py)      where the bytes live: a folder today (`RUN_STORE_DIR`, else a per-user
-                                        cache folder); put/get/list/delete/lock by run id
+    backend (core/runs/backend.py)      where the bytes live: a folder (`RUN_STORE_DIR`, else a per-user cache
+                                        folder) or a PostgreSQL database (`RUN_STORE_URL`, core/runs/postgres.py);
+                                        put/get/list/delete/lock by run id
     run files (core/runs/run_files.py)  what a run is as bytes; integrity checks on read
-    index (core/runs/index.py)          listing and LRU order (SQLite, `index.sqlite`)
+    index (core/runs/index.py)          listing and LRU order (SQLite `index.sqlite`, or a database table)
     eviction (core/runs/eviction.py)    the size limit (`RUN_STORE_MAX_MB`)
     networks (core/runs/networks.py)    users' saved networks
+
+Which set of pieces is one setting: a location that is a URL (`RUN_STORE_URL`, or the app's
+`[connections.runs] url` secret, which the UI passes in) is a PostgreSQL store whose only local files are a
+cache of model files (`RUN_STORE_DIR`/database-cache, safe to delete); anything else is a folder.
 
 Training is not the store's job: core/runs/service.py decides what to train and hands it to an executor.
 
@@ -29,7 +34,7 @@ from core.architectures import ArchitectureSpec
 from core.config import TrainConfig, run_id
 from core.data import Dataset
 from core.runs import eviction
-from core.runs.backend import FolderBackend, check_run_id
+from core.runs.backend import FolderBackend, check_run_id, is_database_url
 from core.runs.errors import StoreError, StoreSettingError
 from core.runs.index import RunIndex
 from core.runs.networks import ANY, NetworkRegistry
@@ -51,6 +56,11 @@ def default_root() -> Path:
     return Path(user_cache_dir(APP_NAME)) / "runs-store"
 
 
+def default_location() -> str:
+    """RUN_STORE_URL when set (a database), else the folder: RUN_STORE_DIR or the per-user default."""
+    return os.environ.get("RUN_STORE_URL", "").strip() or str(default_root())
+
+
 def default_max_bytes() -> int:
     configured = os.environ.get("RUN_STORE_MAX_MB")
     if not configured:
@@ -68,13 +78,37 @@ class RunStore:
     """Runs by id: read (checked), written (atomically, indexed, within the size limit), listed, deleted; and
     the users' saved networks. Safe across threads and processes."""
 
-    def __init__(self, root: Path | str | None = None, max_bytes: int | None = None):
-        self.root = Path(root) if root is not None else default_root()
+    def __init__(self, location: Path | str | None = None, max_bytes: int | None = None):
+        """`location`: a folder, or a PostgreSQL URL (default: `default_location()`). StoreSettingError for a
+        location that cannot work (a folder that is not writable, a URL that is no PostgreSQL URL);
+        StoreUnavailable when the database cannot be reached."""
+        self.location = str(location) if location is not None else default_location()
         self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
-        self.backend = FolderBackend(self.root)
-        self.files = RunFiles(self.backend)
-        self.index = RunIndex(self.root / "index.sqlite", self.files.inspect)
-        self.network_registry = NetworkRegistry(self.root / "networks")
+        if is_database_url(self.location):
+            from core.runs import postgres
+
+            self.root = None  # nothing of the store is on this machine but a cache
+            db = postgres.database(self.location)
+            self.shown = db.shown
+            self.backend = postgres.PostgresBackend(db, default_root() / "database-cache", self.max_bytes)
+            self.files = RunFiles(self.backend)
+            self.index = postgres.PostgresIndex(db, self.files.inspect)
+            self.network_registry = postgres.PostgresNetworks(db)
+        else:
+            self.root = Path(self.location).expanduser()
+            self.shown = str(self.root)
+            self.backend = FolderBackend(self.root)
+            self.files = RunFiles(self.backend)
+            self.index = RunIndex(self.root / "index.sqlite", self.files.inspect)
+            self.network_registry = NetworkRegistry(self.root / "networks")
+
+    @property
+    def is_database(self) -> bool:
+        return self.root is None
+
+    def where(self) -> str:
+        """Where the runs are, for people (a database URL with its password masked)."""
+        return f"in the PostgreSQL database {self.shown}" if self.is_database else f"on disk in {self.shown}"
 
     # --- runs -----------------------------------------------------------------------------------
 
@@ -82,6 +116,7 @@ class RunStore:
         return run_id(config, dataset.key)
 
     def run_dir(self, run_id_: str) -> Path:
+        """A folder store's run folder (AttributeError for a database store)."""
         return self.backend.folder(run_id_)
 
     def inspect(self, run_id_: str) -> tuple[StoredRun | None, str | None]:

@@ -8,8 +8,8 @@ import pytest
 from core.runs.backend import FolderBackend
 
 
-def folder_backend(tmp_path):
-    backend = FolderBackend(tmp_path / "folder-store")
+def folder_backend(request):
+    backend = FolderBackend(request.getfixturevalue("tmp_path") / "folder-store")
 
     def damage(run_id: str, name: str, data: bytes) -> None:
         (backend.folder(run_id) / name).write_bytes(data)
@@ -17,12 +17,31 @@ def folder_backend(tmp_path):
     return backend, damage
 
 
-BACKENDS = {"folder": folder_backend}
+def postgres_backend(request):
+    """A new database on the test server; damage is an UPDATE of `data` alone, as a hand edit (or a bad disk
+    under the database) would leave the stored size and checksum columns as they were."""
+    import sqlalchemy as sa
+
+    from core.runs import postgres
+
+    url = request.getfixturevalue("postgres_url")
+    db = postgres.database(url)
+    backend = postgres.PostgresBackend(db, request.getfixturevalue("tmp_path") / "cache", 10**9)
+
+    def damage(run_id: str, name: str, data: bytes) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE run_files SET data = :data WHERE run_id = :run_id AND name = :name"),
+                               {"data": data, "run_id": run_id, "name": name})
+
+    return backend, damage
+
+
+BACKENDS = {"folder": folder_backend, "postgresql": postgres_backend}
 
 
 @pytest.fixture(params=list(BACKENDS))
-def backend_and_damage(request, tmp_path):
-    return BACKENDS[request.param](tmp_path)
+def backend_and_damage(request):
+    return BACKENDS[request.param](request)
 
 
 @pytest.fixture

@@ -1,0 +1,477 @@
+"""A run store in PostgreSQL: runs' bytes, the index and the saved networks in tables, so that a store chosen by
+`RUN_STORE_URL` (or the app's `[connections.runs] url` secret) keeps nothing important on local disk.
+
+    run_store_schema   one row per schema version applied (created on first use; a newer one is refused)
+    run_files          run_id, name, data (bytea), size, sha256, written_at: one row per file of a run
+    run_index          the listing and LRU order (the same columns as the folder store's SQLite index)
+    run_networks       users' saved networks: name, spec_json, saved_at
+
+- `put` replaces a run's rows in one transaction: a reader sees the old run, the new one or none; a writer killed
+  half-way leaves nothing (its transaction is rolled back when its connection drops).
+- `lock` is a PostgreSQL session advisory lock taken on a connection of its own: released when the holder
+  leaves, and by the server when the holder's process dies (its socket closes; TCP keepalives end a connection
+  to a machine that vanished within about a minute), so a killed process's claim never outlives it.
+- `digest` is the SHA-256 the server computes from `data` itself (never the stored `sha256` column, which a
+  damaged `data` would leave unchanged), remembered per row version (xmin, ctid): a changed row is hashed again.
+- `local_path` (Keras reads files) goes through a local cache folder of files named by content hash; a file is
+  hashed when it is filled and served only when its hash is the stored one, so a reopen downloads a model once.
+  The cache may vanish at any time: a missing file is fetched again.
+
+Errors: StoreSettingError for a URL that is no PostgreSQL URL or a database written by a newer version;
+StoreUnavailable (a StoreError) when the database cannot be reached or refuses us, with the password masked.
+SQLAlchemy and psycopg are imported only here, so only a PostgreSQL store imports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from core.architectures import NAME_PATTERN
+from core.runs.atomic import write_atomically
+from core.runs.backend import MAX_HASHED, STALE_SECONDS, RunBackend, _file_name, check_run_id, sha256
+from core.runs.errors import LockTimeout, StoreError, StoreSettingError, StoreUnavailable
+from core.runs.index import INDEX_COLUMNS, BaseIndex, Inspect
+from core.runs.networks import BaseNetworkRegistry
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SCHEMES = {"postgresql", "postgres", "postgresql+psycopg"}
+# Advisory lock namespaces (the first of PostgreSQL's two int4 keys): a run being trained, a run being written,
+# the schema being created.
+TRAINING, WRITING, SCHEMA = 0x52554E31, 0x52554E32, 0x52554E33
+# A refusal that waiting will not cure: the URL (a setting) is wrong.
+REFUSALS = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "no password supplied")
+POLL_SECONDS = 0.05, 1.0  # how often a waiting `lock` asks again: first, then at most
+
+_SQL_TYPES = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision"}
+SCHEMA_SQL = [
+    "CREATE TABLE IF NOT EXISTS run_store_schema (version integer PRIMARY KEY, "
+    "applied_at timestamptz NOT NULL DEFAULT now())",
+    "CREATE TABLE IF NOT EXISTS run_files (run_id text NOT NULL, name text NOT NULL, data bytea NOT NULL, "
+    "size bigint NOT NULL, sha256 text NOT NULL, written_at timestamptz NOT NULL DEFAULT now(), "
+    "PRIMARY KEY (run_id, name))",
+    # Models are zip archives and arrays barely compress: store them out of line without trying.
+    "ALTER TABLE run_files ALTER COLUMN data SET STORAGE EXTERNAL",
+    "CREATE TABLE IF NOT EXISTS run_index (" + ", ".join(
+        f"{name} {'text PRIMARY KEY' if name == 'run_id' else _SQL_TYPES[kind.split()[0]]}"
+        for name, kind in INDEX_COLUMNS.items()) + ")",
+    "CREATE TABLE IF NOT EXISTS run_networks (name text PRIMARY KEY, spec_json text NOT NULL, "
+    "saved_at timestamptz NOT NULL DEFAULT now())",
+]
+
+
+def mask(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not parseable: mask anything between user: and @
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _scrub(text: str, url: str) -> str:
+    """A driver's message with the URL's password (should it appear) masked."""
+    try:
+        password = make_url(url).password
+    except Exception:
+        password = None
+    return text.replace(password, "***") if password else text
+
+
+def engine_url(url: str) -> "sa.URL":
+    """The SQLAlchemy URL for psycopg 3 (postgres:// and postgresql:// as hosted databases hand them out are
+    accepted); StoreSettingError for anything else."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise StoreSettingError(f"RUN_STORE_URL is not a database URL: {mask(url)} (expected "
+                                f"postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE).") from None
+    if parsed.drivername not in SCHEMES:
+        raise StoreSettingError(f"RUN_STORE_URL must be a PostgreSQL URL (postgresql+psycopg://...), not "
+                                f"{mask(url)}.")
+    if not parsed.host and not parsed.query.get("host"):
+        raise StoreSettingError(f"RUN_STORE_URL names no database host: {mask(url)}.")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
+class Database:
+    """One database per URL and process: a connection pool (stale connections replaced after a restart), a
+    pool-less engine for locks, the schema made sure of once. Thread-safe."""
+
+    def __init__(self, url: str):
+        self.url, self.shown = url, mask(url)
+        target = engine_url(url)
+        connect_args = {"connect_timeout": 10, "application_name": "digits-dashboard", "keepalives": 1,
+                        "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+        self.engine = sa.create_engine(target, pool_pre_ping=True, pool_size=4, max_overflow=8,
+                                       connect_args=connect_args, hide_parameters=True)
+        self.lock_engine = sa.create_engine(target, poolclass=sa.pool.NullPool, connect_args=connect_args,
+                                            hide_parameters=True)
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Database failures as StoreErrors whose message names the database (password masked) and the reason."""
+        try:
+            yield
+        except sa.exc.DBAPIError as error:  # OperationalError, InterfaceError, ProgrammingError...
+            reason = _scrub(str(getattr(error, "orig", None) or error).strip().splitlines()[0], self.url)
+            reason = re.sub(r"^connection failed: ", "", reason)
+            if any(sign in reason for sign in REFUSALS):
+                raise StoreSettingError(f"The run store database {self.shown} refused the connection ({reason}): "
+                                        f"check the user, password and database name in its URL.") from None
+            if isinstance(error, (sa.exc.OperationalError, sa.exc.InterfaceError)) or error.connection_invalidated:
+                raise StoreUnavailable(f"The run store database {self.shown} cannot be used right now ({reason}). "
+                                       f"Nothing was lost; try again when it is back.") from None
+            raise StoreError(f"The run store database {self.shown} refused a request ({reason}).") from None
+        except sa.exc.SQLAlchemyError as error:  # e.g. a pool timeout
+            raise StoreUnavailable(f"The run store database {self.shown} cannot be used right now "
+                                   f"({_scrub(str(error).splitlines()[0], self.url)}).") from None
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction, committed on leaving, rolled back on any exception."""
+        self.ensure_schema()
+        with self.errors(), self.engine.begin() as connection:
+            yield connection
+
+    def ensure_schema(self) -> None:
+        """Create the tables on first use (one creator at a time across processes) and check the version. A
+        database at this version is only read here: no DDL, whose table locks would wait behind writers."""
+        if self._ready:
+            return
+        with self._ready_lock, self.errors():
+            if self._ready:
+                return
+            with self.engine.begin() as connection:
+                newest = self._version(connection)
+            if newest != SCHEMA_VERSION:
+                with self.engine.begin() as connection:
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": SCHEMA})
+                    newest = self._version(connection)
+                    if newest is None:
+                        for statement in SCHEMA_SQL:
+                            connection.execute(sa.text(statement))
+                        connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
+                                           {"v": SCHEMA_VERSION})
+                        newest = SCHEMA_VERSION
+            if newest > SCHEMA_VERSION:
+                raise StoreSettingError(f"The run store database {self.shown} was written by a newer version of "
+                                        f"this app (schema {newest}; this one knows {SCHEMA_VERSION}): update it.")
+            self._ready = True
+
+    @staticmethod
+    def _version(connection) -> int | None:
+        """The newest schema version applied, or None for a database without our tables."""
+        if connection.execute(sa.text("SELECT to_regclass('run_store_schema')")).scalar() is None:
+            return None
+        return connection.execute(sa.text("SELECT max(version) FROM run_store_schema")).scalar()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.lock_engine.dispose()
+
+
+_DATABASES: dict[str, Database] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def database(url: str) -> Database:
+    """The process's Database for `url` (made once; StoreSettingError for a URL that cannot be one)."""
+    with _DATABASES_LOCK:
+        if url not in _DATABASES:
+            _DATABASES[url] = Database(url)
+        return _DATABASES[url]
+
+
+def forget_databases() -> None:
+    """Close every pool this process opened (tests, and a process about to fork)."""
+    with _DATABASES_LOCK:
+        for found in _DATABASES.values():
+            found.dispose()
+        _DATABASES.clear()
+
+
+def _key(run_id: str) -> int:
+    """A run id as the second int4 key of an advisory lock (a collision only makes two runs wait on each other)."""
+    return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:4], "big", signed=True)
+
+
+class PostgresBackend(RunBackend):
+    """Runs' files as rows of `run_files`; Keras-readable copies in `cache_folder` (at most `cache_bytes`)."""
+
+    def __init__(self, db: Database, cache_folder: Path, cache_bytes: int):
+        self.db = db
+        self.cache_folder = Path(cache_folder)
+        self.cache_bytes = cache_bytes
+        self._digests: OrderedDict = OrderedDict()   # (run_id, name, xmin, ctid) -> SHA-256 of data
+        self._checked: OrderedDict = OrderedDict()   # (cache path, size, mtime_ns) -> True once hashed right
+        self._memo_lock = threading.Lock()
+        db.ensure_schema()
+
+    def put(self, run_id: str, files: Mapping[str, bytes]) -> None:
+        check_run_id(run_id)
+        with self.db.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                               {"space": WRITING, "key": _key(run_id)})
+            connection.execute(sa.text("DELETE FROM run_files WHERE run_id = :run_id"), {"run_id": run_id})
+            for name, data in files.items():
+                self._insert(connection, run_id, _file_name(name), data)
+
+    def add(self, run_id: str, name: str, data: bytes) -> None:
+        check_run_id(run_id)
+        _file_name(name)
+        with self.db.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                               {"space": WRITING, "key": _key(run_id)})
+            if not connection.execute(sa.text("SELECT EXISTS (SELECT 1 FROM run_files WHERE run_id = :run_id)"),
+                                      {"run_id": run_id}).scalar():
+                raise KeyError(run_id)
+            connection.execute(sa.text("DELETE FROM run_files WHERE run_id = :run_id AND name = :name"),
+                               {"run_id": run_id, "name": name})
+            self._insert(connection, run_id, name, data)
+
+    @staticmethod
+    def _insert(connection, run_id: str, name: str, data: bytes) -> None:
+        data = bytes(data)
+        connection.execute(sa.text("INSERT INTO run_files (run_id, name, data, size, sha256) "
+                                   "VALUES (:run_id, :name, :data, :size, :sha256)"),
+                           {"run_id": run_id, "name": name, "data": data, "size": len(data), "sha256": sha256(data)})
+
+    def get(self, run_id: str, name: str) -> bytes:
+        with self.db.begin() as connection:
+            data = connection.execute(sa.text("SELECT data FROM run_files WHERE run_id = :run_id AND name = :name"),
+                                      {"run_id": check_run_id(run_id), "name": name}).scalar()
+        if data is None:
+            raise KeyError(f"{run_id}/{name}")
+        return bytes(data)
+
+    def sizes(self, run_id: str) -> dict[str, int] | None:
+        """The sizes of the bytes as they are (octet_length(data), read from the row's header: no download)."""
+        with self.db.begin() as connection:
+            rows = connection.execute(sa.text("SELECT name, octet_length(data) FROM run_files WHERE run_id = :run_id"),
+                                      {"run_id": check_run_id(run_id)}).all()
+        return {name: size for name, size in rows} if rows else None
+
+    def digest(self, run_id: str, name: str) -> str:
+        """Computed by the server from the data (no download), once per row version in this process: a file
+        hashed before costs one small query for its row version; one never hashed, one query that hashes."""
+        check_run_id(run_id)
+        with self._memo_lock:
+            known = any(key[:2] == (run_id, name) for key in reversed(self._digests))
+        where = "FROM run_files WHERE run_id = :run_id AND name = :name"
+        values = {"run_id": run_id, "name": name}
+        with self.db.begin() as connection:
+            if not known:
+                row = connection.execute(sa.text(f"SELECT xmin::text, ctid::text, encode(sha256(data), 'hex') {where}"),
+                                         values).first()
+                if row is None:
+                    raise KeyError(f"{run_id}/{name}")
+                return self._remember((run_id, name, row[0], row[1]), row[2])
+            version = connection.execute(sa.text(f"SELECT xmin::text, ctid::text {where}"), values).first()
+            if version is None:
+                raise KeyError(f"{run_id}/{name}")
+            key = (run_id, name, *version)
+            with self._memo_lock:
+                if key in self._digests:
+                    self._digests.move_to_end(key)
+                    return self._digests[key]
+            found = connection.execute(sa.text(f"SELECT encode(sha256(data), 'hex') {where} "
+                                               "AND ctid = CAST(:ctid AS tid)"),
+                                       {**values, "ctid": version[1]}).scalar()
+        if found is None:  # the row changed between the two reads: hash what is there now
+            return self.digest(run_id, name)
+        return self._remember(key, found)
+
+    def _remember(self, key: tuple, digest: str) -> str:
+        with self._memo_lock:
+            self._digests[key] = digest
+            while len(self._digests) > MAX_HASHED:
+                self._digests.popitem(last=False)
+        return digest
+
+    def local_path(self, run_id: str, name: str) -> Path:
+        """The cached file named by the stored hash when it is there and sound, else fetched (and hashed) now."""
+        check_run_id(run_id)
+        with self.db.begin() as connection:
+            stored = connection.execute(sa.text("SELECT sha256 FROM run_files WHERE run_id = :run_id AND name = :name"),
+                                        {"run_id": run_id, "name": name}).scalar()
+        if stored is None:
+            raise KeyError(f"{run_id}/{name}")
+        path = self.cache_folder / f"{stored}-{_file_name(name)}"
+        if self._cached_file_is_sound(path, stored):
+            return path
+        data = self.get(run_id, name)
+        actual = sha256(data)
+        if actual != stored:  # the database's bytes are not what was written: never cached as the stored hash
+            log.warning("%s/%s in the run store database does not match its checksum", run_id, name)
+            path = self.cache_folder / f"{actual}-{name}"
+        self.cache_folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
+        self._trim_cache(keep=path)
+        return path
+
+    def _cached_file_is_sound(self, path: Path, expected: str) -> bool:
+        """True when `path` holds bytes of SHA-256 `expected` (hashed once per process for a size and mtime)."""
+        try:
+            stat = path.stat()
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            with self._memo_lock:
+                if key in self._checked:
+                    return True
+            if sha256(path.read_bytes()) != expected:
+                path.unlink(missing_ok=True)
+                return False
+            os.utime(path)  # recently used: trimmed last
+            stat = path.stat()
+        except OSError:  # not cached (or the cache folder vanished)
+            return False
+        with self._memo_lock:
+            self._checked[(str(path), stat.st_size, stat.st_mtime_ns)] = True
+            while len(self._checked) > MAX_HASHED:
+                self._checked.popitem(last=False)
+        return True
+
+    def _trim_cache(self, keep: Path) -> None:
+        """Remove the least recently used cached files while the cache is over `cache_bytes`."""
+        try:
+            files = sorted((path.stat().st_mtime, path.stat().st_size, path) for path in self.cache_folder.iterdir()
+                           if path.is_file() and not path.name.startswith("."))
+        except OSError:
+            return
+        total = sum(size for _, size, _ in files)
+        for _, size, path in files:
+            if total <= self.cache_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size
+
+    def run_ids(self) -> list[str]:
+        with self.db.begin() as connection:
+            found = connection.execute(sa.text("SELECT DISTINCT run_id FROM run_files")).scalars().all()
+        strays = [run_id for run_id in found if not run_id.isalnum()]
+        if strays:
+            log.warning("rows of run_files whose run_id is not a run id (left alone, not listed): %s", strays[:5])
+        return [run_id for run_id in found if run_id.isalnum()]
+
+    def delete(self, run_id: str) -> bool:
+        check_run_id(run_id)
+        with self.db.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                               {"space": WRITING, "key": _key(run_id)})
+            removed = connection.execute(sa.text("DELETE FROM run_files WHERE run_id = :run_id"), {"run_id": run_id})
+        return removed.rowcount > 0
+
+    @contextmanager
+    def lock(self, run_id: str, timeout: float) -> Iterator[None]:
+        """A session advisory lock on a connection of its own, asked for until `timeout` passes."""
+        key = {"space": TRAINING, "key": _key(check_run_id(run_id))}
+        self.db.ensure_schema()
+        with self.db.errors():
+            connection = self.db.lock_engine.connect()
+        try:
+            deadline, pause = time.monotonic() + timeout, POLL_SECONDS[0]
+            while True:
+                with self.db.errors():
+                    held = connection.execute(sa.text("SELECT pg_try_advisory_lock(:space, :key)"), key).scalar()
+                    connection.commit()  # the lock is the session's: no transaction stays open while it is held
+                if held:
+                    break
+                if time.monotonic() + pause > deadline:
+                    raise LockTimeout(f"Run {run_id} is being trained by someone else.")
+                time.sleep(pause)
+                pause = min(pause * 2, POLL_SECONDS[1])
+            yield
+        finally:
+            try:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:space, :key)"), key)
+                connection.commit()
+            except sa.exc.SQLAlchemyError:  # the database went away: the server has dropped the lock with the session
+                pass
+            finally:
+                connection.close()
+
+    def remove_leftovers(self) -> None:
+        """A killed writer's transaction is rolled back by the server: only stale cache temporaries remain."""
+        cutoff = time.time() - STALE_SECONDS
+        try:
+            for leftover in self.cache_folder.glob(".*.tmp"):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+class PostgresIndex(BaseIndex):
+    """The run index as rows of `run_index` (same columns and repairs as the SQLite index)."""
+
+    def __init__(self, db: Database, inspect: Inspect):
+        super().__init__(inspect)
+        self.db = db
+
+    def _write(self, row: dict) -> None:
+        names = list(row)
+        with self.db.begin() as connection:
+            connection.execute(sa.text(
+                f"INSERT INTO run_index ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)}) "
+                f"ON CONFLICT (run_id) DO UPDATE SET "
+                + ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != "run_id")), row)
+
+    def remove(self, run_id: str) -> None:
+        with self.db.begin() as connection:
+            connection.execute(sa.text("DELETE FROM run_index WHERE run_id = :run_id"), {"run_id": run_id})
+
+    def _read(self, present: set[str]) -> dict[str, dict]:
+        with self.db.begin() as connection:
+            rows = {row["run_id"]: dict(row) for row in
+                    connection.execute(sa.text("SELECT * FROM run_index")).mappings()}
+            stale = sorted(set(rows) - present)
+            if stale:
+                connection.execute(sa.text("DELETE FROM run_index WHERE run_id = ANY(:stale)"), {"stale": stale})
+        return {run_id: row for run_id, row in rows.items() if run_id in present}
+
+
+class PostgresNetworks(BaseNetworkRegistry):
+    """Users' saved networks as rows of `run_networks`."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _entries(self) -> dict[str, bytes | ValueError]:
+        from core.spec_files import MAX_SPEC_BYTES
+
+        with self.db.begin() as connection:
+            rows = connection.execute(sa.text("SELECT name, spec_json FROM run_networks ORDER BY name")).all()
+        return {name: (text.encode() if len(text) <= MAX_SPEC_BYTES else
+                       ValueError(f"it is larger than {MAX_SPEC_BYTES // 1024} kB")) for name, text in rows}
+
+    def _write(self, name: str, text: str) -> None:
+        with self.db.begin() as connection:
+            connection.execute(sa.text("INSERT INTO run_networks (name, spec_json) VALUES (:name, :text) "
+                                       "ON CONFLICT (name) DO UPDATE SET spec_json = EXCLUDED.spec_json, "
+                                       "saved_at = now()"), {"name": self._checked_name(name), "text": text})
+
+    def _remove(self, name: str) -> bool:
+        with self.db.begin() as connection:
+            return connection.execute(sa.text("DELETE FROM run_networks WHERE name = :name"),
+                                      {"name": self._checked_name(name)}).rowcount > 0
+
+    @staticmethod
+    def _checked_name(name: str) -> str:
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise ValueError(f"Not a network name: {name!r}")
+        return name
