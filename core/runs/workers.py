@@ -142,6 +142,7 @@ class Slot:
     def __init__(self, number: int, on_event: Callable[[int, Any], None], warm: bool = True):
         self.number, self.on_event, self.warm = number, on_event, warm
         self.context = multiprocessing.get_context("spawn")
+        self._ended: dict[int, threading.Event] = {}  # token -> set when the worker's last event has been routed
         self.pid: int | None = None
         self.job: Job | None = None
         self._start()
@@ -166,15 +167,28 @@ class Slot:
                 self.pid = payload
             elif token is None:
                 return
+            elif payload is _END:
+                self._ended.setdefault(token, threading.Event()).set()
             else:
                 self.on_event(token, payload)
 
     def call(self, token: int, function: Callable, *args):
-        """function(*args, emit) in the worker; emit(event) reaches on_event(token, event) here."""
+        """function(*args, emit) in the worker; emit(event) reaches on_event(token, event) here, every one of
+        them before this returns."""
+        ended = self._ended.setdefault(token, threading.Event())
         try:
-            return self.pool.submit(_run, token, function, args).result()
-        except BrokenProcessPool:
-            raise WorkerCrashed(self._crash_message()) from None
+            future = self.pool.submit(_run, token, function, args)
+            try:
+                value = future.result()
+            except BrokenProcessPool:
+                raise WorkerCrashed(self._crash_message()) from None
+            except BaseException:
+                ended.wait(timeout=5)
+                raise
+            ended.wait(timeout=5)  # the events travel on another channel than the value: let them land first
+            return value
+        finally:
+            self._ended.pop(token, None)
 
     def _crash_message(self) -> str:
         for process in self.processes:
@@ -421,8 +435,21 @@ def _warm(import_tensorflow: bool) -> None:
         lazy.keras()
 
 
+class _EndOfEvents:
+    """Sent after a task's last event (pickled by name: the same object in every process)."""
+
+    def __reduce__(self):
+        return "_END"
+
+
+_END = _EndOfEvents()
+
+
 def _run(token: int, function: Callable, args: tuple):
     def emit(event) -> None:
         _EVENTS.put((token, event))
 
-    return function(*args, emit)
+    try:
+        return function(*args, emit)
+    finally:
+        _EVENTS.put((token, _END))
