@@ -87,9 +87,13 @@ def networks() -> dict:
 def dataset(name: str) -> Dataset:
     """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read). A download, if
     one is needed, is made by a worker process (Keras's downloader imports TensorFlow)."""
+    from core.runs import StoreError
     from core.runs.worker_executor import download_in_worker
 
-    executor = current_runs().executor
+    try:
+        executor = service(store_location()).executor
+    except StoreError:  # the digits do not need the store: Train will say what is wrong with it
+        return load_dataset(name)
     return load_dataset(name, download=lambda wanted: executor.compute(f"download:{wanted}", download_in_worker,
                                                                         (wanted,), label="downloading the digits"))
 
