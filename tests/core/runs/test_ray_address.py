@@ -96,25 +96,14 @@ def test_the_cli_does_not_hang_on_a_port_that_is_not_ray(capsys):
 
 
 
-def test_ray_init_that_hangs_is_a_connection_error_in_bounded_time(monkeypatch):
-    ray = pytest.importorskip("ray")
-    from core.runs.ray_executor import init_within
-
-    monkeypatch.setattr(ray, "init", lambda **options: time.sleep(30))
-    started = time.perf_counter()
-    with pytest.raises(ConnectionError, match="within 1 s"):
-        init_within(1, address="127.0.0.1:6379")
-    assert time.perf_counter() - started < 5
-
-
 def test_rays_own_error_is_one_line(monkeypatch):
     ray = pytest.importorskip("ray")
-    from core.runs.ray_executor import init_within
+    from core.runs.ray_executor import init_quietly
 
     def fails(**options):
         raise RuntimeError("first line\n  Traceback-like detail\n  more")
 
     monkeypatch.setattr(ray, "init", fails)
     with pytest.raises(ConnectionError) as raised:
-        init_within(5, address="127.0.0.1:6379")
+        init_quietly(address="127.0.0.1:6379")
     assert "\n" not in str(raised.value) and "first line" in str(raised.value)
