@@ -32,7 +32,14 @@ class TicketHandle:
         self.ticket = ticket
 
     def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Any:
-        return self.ticket.wait(on_event=on_epoch, on_queue=on_queue)
+        """The job's value; a caller who joined another's training gets its run as opened from the store (it was
+        trained once, for the caller who asked first)."""
+        from core.runs.service import Outcome
+
+        value = self.ticket.wait(on_event=on_epoch, on_queue=on_queue)
+        if self.ticket.joined and isinstance(value, Outcome) and not value.cached:
+            return replace(value, cached=True)
+        return value
 
     def cancel(self) -> None:
         self.ticket.cancel()

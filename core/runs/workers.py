@@ -105,8 +105,9 @@ class Job:
 class Ticket:
     """One session's wait for a job: its events (progress, its place in the queue) and its result."""
 
-    def __init__(self, pool: "WorkerPool", job: Job):
+    def __init__(self, pool: "WorkerPool", job: Job, joined: bool = False):
         self.pool, self.job = pool, job
+        self.joined = joined  # True when it joined a job another caller had asked for
         self.events: queue.Queue = queue.Queue()
 
     def wait(self, on_event: Callable | None = None, on_queue: Callable[[QueueReport], None] | None = None):
@@ -282,6 +283,7 @@ class WorkerPool:
         self.start()
         with self._changed:
             job = self._by_key.get(key) if key is not None else None
+            joined = job is not None and not job.done
             if job is None or job.done:
                 job = Job(key, body, peak_mb, seconds, label, background, next(self._numbers))
                 self._queue.append(job)
@@ -289,7 +291,7 @@ class WorkerPool:
                     self._by_key[key] = job
             elif job.background and not background:
                 job.background = False  # a session now waits for it: it is real work
-            ticket = Ticket(self, job)
+            ticket = Ticket(self, job, joined)
             job.waiters.append(ticket)
             self._changed.notify_all()
         return ticket

@@ -43,7 +43,9 @@ def test_two_requests_for_one_run_are_one_job(executor, digits, tmp_path):
     config = TrainConfig(sample_size=100, num_epochs=1, seed=12)
     first, second = runs.request(config, digits), runs.request(config, digits)
     assert first.ticket.job is second.ticket.job
-    assert first.wait().run.run_id == second.wait().run.run_id
+    asked_first, joined = first.wait(), second.wait()
+    assert asked_first.run.run_id == joined.run.run_id
+    assert (asked_first.cached, joined.cached) == (False, True)  # trained once, for the first; opened by the other
 
 
 def test_a_worker_killed_mid_training_is_a_message_leaves_nothing_and_the_next_run_trains(executor, digits, tmp_path):
