@@ -66,7 +66,7 @@ def current_runs() -> RunsService:
 
     try:
         return service(store_location())
-    except StoreError as error:
+    except (StoreError, ValueError) as error:  # ValueError: a bad TRAIN_WORKERS or MEMORY_BUDGET_MB
         st.error(str(error))
         st.stop()
 
@@ -92,7 +92,7 @@ def dataset(name: str) -> Dataset:
 
     try:
         executor = service(store_location()).executor
-    except StoreError:  # the digits do not need the store: Train will say what is wrong with it
+    except (StoreError, ValueError):  # the digits need neither: Train says what is wrong with the store or setting
         return load_dataset(name)
     return load_dataset(name, download=lambda wanted: executor.compute(f"download:{wanted}", download_in_worker,
                                                                         (wanted,), label="downloading the digits"))
