@@ -175,26 +175,23 @@ def store_runs(digits, configs, accuracy):
     return [service(store, trainer).get_or_train(config, digits).run for config in configs]
 
 
+def best_then_quick_runs(digits):
+    """flat and conv on 400 images (the better ones), then each on 100 images for 2 epochs (the newer ones)."""
+    return store_runs(digits, [TrainConfig(architecture=name, sample_size=size, num_epochs=epochs)
+                               for size, epochs in ((400, 1), (100, 2)) for name in ("flat", "conv")],
+                      accuracy=lambda config: config.sample_size / 500)
+
+
 def test_try_it_starts_from_each_networks_best_scoring_run_not_the_newest(digits):
     """Regression: it preselected whatever was trained last (a quick 2-epoch study's weak models)."""
-    flat_best, conv_best, flat_quick, conv_quick = store_runs(digits, [
-        TrainConfig(architecture="flat", sample_size=400, num_epochs=1),
-        TrainConfig(architecture="conv", sample_size=400, num_epochs=1),
-        TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
-        TrainConfig(architecture="conv", sample_size=100, num_epochs=2)],
-        accuracy=lambda config: config.sample_size / 500)
+    flat_best, conv_best, flat_quick, conv_quick = best_then_quick_runs(digits)
     app = open_page("app_pages/try_it.py")
     assert not app.exception
     assert set(app.multiselect(key="try_runs").value) == {flat_best.run_id, conv_best.run_id}
 
 
 def test_try_it_starts_from_the_sessions_last_comparison(digits):
-    flat_best, conv_best, flat_quick, conv_quick = store_runs(digits, [
-        TrainConfig(architecture="flat", sample_size=400, num_epochs=1),
-        TrainConfig(architecture="conv", sample_size=400, num_epochs=1),
-        TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
-        TrainConfig(architecture="conv", sample_size=100, num_epochs=2)],
-        accuracy=lambda config: config.sample_size / 500)
+    flat_best, conv_best, flat_quick, conv_quick = best_then_quick_runs(digits)
     app = AppTest.from_file(APP, default_timeout=60)
     app.session_state["compare"] = {flat_quick.run_id: False, conv_quick.run_id: False}
     app.run()

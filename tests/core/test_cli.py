@@ -3,16 +3,8 @@ import json
 import pytest
 
 from core import cli
-from core.runs import executors as executors_module
 from core.runs import RunStore
-from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer
-
-
-@pytest.fixture
-def fake_trainer(monkeypatch):
-    trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
-    return trainer
+from tests.fakes import FAKE_PEAK_MEMORY_MB
 
 
 def run_cli(capsys, *argv):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from core import cli
 from core.architectures import ArchitectureSpec
 from core.runs import RunStore
 from core.runs import executors as executors_module
@@ -17,17 +16,7 @@ from tests.fakes import FakeTrainer
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-@pytest.fixture
-def fake_trainer(monkeypatch):
-    trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
-    return trainer
-
-
-def run_cli(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.core.test_cli import run_cli
 
 
 # --- 1. shown as text -------------------------------------------------------------------------------

@@ -1,0 +1,15 @@
+"""Core-test fixtures: the fake trainer patched where the in-process executor trains."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.runs import executors as executors_module
+from tests.fakes import FakeTrainer
+
+
+@pytest.fixture
+def fake_trainer(monkeypatch) -> FakeTrainer:
+    trainer = FakeTrainer()
+    monkeypatch.setattr(executors_module, "train", trainer)
+    return trainer
