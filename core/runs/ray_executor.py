@@ -84,9 +84,10 @@ def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> R
 
 
 HOST_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?|\[[0-9A-Fa-f:.]{2,45}\]")
-# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (a Ray head's GCS, or its ray:// client
-# server) answers with a SETTINGS frame of its own; an HTTP/1 server, a database or a silent port does not.
-HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+# One cheap call a Ray head answers and no other server does: the GCS's cluster id for HOST:PORT, the Ray client
+# server's cluster info for ray://HOST:PORT (method names from Ray's gcs_service.proto and ray_client.proto). An
+# empty request is a valid protobuf message of any type, so no Ray import is needed to ask.
+RAY_PROBES = {"": "/ray.rpc.NodeInfoGcsService/GetClusterId", "ray": "/ray.rpc.RayletDriver/ClusterInfo"}
 
 
 def parse_address(address: str) -> tuple[str, int] | None:
@@ -111,40 +112,37 @@ def parse_address(address: str) -> tuple[str, int] | None:
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Within `timeout` seconds: ValueError for an address that is not one, ConnectionError when nothing
-    answers there or what answers is not a Ray head (Ray itself keeps retrying for minutes, and hangs on a port
-    that accepts and stays silent). 'auto' is left to Ray."""
+    """Within about 2 x `timeout` seconds: ValueError for an address that is not one, ConnectionError when nothing
+    answers there or what answers is not a Ray head. Needed because `ray.init` has no time bound of its own: it
+    retries for minutes on a silent port, and forever on a gRPC server that is not Ray's (measured with Ray 2.60).
+    'auto' and 'local' are left to Ray."""
     target = parse_address(address)
     if target is None:
         return
+    shown = plain(address, 80)
     try:
-        connection = socket.create_connection(target, timeout=timeout)
+        socket.create_connection(target, timeout=timeout).close()
     except OSError as error:
-        raise ConnectionError(f"Nothing answers at {plain(address, 80)} ({error.strerror or error}). Start the "
-                              f"cluster's head there with `ray start --head`, or check the address.") from None
-    try:
-        connection.settimeout(timeout)
-        connection.sendall(HTTP2_PREFACE)
-        reply = b""
-        while len(reply) < 9:
-            chunk = connection.recv(9 - len(reply))
-            if not chunk:
-                break
-            reply += chunk
-    except OSError:
-        reply = b""
-    finally:
-        connection.close()
-    if len(reply) < 9 or reply[3] != 0x04:  # frame type 4: SETTINGS
-        raise ConnectionError(f"Something answers at {plain(address, 80)}, but not a Ray cluster's head (no gRPC "
-                              f"reply within {timeout:g} s). Give the head's address as `ray start --head` prints "
-                              f"it (port 6379 by default).")
+        raise ConnectionError(f"Nothing answers at {shown} ({error.strerror or error}). Start the cluster's head "
+                              f"there with `ray start --head`, or check the address.") from None
+    import grpc  # installed with Ray
+
+    host, port = target
+    method = RAY_PROBES["ray" if address.startswith("ray://") else ""]
+    with grpc.insecure_channel(f"[{host}]:{port}" if ":" in host else f"{host}:{port}") as channel:
+        try:
+            channel.unary_unary(method)(b"", timeout=timeout)
+        except grpc.RpcError as error:
+            raise ConnectionError(f"Something answers at {shown}, but not a Ray cluster's head ({error.code().name} "
+                                  f"within {timeout:g} s). Give the head's address as `ray start --head` prints it "
+                                  f"(port 6379 by default; ray://HOST:10001 for Ray's client).") from None
 
 
 def init_quietly(**options) -> None:
     """`ray.init(**options)`, Ray's own errors turned into one ConnectionError whose message is a line. In the
     calling thread: Ray's driver started from another thread ended the whole process with exit status 1 (seen
-    in the Study page's test), so the time bound is the probe's (`check_reachable`) before it, not a thread."""
+    in the Study page's test), so the time bound is the probe's (`check_reachable`, a real Ray call with a
+    deadline) before it, not a thread."""
     import ray
 
     try:

@@ -13,7 +13,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from core.config import TrainConfig  # noqa: E402
-from core.runs.ray_executor import RayExecutor, task_options, tensorflow_threads  # noqa: E402
+from core.runs.ray_executor import RayExecutor, check_reachable, task_options, tensorflow_threads  # noqa: E402
 from core.runs import RunStore, RunsService  # noqa: E402
 from core.study import StudySpec, analyse, run_study  # noqa: E402
 from tests.fakes import service  # noqa: E402
@@ -37,6 +37,11 @@ def test_task_options_declare_resources_and_retry_only_system_failures():
     for bad in ({"cpus_per_cell": 0}, {"gpus_per_cell": -1}, {"max_retries": -1}):
         with pytest.raises(ValueError):
             task_options(**bad)
+
+
+def test_a_real_ray_head_passes_the_address_probe(local_ray):
+    executor, status = local_ray
+    check_reachable(status.address, timeout=5)  # the probe's Ray call answered by a real GCS
 
 
 def test_a_local_ray_study_lands_every_cell_with_the_in_process_run_ids(local_ray, digits, tmp_path):
