@@ -243,6 +243,23 @@ def open_stored(configs: list[TrainConfig], dataset: Dataset) -> None:
                 f"server yet: press **Train** to train them" + (" (the stored ones are shown below)." if stored else "."))
 
 
+class LastDrawn:
+    """A progress bar that remembers what it shows, so it can be drawn again unchanged."""
+
+    def __init__(self, bar, text: str):
+        self.bar, self.value, self.text, self.started = bar, 0.0, text, False
+
+    def progress(self, value: float, text: str) -> None:
+        self.value, self.text = value, text
+        self.bar.progress(value, text=text)
+
+    def redraw(self) -> None:
+        self.bar.progress(self.value, text=self.text)
+
+    def empty(self) -> None:
+        self.bar.empty()
+
+
 def progress_reporter(bar, label: str):
     """An on_epoch function that moves `bar` with the epoch, the latest metrics and the time left."""
     seconds: list[float] = []
@@ -270,10 +287,10 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
         st.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not started; "
                   "a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
-    requests, outcomes = [], []
+    requests, outcomes, asked_at = [], [], time.perf_counter()  # this click's runs keep their places together
     for config in configs:
         try:
-            requests.append(runs.request(config, dataset))
+            requests.append(runs.request(config, dataset, asked_at))
         except OverBudget as error:
             st.error(f"{config.spec.label} was not trained: {error}")
             requests.append(None)
@@ -298,16 +315,19 @@ def _wait_with_progress(config: TrainConfig, request, curves) -> Outcome | None:
     from core.runs.workers import WorkerCrashed
 
     label = config.spec.label
-    bar = st.progress(0.0, text=f"{label}: preparing…")
+    bar = LastDrawn(st.progress(0.0, text=f"{label}: preparing…"), f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
         report = curves.reporter(config.architecture, then=report)
 
-    def in_line(place) -> None:
+    def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.place:
             bar.progress(0.0, text=f"{label}: {place.describe()} (other sessions' trainings go first)")
-        else:
+        elif not bar.started:
+            bar.started = True
             bar.progress(0.0, text=f"{label}: starting…")
+        else:  # running: the epoch line stays as the last epoch drew it
+            bar.redraw()
 
     try:
         outcome = request.wait(on_epoch=report, on_queue=in_line)

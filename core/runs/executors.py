@@ -61,12 +61,12 @@ class Executor(ABC):
             yield Finished(config, result, None, result.trained_on, time.perf_counter() - started)
 
     def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable[[Callable[[], RunResult]], Any],
-              estimate: Cost | None = None) -> "Handle":
+              estimate: Cost | None = None, asked_at: float | None = None) -> "Handle":
         """Arrange for `body(train)` to run, where `train()` trains `config` here and returns its RunResult; the
         body decides what becomes of it (the runs service stores it under the run's lock). Returns a handle to
         wait on. This default runs the body in the thread that waits; an executor with a queue runs it when the
-        job's turn comes, once for every caller asking with the same `key`, even if they all stop waiting
-        after it has started."""
+        job's turn comes (in the order of `asked_at`, the asker's click), once for every caller asking with the
+        same `key`, even if they all stop waiting after it has started."""
         return InlineHandle(self, config, dataset, body)
 
     def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
@@ -123,7 +123,8 @@ class InProcessExecutor(Executor):
         peak = estimate.peak_mb if estimate is not None else costs.peak_mb(config, dataset)
         return self.budget_mb is None or peak <= self.budget_mb
 
-    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable, estimate: Cost | None = None):
+    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable, estimate: Cost | None = None,
+              asked_at: float | None = None):
         self.check_budget(config, dataset, estimate)
         return super().start(key, config, dataset, body, estimate)
 

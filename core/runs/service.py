@@ -98,10 +98,11 @@ class RunsService:
             handle.cancel()  # a session that leaves drops its queued work, unless another one waits for it
             raise
 
-    def request(self, config: TrainConfig, dataset: Dataset):
+    def request(self, config: TrainConfig, dataset: Dataset, asked_at: float | None = None):
         """A handle whose `wait(on_epoch, on_queue)` gives the config's Outcome: at once when it is stored, else
         once the executor has trained and the service stored it (ask for several, then wait for each: with a
-        queue, they all take their place in line now). `cancel()` stops waiting."""
+        queue, they all take their place in line now, in the order of `asked_at`, the click's
+        time.perf_counter()). `cancel()` stops waiting."""
         identity = self.run_id(config, dataset)
         run, problem = self.store.inspect(identity)
         if run is not None:
@@ -112,7 +113,8 @@ class RunsService:
             with self.store.lock(identity, timeout=LOCK_TIMEOUT_SECONDS):
                 return self._train_locked(config, dataset, problem, train)
 
-        return self.executor.start(identity, config, dataset, train_and_store, self.estimate(config, dataset))
+        return self.executor.start(identity, config, dataset, train_and_store, self.estimate(config, dataset),
+                                   asked_at)
 
     def estimate(self, config: TrainConfig, dataset: Dataset) -> Cost:
         """What training `config` costs (core/costs.py), its time from this store's timings where it has any."""

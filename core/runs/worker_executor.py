@@ -58,14 +58,14 @@ class WorkerExecutor(Executor):
         return self.pool.num_workers
 
     def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable,
-              estimate: Cost | None = None) -> TicketHandle:
+              estimate: Cost | None = None, asked_at: float | None = None) -> TicketHandle:
         """Queue `body` (joining a job already queued or running for `key`); its `train()` trains in a worker.
         Raises OverBudget, with what would fit, for a run the memory budget cannot hold even alone."""
         estimate = estimate or costs.estimate(config, dataset)
         self.check_budget(config, dataset, estimate)
         ticket = self.pool.submit(key, lambda call: body(lambda: call(train_in_worker, config, dataset.name,
                                                                            dataset.key)),
-                                  estimate.peak_mb, estimate.seconds, label=_label(config))
+                                  estimate.peak_mb, estimate.seconds, label=_label(config), asked_at=asked_at)
         return TicketHandle(ticket)
 
     def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:

@@ -84,8 +84,14 @@ class QueueReport:
         if self.place == 0:
             return "running now"
         ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.place, f"{self.place}th")
-        wait = f" — about {self.wait_seconds:.0f} s" if self.wait_seconds is not None else ""
+        wait = f" — about {rounded_seconds(self.wait_seconds)} s" if self.wait_seconds is not None else ""
         return f"{ordinal} in line{wait}"
+
+
+def rounded_seconds(seconds: float) -> int:
+    """An estimate as a person says it: whole seconds under 10 s, then steps of 5 s (so a waiting page's text
+    changes every few seconds, not four times a second)."""
+    return round(seconds) if seconds < 10 else 5 * round(seconds / 5)
 
 
 @dataclass(eq=False)
@@ -97,6 +103,7 @@ class Job:
     label: str
     background: bool = False
     number: int = 0
+    asked_at: float = 0.0         # when its first asker clicked (perf_counter): the queue's order
     waiters: list = field(default_factory=list)
     started: float | None = None  # perf_counter when it started running
     done: bool = False
@@ -111,10 +118,12 @@ class Ticket:
         self.events: queue.Queue = queue.Queue()
 
     def wait(self, on_event: Callable | None = None, on_queue: Callable[[QueueReport], None] | None = None):
-        """The job's value, calling `on_event` with each progress event and `on_queue` when its place changes, in
-        the calling thread (at least every second while it waits: a page stays responsive to Stop and reruns).
+        """The job's value, calling `on_event` with each progress event and `on_queue` when its place or its
+        rounded wait changes and at least every second (a page handles Stop, Cancel and reruns only when it draws),
+        in the calling thread. Not on every look (POLL_SECONDS): the estimate changed at each, and eight sessions
+        redrawing four times a second took CPU from the training.
         Raises what the job's body raised, WorkerCrashed, or Cancelled."""
-        last, said = None, 0.0
+        said, when = None, 0.0
         while True:
             try:
                 kind, payload = self.events.get(timeout=POLL_SECONDS)
@@ -128,8 +137,8 @@ class Ticket:
                 raise payload
             if on_queue is not None:
                 report = self.pool.report(self.job)
-                if report is not None and (report != last or time.perf_counter() - said > 1.0):
-                    last, said = report, time.perf_counter()
+                if report is not None and (report.describe() != said or time.perf_counter() - when > 1.0):
+                    said, when = report.describe(), time.perf_counter()
                     on_queue(report)
 
     def cancel(self) -> None:
@@ -272,8 +281,10 @@ class WorkerPool:
     # --- asking --------------------------------------------------------------------------------------
 
     def submit(self, key: str | None, body: Callable, peak_mb: float, seconds: float | None = None,
-               label: str = "", background: bool = False) -> Ticket:
+               label: str = "", background: bool = False, asked_at: float | None = None) -> Ticket:
         """Queue `body` (or join the job already queued or running under `key`) and return a ticket to wait on.
+        `asked_at` (time.perf_counter() of the click, default now): jobs start in that order, so the runs one
+        click asks for stay together in line even when another session's requests arrive between them.
         Raises OverBudget when the job cannot fit even alone."""
         free = self.budget_mb - self.server_mb()
         if peak_mb > free:
@@ -284,13 +295,16 @@ class WorkerPool:
         with self._changed:
             job = self._by_key.get(key) if key is not None else None
             joined = job is not None and not job.done
+            asked_at = time.perf_counter() if asked_at is None else asked_at
             if job is None or job.done:
-                job = Job(key, body, peak_mb, seconds, label, background, next(self._numbers))
+                job = Job(key, body, peak_mb, seconds, label, background, next(self._numbers), asked_at)
                 self._queue.append(job)
                 if key is not None:
                     self._by_key[key] = job
-            elif job.background and not background:
-                job.background = False  # a session now waits for it: it is real work
+            else:
+                job.asked_at = min(job.asked_at, asked_at)  # joined by someone who asked earlier: their turn
+                if job.background and not background:
+                    job.background = False  # a session now waits for it: it is real work
             ticket = Ticket(self, job, joined)
             job.waiters.append(ticket)
             self._changed.notify_all()
@@ -341,8 +355,10 @@ class WorkerPool:
     # --- running -------------------------------------------------------------------------------------
 
     def _ordered(self) -> list[Job]:
-        """Queued jobs in the order they will start: sessions' work first come, first served, then background."""
-        return [job for job in self._queue if not job.background] + [job for job in self._queue if job.background]
+        """Queued jobs in the order they will start: sessions' work first come, first served (by click), then
+        background work in the order it came."""
+        asked = sorted((job for job in self._queue if not job.background), key=lambda job: (job.asked_at, job.number))
+        return asked + [job for job in self._queue if job.background]
 
     def _fits(self, job: Job, slot: Slot) -> bool:
         others = sum((other.job.peak_mb if other.job is not None else (other.resident_mb() or 0.0))

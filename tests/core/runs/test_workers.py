@@ -54,6 +54,33 @@ def test_jobs_run_first_come_first_served_and_waiters_see_their_place(pool):
     assert seen == sorted(seen, reverse=True)  # it only moves up
 
 
+def test_one_clicks_runs_stay_together_in_line_when_another_sessions_requests_come_between(pool):
+    log = []
+    busy = pool.submit("busy", job(worker_tasks.count, 2, 0.25, log=log, name="busy"), 100)
+    time.sleep(0.3)  # running: the rest queue
+    first_click, second_click = time.perf_counter() - 1.0, time.perf_counter() - 0.5
+    a1 = pool.submit("a1", job(worker_tasks.count, 1, 0.0, log=log, name="a1"), 100, asked_at=first_click)
+    b1 = pool.submit("b1", job(worker_tasks.count, 1, 0.0, log=log, name="b1"), 100, asked_at=second_click)
+    a2 = pool.submit("a2", job(worker_tasks.count, 1, 0.0, log=log, name="a2"), 100, asked_at=first_click)
+    assert pool.report(a2.job).place == 2 and pool.report(b1.job).place == 3
+    for ticket in (busy, a1, b1, a2):
+        ticket.wait()
+    assert [entry for entry in log if entry.endswith("started")] == ["busy started", "a1 started", "a2 started",
+                                                                      "b1 started"]
+
+
+def test_a_waiter_is_told_its_place_about_once_a_second_not_at_every_look(pool):
+    busy = pool.submit("busy", job(worker_tasks.count, 1, 3.0), 100, seconds=60.0)
+    time.sleep(0.3)
+    queued = pool.submit("queued", job(worker_tasks.count, 1, 0.0), 100, seconds=1.0)
+    places = []
+    thread, _ = wait_in_thread(queued, on_queue=places.append)
+    time.sleep(2.2)
+    assert 2 <= len(places) <= 4  # looks every 0.25 s: about 9 looks, one report a second or on a change
+    assert places[0].describe() in {"1st in line — about 55 s", "1st in line — about 60 s"}  # rounded to 5 s
+    busy.wait(), thread.join()
+
+
 def test_the_same_key_asked_twice_is_one_job_and_both_get_its_result(pool):
     log, events_a, events_b = [], [], []
     a = pool.submit("run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1"), 100)
