@@ -127,15 +127,21 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
                               f"there with `ray start --head`, or check the address.") from None
     import grpc  # installed with Ray
 
+    not_ray = {grpc.StatusCode.UNIMPLEMENTED,  # a gRPC server without Ray's method
+               grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,  # no gRPC answer in time
+               grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL}  # an answer that is not gRPC
     host, port = target
     method = RAY_PROBES["ray" if address.startswith("ray://") else ""]
     with grpc.insecure_channel(f"[{host}]:{port}" if ":" in host else f"{host}:{port}") as channel:
         try:
             channel.unary_unary(method)(b"", timeout=timeout)
         except grpc.RpcError as error:
-            raise ConnectionError(f"Something answers at {shown}, but not a Ray cluster's head ({error.code().name} "
-                                  f"within {timeout:g} s). Give the head's address as `ray start --head` prints it "
-                                  f"(port 6379 by default; ray://HOST:10001 for Ray's client).") from None
+            # A Ray head may refuse a caller without its cluster's id (UNAUTHENTICATED, Ray 2.60): the method exists.
+            if error.code() in not_ray:
+                raise ConnectionError(f"Something answers at {shown}, but not a Ray cluster's head "
+                                      f"({error.code().name} within {timeout:g} s). Give the head's address as `ray "
+                                      f"start --head` prints it (port 6379 by default; ray://HOST:10001 for Ray's "
+                                      f"client).") from None
 
 
 def init_quietly(**options) -> None:
