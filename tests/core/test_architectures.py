@@ -1,3 +1,5 @@
+import hashlib
+import json
 import re
 
 import numpy as np
@@ -6,7 +8,7 @@ import pytest
 from core import architectures
 from core.architectures import (PRESETS, ArchitectureSpec, Conv, Dense, Dropout, Flatten, MaxPool, build, layer_rows,
                                 layer_table, parameter_matched)
-from core.config import TrainConfig
+from core.config import TrainConfig, run_id
 
 EXPECTED = {
     "flat": [("flatten", (None, 784), 0), ("dense_1", (None, 50), 39250), ("dense_2", (None, 50), 2550),
@@ -39,6 +41,32 @@ CUSTOM = [
     ArchitectureSpec("pools", "image", (MaxPool(3), MaxPool(3), Flatten(), Dense(7, "sigmoid"))),
     ArchitectureSpec("softmax-regression", "vector", ()),
 ]
+
+
+# Taken before layers became classes that own their behaviour (issue 29): what each network computes (its
+# hash), its parameter count, the run id of its default config, and digests of its JSON and its layer table.
+GOLDEN = {
+    "flat": ("1c8fcbe9c2d6288a", 42_310, "6972629b35de6bb0", "e559fa4533559088", "9c32d5939d6ff58b"),
+    "conv": ("4c748505acc12ea7", 600_810, "af4e28378a7676c7", "12ddf078f01448af", "b8370dddcd1da84b"),
+    "flat-wide": ("356d301e62fddbe5", 600_247, "9057824f06769017", "93e062f390a0bb11", "13c476ce1474a290"),
+    "conv-small": ("c5ed2321520e7e4b", 42_542, "4af169fdeaa7e237", "84cb63fd0cdfce7a", "8622e3f5dfc70f69"),
+    "flat-dropout": ("3cb0d25df3c45ad5", 42_310, "ff6216d3a24e7c67", "5df30fc9c2c7c5f2", "68b75a8e6c00e6e8"),
+    "deep": ("ebf62528325745c9", 6_226, "066d441624ed2e8f", "ac5c07c41acbb18d", "a669e0364b2fef8e"),
+    "one-pixel": ("835fb43ada409bfd", 3_190, "89df34f2bc3fa20f", "f4fc39eb35b78e47", "9801e13c3ddd4e07"),
+    "pools": ("e0b2b7ca48c370b1", 150, "c05ca501a8ed23fe", "f916eace789a8cb7", "8a2b047591b54d92"),
+    "softmax-regression": ("d3ef80c24623f962", 7_850, "2d247575696dd2df", "ddafb3e11dd1b3fb", "fa24604488cae1c9"),
+}
+
+
+@pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
+def test_hashes_run_ids_json_and_layer_tables_are_the_golden_ones(spec):
+    """Stored runs stay valid only if a network's JSON, hash and run id never change."""
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    actual = (spec.hash, spec.num_params, run_id(TrainConfig.for_network(spec), "k"), digest(spec.to_json()),
+              digest(json.dumps(layer_rows(spec))))
+    assert actual == GOLDEN[spec.name]
 
 
 @pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
