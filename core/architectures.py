@@ -218,30 +218,33 @@ class Conv(_Windowed):
         return layers.Conv2D(self.filters, self.kernel_size, activation=self.activation, name=name, dtype=dtype)
 
 
-POOL_SIZE = Setting("A pooling size", "size", 1, IMAGE_SIZE, 1,
-                    "The side of the square window it pools, in pixels; the image shrinks by this factor.")
-
-
 @dataclass(frozen=True)
-class MaxPool(_Windowed):
-    """Max-pooling over size x size windows, stride = size: (h, w, c) -> (h // size, w // size, c)."""
-    size: int = _setting(2, POOL_SIZE)
-    kind: ClassVar[str] = "pool"
-    label: ClassVar[str] = "Max-pooling"
-    keras_type: ClassVar[str] = "MaxPooling2D"
-    keras_name: ClassVar[str] = "max_pooling2d"
+class _Pooling(_Windowed):
+    """One value per size x size window, stride = size: (h, w, c) -> (h // size, w // size, c)."""
+    size: int = _setting(2, Setting("A pooling size", "size", 1, IMAGE_SIZE, 1,
+                                    "The side of the square window it pools, in pixels; the image shrinks by this "
+                                    "factor."))
     smaller: ClassVar[str] = "a smaller pool"
 
     @property
     def window(self) -> int:
         return self.size
 
-    def describe(self) -> str:
-        return f"MaxPool {self.size}"
-
     def output_shape(self, shape: tuple) -> tuple:
         height, width, channels = shape
         return height // self.size, width // self.size, channels
+
+
+@dataclass(frozen=True)
+class MaxPool(_Pooling):
+    """The largest value of each window."""
+    kind: ClassVar[str] = "pool"
+    label: ClassVar[str] = "Max-pooling"
+    keras_type: ClassVar[str] = "MaxPooling2D"
+    keras_name: ClassVar[str] = "max_pooling2d"
+
+    def describe(self) -> str:
+        return f"MaxPool {self.size}"
 
     def keras_layer(self, name: str, dtype: str | None = None):
         from keras import layers
