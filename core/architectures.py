@@ -253,6 +253,23 @@ class MaxPool(_Pooling):
 
 
 @dataclass(frozen=True)
+class AvgPool(_Pooling):
+    """The mean of each window."""
+    kind: ClassVar[str] = "avgpool"
+    label: ClassVar[str] = "Average pooling"
+    keras_type: ClassVar[str] = "AveragePooling2D"
+    keras_name: ClassVar[str] = "average_pooling2d"
+
+    def describe(self) -> str:
+        return f"AvgPool {self.size}"
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.AveragePooling2D(self.size, name=name, dtype=dtype)
+
+
+@dataclass(frozen=True)
 class Dropout(Layer):
     """Sets a random share `rate` of its inputs to zero while training (none when predicting); any shape."""
     rate: float = _setting(0.25, Setting("A dropout rate", "rate", 0, 1, 0.05, "The share of inputs dropped while "

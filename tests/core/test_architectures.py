@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import architectures
-from core.architectures import (PRESETS, ArchitectureSpec, Conv, Dense, Dropout, Flatten, MaxPool, build, layer_rows,
-                                layer_table, parameter_matched)
+from core.architectures import (LAYER_KINDS, PRESETS, ArchitectureSpec, AvgPool, Conv, Dense, Dropout, Flatten, MaxPool,
+                                build, layer_rows, layer_table, parameter_matched)
 from core.config import TrainConfig, run_id
 
 EXPECTED = {
@@ -175,3 +175,33 @@ def test_a_stored_preset_keeps_its_label_when_the_presets_description_is_reworde
     reworded = PRESETS["conv"].renamed("conv", "an older description")
     assert reworded.label == "Convolutional"
     assert ArchitectureSpec("conv", "image", (Conv(4, 3), Flatten())).label == "conv"  # not the preset's layers
+
+
+def test_average_pooling_a_layer_type_added_as_one_class_builds_as_its_spec_says():
+    spec = ArchitectureSpec("averaged", "image", (Conv(4, 3), AvgPool(2), AvgPool(3), Flatten(), Dense(8)))
+    assert [row["type"] for row in layer_rows(spec)][1:3] == ["AveragePooling2D", "AveragePooling2D"]
+    assert [row["output_shape"] for row in layer_rows(spec)][1:3] == ["(None, 13, 13, 4)", "(None, 4, 4, 4)"]
+    assert layer_rows(spec) == layer_table(build(spec))
+    assert ArchitectureSpec.from_json(spec.to_json()) == spec and '"type": "avgpool"' in spec.to_json()
+    swapped = ArchitectureSpec("averaged", "image", (Conv(4, 3), MaxPool(2), AvgPool(3), Flatten(), Dense(8)))
+    assert swapped.hash != spec.hash and swapped.num_params == spec.num_params
+    assert spec.has_low_precision_layers and \
+        build(spec, "bfloat16").get_layer("average_pooling2d_1").dtype_policy.compute_dtype == "bfloat16"
+    image = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)  # (1, 4, 4, 1)
+    pooled = np.asarray(AvgPool(2).keras_layer("probe")(image))  # (1, 2, 2, 1): the mean of each 2x2 window
+    assert pooled[0, :, :, 0].tolist() == [[2.5, 4.5], [10.5, 12.5]]
+    with pytest.raises(ValueError, match=re.escape("Layer 3 (AvgPool 3) needs an image of at least 3×3 pixels but "
+                                                   "gets 2×2: use a smaller pool")):
+        ArchitectureSpec("small", "image", (AvgPool(7), AvgPool(2), AvgPool(3), Flatten()))
+
+
+@pytest.mark.parametrize("kind", list(LAYER_KINDS))
+def test_every_layer_type_checks_its_settings_and_names_itself(kind):
+    layer_type = LAYER_KINDS[kind]
+    layer = layer_type()  # the defaults are valid
+    assert layer_type.label and layer.describe() and layer.kind == kind
+    for name, setting in layer_type.settings().items():
+        assert setting.label and setting.help
+        wrong = "swish" if setting.choices else setting.high + 1
+        with pytest.raises(ValueError, match=re.escape(setting.label if setting.choices else setting.what)):
+            layer_type(**{name: wrong})
