@@ -86,12 +86,21 @@ def all_batches(recipe, seed, x, y):
     return [(images.numpy(), labels.numpy()) for images, labels in recipes.training_pipeline(x, y, 16, seed, recipe)]
 
 
-def test_elastic_distortion_moves_ink_keeps_labels_and_repeats_with_the_seed():
-    from dataclasses import replace
+def test_the_benchmarks_elastic_distortion_moves_ink_keeps_labels_and_repeats_with_the_seed(monkeypatch):
+    """benchmarks/select_recipe.py's elastic candidates, through the pipeline's batch_distortion hook."""
+    import sys
+    from dataclasses import fields
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    monkeypatch.delitem(sys.modules, "select_recipe", raising=False)
+    from select_recipe import Candidate
 
     x = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
     y = np.arange(40) % 10
-    plain, elastic = RECIPES["student"], replace(RECIPES["student"], elastic=2.0)
+    plain = RECIPES["student"]
+    elastic = Candidate(**{item.name: getattr(plain, item.name) for item in fields(plain)}, elastic=2.0)
+    assert plain.batch_distortion(3) is None
     first, again, other = all_batches(elastic, 3, x, y), all_batches(elastic, 3, x, y), all_batches(elastic, 4, x, y)
     undistorted = all_batches(plain, 3, x, y)
     for (images, labels), (same_images, same_labels), (plain_images, plain_labels) in zip(first, again, undistorted):
