@@ -17,7 +17,7 @@ from ui.components import JUST_SAVED, SHOWN, remember_shown, shown_networks
 
 DRAFT = "network_draft"
 OPEN = "net_open"
-FIRST_DRAFT = "conv-small"  # small, and it has every kind of layer
+FIRST_DRAFT = "conv-small"  # small, with convolutions, pooling, dropout, flatten and dense layers
 SAVED_MESSAGE = "_network_saved_message"
 
 

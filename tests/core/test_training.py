@@ -181,3 +181,19 @@ def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_wit
     assert warm_up(config, digits) is True
     warm_other = train(other, digits)
     np.testing.assert_array_equal(warm_other.test_probabilities, cold_other.test_probabilities)
+
+
+def test_the_private_keras_patch_fails_loudly_when_keras_no_longer_has_the_method(monkeypatch):
+    """Keras renaming `_all_reduce_sum_gradients` must not silently bring the per-training leak back."""
+    import keras
+
+    from core.training import REPLACED_METHOD, make_optimizer
+
+    patched = make_optimizer("adam", 0.001)
+    assert getattr(patched, REPLACED_METHOD)([(1, 2)]) == [(1, 2)]  # the one-replica identity is in place
+    for owner in type(patched).__mro__:
+        if REPLACED_METHOD in vars(owner):
+            monkeypatch.delattr(owner, REPLACED_METHOD)
+    with pytest.raises(RuntimeError, match=rf"Keras {keras.__version__}'s Adam optimizer has no method "
+                                           rf"{REPLACED_METHOD}"):
+        make_optimizer("adam", 0.001)
