@@ -51,6 +51,7 @@ def test_early_stopping_only_with_a_validation_split():
     assert recipes.callbacks(RECIPES["student"], has_validation=True) == []
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_the_improved_recipe_trains_the_same_architecture(digits):
     result = train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, recipe="improved",
                                learning_rate=0.002), digits)
@@ -134,6 +135,7 @@ def test_with_a_weight_average_fit_ends_with_the_averaged_weights():
         np.testing.assert_allclose(weight.numpy(), average)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_the_averaged_recipe_trains_the_same_networks_without_stopping_early(digits):
     recipe = RECIPES["averaged"]
     assert recipe.ema_momentum and recipe.weight_decay and recipe.early_stopping_patience is None
@@ -159,6 +161,7 @@ def test_an_averaged_run_is_stored_and_reopens_with_the_averaged_weights(digits,
     np.testing.assert_allclose(reopened, again.run.probabilities()[:50], atol=1e-5)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_short_averaged_run_averages_its_own_training_not_its_initial_weights(digits):
     """With the recipe's momentum (0.995) over 30 steps, the average still held 86% of the random initial
     weights: the conv net ended at 21% test accuracy while its own weights were at 64%."""

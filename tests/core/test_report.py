@@ -73,6 +73,18 @@ def test_the_html_report_has_the_verdicts_charts_tables_and_versions_and_needs_n
     assert "conv</b> (600,810 parameters)" in page
 
 
+def test_the_report_template_escapes_every_text_it_is_given(report, digits, monkeypatch):
+    from dataclasses import replace
+
+    from core import report as report_module
+
+    monkeypatch.setattr(report_module, "machine_description", lambda: "<img src=x onerror=alert(2)>")
+    page = study_html(report, replace(digits, source="<script>alert(1)</script> & 'co'"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#39;co&#39;" in page and "<script>alert(1)" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page and "<img src=x" not in page
+    assert page.count('class="plotly-graph-div"') == 3  # the charts' own HTML is kept as it is
+
+
 def test_an_empty_study_still_writes_a_report_that_says_so(digits, tmp_path):
     page = study_html(analyse(SPEC, digits, service(RunStore(tmp_path / "empty"))), digits)
     assert "No cell of this study is stored yet" in page and "8 cells were not trained yet" in page
