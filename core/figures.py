@@ -33,7 +33,8 @@ def _one_two_five(values) -> list[float]:
     values = [value for value in values if value == value and value > 0]
     if not values:
         return []
-    low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    # a decade beyond the values on each side: plotly pads its range (by a decade when all values are equal)
+    low, high = math.floor(math.log10(min(values))) - 1, math.ceil(math.log10(max(values))) + 1
     return [float(f"{step * 10.0 ** power:.12g}") for power in range(low, high + 1) for step in (1, 2, 5)]
 
 
@@ -42,7 +43,9 @@ def _layout(figure: go.Figure, height: int) -> None:
     not left to the template), the titles stand clear of the labels."""
     figure.update_xaxes(automargin=True, title_standoff=8)
     figure.update_yaxes(automargin=True, title_standoff=8)
-    figure.update_layout(height=height, margin=MARGIN)
+    figure.update_layout(height=height, margin=MARGIN,
+                         # below the chart, wrapping in rows: beside it, it squeezed the chart in narrow columns
+                         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top"})
 
 
 def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.Figure:
