@@ -38,12 +38,13 @@ def _one_two_five(values) -> list[float]:
     return [float(f"{step * 10.0 ** power:.12g}") for power in range(low, high + 1) for step in (1, 2, 5)]
 
 
-def _layout(figure: go.Figure, height: int) -> None:
+def _layout(figure: go.Figure, plot_height: int) -> None:
     """Room for every axis label and title: plotly's automargin grows the margins to fit them (stated here,
-    not left to the template), the titles stand clear of the labels."""
+    not left to the template), the titles stand clear of the labels. The figure is `plot_height` pixels plus 9
+    per legend entry (the legend below wraps into rows of 18 pixels, two entries a row in a narrow column)."""
     figure.update_xaxes(automargin=True, title_standoff=8)
     figure.update_yaxes(automargin=True, title_standoff=8)
-    figure.update_layout(height=height, margin=MARGIN,
+    figure.update_layout(height=plot_height + 9 * len(figure.data), margin=MARGIN,
                          # below the chart, wrapping in rows: beside it, it squeezed the chart in narrow columns
                          legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top"})
 
