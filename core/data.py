@@ -322,6 +322,10 @@ def stratified_sample(labels: np.ndarray, sample_size, seed: int, exclude=None) 
 
     With enough items of every class, per-class counts differ by at most 1; which classes get the
     extra item, and which items are taken, are fixed by `seed`. `exclude` removes indices first.
+
+    Hand-written rather than scikit-learn's train_test_split(stratify=...): that one keeps the classes'
+    proportions (rounding them its own way) rather than equal counts, needs two items of every class, and
+    changing the draw would change every stored run's sample (run ids name the sample by its seed).
     """
     labels = np.asarray(labels)
     available = np.ones(len(labels), dtype=bool)
