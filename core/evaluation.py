@@ -8,15 +8,21 @@ import pandas as pd
 from core.data import NUM_CLASSES
 
 
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
-    labels = np.asarray(labels, dtype=int)
-    predicted = np.asarray(predicted, dtype=int)
+def _classes(labels, predicted) -> tuple[np.ndarray, np.ndarray]:
+    labels, predicted = np.asarray(labels, dtype=int), np.asarray(predicted, dtype=int)
     if labels.shape != predicted.shape:
         raise ValueError(f"{len(labels)} labels but {len(predicted)} predictions.")
-    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (labels, predicted), 1)
-    return counts
+    return labels, predicted
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Counts (num_classes, num_classes), int64: row = true class, column = predicted class
+    (scikit-learn's confusion_matrix over the classes 0 to num_classes - 1, so a class nobody predicted or
+    drew still has its row and column). ValueError when there are not as many predictions as labels."""
+    from sklearn.metrics import confusion_matrix as counts  # imported on first use: pages paint without it
+
+    labels, predicted = _classes(labels, predicted)
+    return counts(labels, predicted, labels=np.arange(num_classes)).astype(np.int64)
 
 
 def row_normalised(counts: np.ndarray) -> np.ndarray:
@@ -25,28 +31,19 @@ def row_normalised(counts: np.ndarray) -> np.ndarray:
     return np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float), where=totals > 0)
 
 
-def per_class_report(counts: np.ndarray, class_names: list[str] | None = None) -> pd.DataFrame:
-    """Precision, recall, F1 and support per class from a confusion matrix."""
-    true_positive = np.diag(counts).astype(float)
-    predicted_total = counts.sum(axis=0)
-    support = counts.sum(axis=1)
-    precision = np.divide(true_positive, predicted_total, out=np.zeros_like(true_positive),
-                          where=predicted_total > 0)
-    recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(both), where=both > 0)
-    names = class_names or [str(c) for c in range(len(counts))]
+def per_class_report(labels: np.ndarray, predicted: np.ndarray, class_names: list[str] | None = None,
+                     num_classes: int = NUM_CLASSES) -> pd.DataFrame:
+    """Per class (one row each, 0 to num_classes - 1): precision, recall and F1 (fractions 0 to 1; 0 where
+    a class was never predicted or never drawn) and support (test images of that class), from
+    scikit-learn's precision_recall_fscore_support. ValueError when the lengths differ."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels, predicted = _classes(labels, predicted)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=np.arange(num_classes), average=None, zero_division=0)
+    names = class_names or [str(c) for c in range(num_classes)]
     return pd.DataFrame({"class": names, "precision": precision, "recall": recall, "f1": f1,
                          "support": support})
-
-
-def misclassified(labels: np.ndarray, probabilities: np.ndarray) -> pd.DataFrame:
-    """Wrongly classified test images: index, true, predicted, confidence; most confident first."""
-    predicted = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != labels)
-    table = pd.DataFrame({"index": wrong, "true": labels[wrong], "predicted": predicted[wrong],
-                          "confidence": probabilities[wrong, predicted[wrong]]})
-    return table.sort_values("confidence", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def mistakes_by_model(labels: np.ndarray, probabilities: dict[str, np.ndarray], only: str | None = None,

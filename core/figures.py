@@ -4,6 +4,8 @@ The per-run figures of the dashboard are ui/plots.py's; both take their colours 
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 COLOURS = {"flat": "#E4572E", "conv": "#2E86AB", "flat-wide": "#F3A712", "conv-small": "#29A36A",
@@ -15,8 +17,36 @@ def colour(name: str, position: int = 0) -> str:
     return COLOURS.get(name, FALLBACK_COLOURS[position % len(FALLBACK_COLOURS)])
 
 
-def _log_size_axis(figure: go.Figure) -> None:
-    figure.update_xaxes(type="log", title_text="training images (log scale)")
+MARGIN = {"t": 30, "b": 10, "l": 10, "r": 10}  # pixels; axis labels and titles add to it (automargin)
+
+
+def _log_size_axis(figure: go.Figure, sizes) -> None:
+    """Sample sizes on a log axis, labelled at the sizes trained ("1,000"), not at plotly's log digits."""
+    sizes = sorted({int(size) for size in sizes})
+    figure.update_xaxes(type="log", title_text="training images (log scale)", tickvals=sizes,
+                        ticktext=[f"{size:,}" for size in sizes])
+
+
+def _one_two_five(values) -> list[float]:
+    """Ticks for a log axis over positive `values`: 1, 2 and 5 times each power of ten around them, to be
+    written out in full ("0.5", where plotly's own log ticks write a lone small "5")."""
+    values = [value for value in values if value == value and value > 0]
+    if not values:
+        return []
+    # a decade beyond the values on each side: plotly pads its range (by a decade when all values are equal)
+    low, high = math.floor(math.log10(min(values))) - 1, math.ceil(math.log10(max(values))) + 1
+    return [float(f"{step * 10.0 ** power:.12g}") for power in range(low, high + 1) for step in (1, 2, 5)]
+
+
+def _layout(figure: go.Figure, plot_height: int) -> None:
+    """Room for every axis label and title: plotly's automargin grows the margins to fit them (stated here,
+    not left to the template), the titles stand clear of the labels. The figure is `plot_height` pixels plus 9
+    per legend entry (the legend below wraps into rows of 18 pixels, two entries a row in a narrow column)."""
+    figure.update_xaxes(automargin=True, title_standoff=8)
+    figure.update_yaxes(automargin=True, title_standoff=8)
+    figure.update_layout(height=plot_height + 9 * len(figure.data), margin=MARGIN,
+                         # below the chart, wrapping in rows: beside it, it squeezed the chart in narrow columns
+                         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.2, "yanchor": "top"})
 
 
 def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.Figure:
@@ -44,9 +74,9 @@ def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.
                                     customdata=seeds["seed"],
                                     hovertemplate="seed %{customdata}: %{y:.2%}<extra></extra>"))
     figure.add_hline(y=threshold, line_dash="dot", line_color="grey", annotation_text=f"{threshold:.0%} (H1)")
-    _log_size_axis(figure)
+    _log_size_axis(figure, summary["sample_size"])
     figure.update_yaxes(title_text="test accuracy", tickformat=".0%")
-    figure.update_layout(height=400, margin={"t": 30, "b": 10, "l": 10, "r": 10})
+    _layout(figure, 400)
     return figure
 
 
@@ -67,9 +97,11 @@ def time_vs_size(summary) -> go.Figure:
     for position, (architecture, group) in enumerate(summary.groupby("architecture", sort=False)):
         figure.add_trace(go.Scatter(x=group["sample_size"], y=group["mean_train_seconds"], mode="lines+markers",
                                     name=architecture, line={"color": colour(architecture, position)}))
-    _log_size_axis(figure)
-    figure.update_yaxes(type="log", title_text="training seconds (mean over seeds, log)")
-    figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
+    _log_size_axis(figure, summary["sample_size"])
+    ticks = _one_two_five(summary["mean_train_seconds"])
+    figure.update_yaxes(type="log", title_text="training seconds (mean over seeds, log)", tickvals=ticks,
+                        ticktext=[f"{tick:g}" for tick in ticks])
+    _layout(figure, 360)
     return figure
 
 
@@ -87,7 +119,7 @@ def gap_vs_size(gaps, margin: float) -> go.Figure:
     figure.add_hrect(y0=-margin * 100, y1=margin * 100, fillcolor="grey", opacity=0.15, line_width=0,
                      annotation_text=f"±{margin * 100:g} points: comparable", annotation_position="top left")
     figure.add_hline(y=0, line_color="grey", line_width=1)
-    _log_size_axis(figure)
+    _log_size_axis(figure, gaps["sample_size"])
     figure.update_yaxes(title_text="accuracy points (first − second)")
-    figure.update_layout(height=360, margin={"t": 30, "b": 10, "l": 10, "r": 10})
+    _layout(figure, 360)
     return figure

@@ -11,7 +11,8 @@ model selection.
 the validation digits only draw the curves), with decoupled weight decay (AdamW's) and an exponential moving
 average of the weights (momentum 0.995, about the last 200 steps; lower for short runs, see `ema_momentum`), which
 becomes the model when training ends.
-Elastic distortions were tried and left out: they did not help either network (benchmarks/README.md).
+Elastic distortions were tried and left out: they did not help either network (benchmarks/README.md;
+benchmarks/select_recipe.py adds them through `Recipe.batch_distortion`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class Recipe:
     rotation: float = 0.0  # augmentation: fraction of a full turn (0.04 = ±14°)
     shift: float = 0.0     # fraction of the image's height and width
     zoom: float = 0.0      # fraction of the size
-    elastic: float = 0.0   # Simard et al.'s elastic distortion: each digit's largest displacement, pixels (0: none)
     ema_momentum: float | None = None  # train with an exponential moving average of the weights, kept at the end
     weight_decay: float | None = None  # decoupled weight decay (AdamW's), per step, times the learning rate
 
@@ -47,6 +47,11 @@ class Recipe:
     @property
     def augment(self) -> bool:
         return bool(self.rotation or self.shift or self.zoom)
+
+    def batch_distortion(self, seed: int):
+        """A tf.data map over (uint8 images (batch, 28, 28), labels) batches applied before scaling, or None
+        (every recipe here). A subclass's hook: benchmarks/select_recipe.py's elastic candidates."""
+        return None
 
 
 RECIPES = {
@@ -91,33 +96,14 @@ def training_pipeline(x_train: np.ndarray, y_train: np.ndarray, batch_size: int,
     pipeline = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
                 .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size))
-    if recipe.elastic:
-        pipeline = pipeline.map(_elastic_distortion(recipe.elastic, seed))
+    distortion = recipe.batch_distortion(seed)
+    if distortion is not None:
+        pipeline = pipeline.map(distortion)
     pipeline = pipeline.map(_scale)
     if recipe.augment:
         layers = augmentation(recipe, seed)
         pipeline = pipeline.map(lambda images, labels: (layers(images, training=True), labels))
     return pipeline.prefetch(1).with_options(_quiet_pipeline_options())
-
-
-def _elastic_distortion(alpha: float, seed: int):
-    """A tf.data map that distorts each uint8 batch with core.perturb.elastic (the robustness test's own
-    distortion), a new random field per digit and batch, drawn in order from `seed`: one pipeline thread, so
-    a run's batches are distorted the same way every time."""
-    import tensorflow as tf
-
-    from core import perturb
-
-    draws = np.random.default_rng([seed, 7])
-
-    def distort(images: np.ndarray) -> np.ndarray:
-        return perturb.elastic(images, alpha, seed=int(draws.integers(2**31)))
-
-    def distorted(images, labels):
-        images = tf.ensure_shape(tf.numpy_function(distort, [images], tf.uint8, stateful=True), images.shape)
-        return images, labels
-
-    return distorted
 
 
 def validation_pipeline(x_validation: np.ndarray, y_validation: np.ndarray, batch_size: int):

@@ -4,9 +4,10 @@ machine and library versions) that opens offline. The Study page, the CLI and th
 
 from __future__ import annotations
 
-import html
+import functools
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ from core.study import STUDENT, THRESHOLD, StudyReport, machine_description, stu
 
 PIXELS_NOTE = (f" — shuffled: one fixed permutation of the 784 pixel positions (seed {PERMUTATION_SEED}), the same "
                f"for training, validation and test images")
+TEMPLATES = Path(__file__).parent / "templates"
 LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy", "plotly", "streamlit")
 
 
@@ -112,7 +114,9 @@ def check_table(check: pd.DataFrame) -> pd.DataFrame:
 
 def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
     """The whole study as one HTML file that needs no network: plotly's JavaScript is inlined once.
-    `efficiency`: core.efficiency's analysis of the report's cells (computed here when not given)."""
+    `efficiency`: core.efficiency's analysis of the report's cells (computed here when not given).
+    Rendered from core/templates/study_report.html with autoescape: every text is escaped there, except
+    the charts and tables plotly and pandas write (they escape their own text; the template marks them safe)."""
     from core import figures  # plotly: only when a report is written
     from core.efficiency import MODEL_WORDS, analyse_efficiency
 
@@ -125,18 +129,9 @@ def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
     if not report.gaps.empty:
         charts.append(("The gaps: first − second, with their 95% CI over seeds",
                        figures.gap_vs_size(report.gaps, spec.margin)))
-    chart_html = [f"<h3>{html.escape(title)}</h3>" + figure.to_html(
-        full_html=False, include_plotlyjs=position == 0, div_id=f"chart{position}", config={"responsive": True})
-        for position, (title, figure) in enumerate(charts)] if not report.cells.empty else []
-
-    networks = "".join(f"<li><b>{html.escape(network.name)}</b> ({network.num_params:,} parameters): "
-                       f"{html.escape(network.layer_summary())}</li>" for network in spec.architectures)
-    sizes = ", ".join(f"{size:,}" for size in spec.sizes(dataset.pool_size))
-    epochs = spec.configs(dataset.pool_size)[0].num_epochs
-    missing = (f'<p class="warning">{report.missing} of {report.missing + len(report.cells)} cells were not trained '
-               f"yet when this report was written; the results use the ones that were.</p>" if report.missing else "")
-    verdicts = "".join(f'<p class="verdict">{html.escape(text)}</p>'
-                       for text in [*report.verdicts.values(), *efficiency.sentences.values()])
+    charts = [(title, figure.to_html(full_html=False, include_plotlyjs=position == 0, div_id=f"chart{position}",
+                                     config={"responsive": True}))
+              for position, (title, figure) in enumerate(charts)] if not report.cells.empty else []
     tables = [("Every network and sample size", summary_table(report.summary))]
     if not report.gaps.empty:
         tables.append(("The gaps", gaps_table(report.gaps)))
@@ -146,56 +141,27 @@ def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
     if not report.summary.empty and (report.summary["sample_size"] == STUDENT["sample_size"]).any():
         tables.append((f"The student's table, next to ours ({STUDENT['sample_size']:,} images; student: "
                        f"{STUDENT['machine']}, one run each)", student_table(report)))
-    table_html = "".join(f"<h3>{html.escape(title)}</h3>{_table(table)}" for title, table in tables)
-    versions = ", ".join(f"{name} {version}" for name, version in library_versions().items())
-    written = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Study: when does conv beat flat? ({html.escape(dataset.name)})</title>
-<style>{STYLE}</style></head>
-<body><main>
-<h1>The study: when does conv beat flat?</h1>
-<p class="meta">Written {written} by the digits dashboard.</p>
-<h2>Verdicts</h2>
-{missing}{verdicts or "<p>Nothing trained yet.</p>"}
-<h2>Charts</h2>
-{"".join(chart_html) or "<p>No cell of this study is stored yet.</p>"}
-<h2>Tables</h2>
-{table_html}
-<details><summary>All {len(report.cells)} cells</summary>{_table(cells_table(report.cells))}</details>
-<h2>How it was made</h2>
-<ul>
-<li><b>Data:</b> {html.escape(dataset.source)}</li>
-<li><b>Networks:</b><ul>{networks}</ul></li>
-<li><b>Sample sizes:</b> {sizes} · <b>seeds:</b> {spec.num_seeds} · <b>epochs:</b> {epochs} ·
-<b>batch size:</b> {spec.batch_size} · <b>recipe:</b> {html.escape(spec.recipe)} ·
-<b>arithmetic:</b> {html.escape(spec.precision)} · <b>H2 margin:</b> ±{spec.margin * 100:g} points</li>
-<li><b>Statistics:</b> 95% confidence intervals over seeds (Student's t); paired differences per seed;
-McNemar's exact test on the same test digits for one seed. Learning curves: {html.escape(MODEL_WORDS)}, least
-squares on the mean accuracy per size; 95% intervals from {efficiency.num_resamples} resamplings of the seeds
-(see core/efficiency.py for the model's sources).</li>
-<li><b>Pixels:</b> {html.escape(", ".join(spec.pixels))}{html.escape(PIXELS_NOTE) if "shuffled" in spec.pixels else ""}</li>
-<li><b>Machine:</b> {html.escape(machine_description())}</li>
-<li><b>Libraries:</b> {html.escape(versions)}</li>
-</ul>
-</main></body></html>
-"""
+    return _template().render(
+        dataset=dataset, spec=spec, written=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        missing=report.missing, num_cells=len(report.cells),
+        verdicts=[*report.verdicts.values(), *efficiency.sentences.values()], charts=charts,
+        tables=[(title, _table(table)) for title, table in tables], cells=_table(cells_table(report.cells)),
+        sizes=", ".join(f"{size:,}" for size in spec.sizes(dataset.pool_size)),
+        epochs=spec.configs(dataset.pool_size)[0].num_epochs, model_words=MODEL_WORDS,
+        num_resamples=efficiency.num_resamples, pixels_note=PIXELS_NOTE, machine=machine_description(),
+        versions=", ".join(f"{name} {version}" for name, version in library_versions().items()))
+
+
+@functools.cache
+def _template():
+    """The report's Jinja2 template, loaded once per process (autoescape on)."""
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return environment.get_template("study_report.html")
 
 
 def _table(table: pd.DataFrame) -> str:
+    """A table as HTML; pandas escapes its cells."""
     return '<div class="table">' + table.to_html(index=False, escape=True, border=0, na_rep="–") + "</div>"
-
-
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2933; }
-main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; } h3 { font-size: 1.05rem; }
-.meta { color: #666; }
-.verdict { background: #eef6fc; border-left: 4px solid #2E86AB; padding: 0.6rem 0.8rem; overflow-wrap: anywhere; }
-.warning { background: #fff6e0; border-left: 4px solid #F3A712; padding: 0.6rem 0.8rem; }
-.table { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.9rem; }
-th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
-li { overflow-wrap: anywhere; }
-"""

@@ -1,4 +1,5 @@
-"""Small, plain statistics for the study: t confidence intervals, paired differences, McNemar's exact test."""
+"""Small, plain statistics for the study, from scipy.stats: Student-t confidence intervals, paired differences,
+McNemar's exact test."""
 
 from __future__ import annotations
 
@@ -15,21 +16,22 @@ class Interval:
     high: float
     count: int
 
-    @property
-    def known(self) -> bool:
-        return not (np.isnan(self.low) or np.isnan(self.high))
-
 
 def mean_ci(values, confidence: float = 0.95) -> Interval:
-    """Mean with a two-sided Student-t confidence interval (needs at least two values)."""
+    """Mean of `values` with its two-sided Student-t confidence interval at `confidence` (scipy.stats.t.interval
+    around the mean, scale the standard error sd / sqrt(n), n - 1 degrees of freedom), in the values' units.
+    One value: low and high are NaN. ValueError when there are none."""
     values = np.asarray(values, dtype=float)
     if len(values) == 0:
         raise ValueError("No values to summarise.")
     mean = float(values.mean())
     if len(values) < 2:
         return Interval(mean, float("nan"), float("nan"), 1)
-    half_width = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return Interval(mean, float(mean - half_width), float(mean + half_width), len(values))
+    standard_error = values.std(ddof=1) / np.sqrt(len(values))
+    if standard_error == 0:  # identical values: the interval is the mean (scipy's t takes no scale of 0)
+        return Interval(mean, mean, mean, len(values))
+    low, high = stats.t.interval(confidence, len(values) - 1, loc=mean, scale=standard_error)
+    return Interval(mean, float(low), float(high), len(values))
 
 
 def paired_difference(first, second, confidence: float = 0.95) -> Interval:
@@ -48,13 +50,15 @@ class McNemar:
 
 
 def mcnemar_exact(first_right, second_right) -> McNemar:
-    """McNemar's exact test on two models' right/wrong answers to the same test images."""
+    """McNemar's exact test on two models' right/wrong answers (booleans, one per test image, the same images
+    in the same order): the two-sided exact binomial test (scipy.stats.binomtest) of the discordant pairs
+    against 1/2. p = 1 when the models never disagree. ValueError when the lengths differ."""
     first_right, second_right = np.asarray(first_right, dtype=bool), np.asarray(second_right, dtype=bool)
     if first_right.shape != second_right.shape:
         raise ValueError("Both models must answer the same test images.")
     b = int((first_right & ~second_right).sum())
     c = int((~first_right & second_right).sum())
-    p_value = 1.0 if b + c == 0 else min(1.0, 2 * stats.binom.cdf(min(b, c), b + c, 0.5))
+    p_value = 1.0 if b + c == 0 else stats.binomtest(b, b + c, 0.5).pvalue
     return McNemar(b, c, float(p_value))
 
 

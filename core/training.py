@@ -118,12 +118,28 @@ def make_optimizer(name: str, learning_rate, ema_momentum: float | None = None, 
     optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
                  "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate, **options)
     if not tf.distribute.has_strategy():
-        # One replica: summing gradients over replicas is the identity. TensorFlow's all-reduce would wrap it
-        # in a tf.custom_gradient, which registers a gradient function in TF's global registry on every trace
-        # and never removes it; that function holds the traced graph, so every compiled model's training
-        # graph stayed in memory for good (~10 MB per comparison, benchmarks/bench_soak.py).
-        optimizer._all_reduce_sum_gradients = _one_replica_gradients
+        _skip_all_reduce(optimizer)
     return optimizer
+
+
+REPLACED_METHOD = "_all_reduce_sum_gradients"
+
+
+def _skip_all_reduce(optimizer) -> None:
+    """One replica: summing gradients over replicas is the identity. TensorFlow's all-reduce would wrap it in a
+    tf.custom_gradient, which registers a gradient function in TF's global registry on every trace and never
+    removes it; that function holds the traced graph, so every compiled model's training graph stayed in
+    memory for good (~10 MB per comparison, benchmarks/bench_soak.py). So the optimizer's private
+    `_all_reduce_sum_gradients` is replaced; RuntimeError if this Keras's optimizer class no longer has it
+    (assigning it would still succeed, silently bringing the leak back)."""
+    if not callable(getattr(type(optimizer), REPLACED_METHOD, None)):
+        import keras
+
+        raise RuntimeError(f"Keras {keras.__version__}'s {type(optimizer).__name__} optimizer has no method "
+                           f"{REPLACED_METHOD}, which core/training.py replaces to stop a memory leak per training. "
+                           f"Check what its TensorFlow optimizer does with gradients now and update _skip_all_reduce, "
+                           f"or install the Keras requirements.txt pins.")
+    setattr(optimizer, REPLACED_METHOD, _one_replica_gradients)
 
 
 def _one_replica_gradients(grads_and_vars):

@@ -1,6 +1,8 @@
-"""A fake trainer: instant, deterministic RunResults with an untrained (but saveable) model."""
+"""A fake trainer: instant, deterministic RunResults with an untrained (but loadable) model."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -9,6 +11,16 @@ from core.training import EpochReport, RunResult
 
 
 FAKE_PEAK_MEMORY_MB = 1234.5
+
+
+@functools.lru_cache(maxsize=32)
+def untrained_model(spec, precision: str) -> tuple[int, list, bytes]:
+    """`spec`'s parameter count, layer table and untrained model as .keras bytes: built and saved once per
+    network and precision in a test process (building and saving a real model per fake cell took seconds)."""
+    from core.runs.run_files import model_bytes
+
+    model = architectures.build(spec, precision)
+    return int(model.count_params()), architectures.layer_table(model), model_bytes(model)
 
 
 class FakeTrainer:
@@ -38,12 +50,12 @@ class FakeTrainer:
         predicted = np.where(right, labels, (labels + 1) % 10)
         probabilities = np.full((len(labels), 10), 0.02, dtype=np.float32)
         probabilities[np.arange(len(labels)), predicted] = 0.82
-        model = architectures.build(config.spec, config.precision)
+        num_params, layers, model = untrained_model(config.spec, config.precision)
         return RunResult(
             config=config, history=history, train_seconds=0.01 * config.num_epochs,
-            num_params=int(model.count_params()), test_loss=0.5, test_accuracy=float(right.mean()),
+            num_params=num_params, test_loss=0.5, test_accuracy=float(right.mean()),
             test_probabilities=probabilities, inference_ms_per_image=0.05,
-            layers=architectures.layer_table(model), data_source=dataset.source, data_key=dataset.key,
+            layers=[dict(row) for row in layers], data_source=dataset.source, data_key=dataset.key,
             num_validation=100, model=model, peak_memory_mb=FAKE_PEAK_MEMORY_MB)
 
 

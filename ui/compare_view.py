@@ -113,9 +113,10 @@ def confusion_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
         st.caption(f"Blue on the diagonal: {second} gets more of that class right; red off the diagonal: "
                    f"{second} makes that mistake more often than {first}.")
     with st.expander("Precision and recall per class"):
-        for column, (label, matrix) in zip(st.columns(len(matrices)), matrices.items()):
+        for column, (label, probs) in zip(st.columns(len(probabilities)), probabilities.items()):
             column.markdown(f"**{label}**")
-            column.dataframe(per_class_report(matrix, dataset.class_names).round(3), hide_index=True)
+            column.dataframe(per_class_report(dataset.y_test, probs.argmax(axis=1), dataset.class_names).round(3),
+                             hide_index=True)
 
 
 def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.architectures import (ACTIVATIONS, INPUTS, LAYER_KINDS, LAYER_LABELS, MAX_DESCRIPTION, MAX_WIDTH, PRESETS,
-                                ArchitectureSpec, check_own_name, layer_rows, layer_to_dict)
+from core.architectures import (INPUTS, LAYER_KINDS, MAX_DESCRIPTION, PRESETS, ArchitectureSpec, Flatten,
+                                check_own_name, layer_rows, layer_to_dict)
 from ui import cache
 from core.safe_text import literal
 from ui.components import JUST_SAVED, SHOWN, remember_shown, shown_networks
 
 DRAFT = "network_draft"
 OPEN = "net_open"
-FIRST_DRAFT = "conv-small"  # small, and it has every kind of layer
+FIRST_DRAFT = "conv-small"  # small, with convolutions, pooling, dropout, flatten and dense layers
 SAVED_MESSAGE = "_network_saved_message"
-# Each setting's widget: label, minimum, maximum, step (None: a choice of activations).
-SETTINGS = {
-    "filters": ("filters", 1, MAX_WIDTH, 8), "kernel_size": ("kernel", 1, 28, 1), "size": ("size", 1, 28, 1),
-    "rate": ("rate", 0.0, 0.95, 0.05), "units": ("units", 1, MAX_WIDTH, 10), "activation": ("activation", None, None, None),
-}
 
 
 def _draft_from(spec: ArchitectureSpec, next_uid: int = 0) -> dict:
@@ -54,15 +49,15 @@ def _start_from(networks: dict) -> None:
 
 
 def _add_layer() -> None:
-    """A convolution or pooling goes before the first Flatten (where it has an image to work on); any
-    other layer at the end. The arrows move it from there."""
+    """A layer that works on rows and columns (a convolution, a pooling) goes before the first Flatten, where
+    it has an image to work on; any other layer at the end. The arrows move it from there."""
     draft = _draft()
-    kind = st.session_state["net_add_kind"]
+    layer_type = LAYER_KINDS[st.session_state["net_add_kind"]]
     layers = draft["layers"]
     position = len(layers)
-    if kind in ("conv", "pool"):
-        position = next((index for index, layer in enumerate(layers) if layer["type"] == "flatten"), position)
-    layers.insert(position, {"uid": draft["next_uid"], **layer_to_dict(LAYER_KINDS[kind]())})
+    if layer_type.spatial:
+        position = next((index for index, layer in enumerate(layers) if layer["type"] == Flatten.kind), position)
+    layers.insert(position, {"uid": draft["next_uid"], **layer_to_dict(layer_type())})
     draft["next_uid"] += 1
 
 
@@ -108,7 +103,8 @@ def network_editor() -> None:
             _layer_row(position, layer, len(draft["layers"]))
 
         add_kind, add = st.columns([3, 1], vertical_alignment="bottom")
-        add_kind.selectbox("Add a layer", list(LAYER_KINDS), key="net_add_kind", format_func=LAYER_LABELS.get)
+        add_kind.selectbox("Add a layer", list(LAYER_KINDS), key="net_add_kind",
+                           format_func=lambda kind: LAYER_KINDS[kind].label)
         add.button("Add", key="net_add", on_click=_add_layer, width="stretch")
 
         name_column, description_column = st.columns([1, 2])
@@ -125,18 +121,22 @@ def network_editor() -> None:
 
 
 def _layer_row(position: int, layer: dict, count: int) -> None:
-    """One layer: its kind, its settings and buttons to move it up or down or remove it."""
+    """One layer: its type, its settings (as its layer class declares them) and buttons to move it up or down
+    or remove it."""
     uid = layer["uid"]
-    settings = [name for name in layer if name not in ("uid", "type")]
+    layer_type = LAYER_KINDS[layer["type"]]
     columns = st.columns([2, 2, 2, 2, 1, 1, 1], vertical_alignment="bottom")
-    columns[0].markdown(f"**{position}. {LAYER_LABELS[layer['type']]}**")
-    for column, name in zip(columns[1:4], settings):
-        label, low, high, step = SETTINGS[name]
+    columns[0].markdown(f"**{position}. {layer_type.label}**")
+    for column, (name, setting) in zip(columns[1:4], layer_type.settings().items()):
         key = f"net_{uid}_{name}"
-        if low is None:
-            layer[name] = column.selectbox(label, ACTIVATIONS, index=ACTIVATIONS.index(layer[name]), key=key)
+        if setting.choices:
+            layer[name] = column.selectbox(setting.label, setting.choices, index=setting.choices.index(layer[name]),
+                                           help=setting.help, key=key)
         else:
-            layer[name] = column.number_input(label, min_value=low, max_value=high, value=layer[name], step=step,
+            number = float if setting.fraction else int  # a widget's numbers must all have one type
+            layer[name] = column.number_input(setting.label, min_value=number(setting.low),
+                                              max_value=number(max(setting.editor_high, layer[name])),
+                                              value=layer[name], step=number(setting.step), help=setting.help,
                                               key=key)
     columns[4].button("↑", key=f"net_{uid}_up", on_click=_move, args=(uid, -1), disabled=position == 1,
                       help="Move up")

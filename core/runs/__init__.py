@@ -2,13 +2,12 @@
 
     store.py          RunStore: a facade over the pieces below (what callers hold)
     backend.py        where a run's bytes live (a folder; PostgreSQL in postgres.py): put/get/list/delete/lock by run id
-    run_files.py      what a run is as bytes, written in one step, checked when read (StoredRun)
+    run_files.py      what a run is as bytes, written in one step (core/atomic.py), checked when read (StoredRun)
     index.py          the listing and LRU order (SQLite)
     eviction.py       the size limit (RUN_STORE_MAX_MB)
     networks.py       users' saved networks
     postgres.py       the same pieces in PostgreSQL (RUN_STORE_URL; imported only for such a store)
     copy.py           copying runs and networks between two stores (`python -m core runs copy`)
-    atomic.py         writing one file in one step
     service.py        RunsService: has / get / get_or_train / train_missing / prepare, given an executor
     executors.py      the Executor interface and InProcessExecutor
     ray_executor.py   RayExecutor (imported only when a study asks for Ray)

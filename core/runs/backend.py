@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from core.runs.atomic import write_atomically
+from core.atomic import write_atomically
 from core.runs.errors import LockTimeout, StoreSettingError
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from core.architectures import NAME_PATTERN, PRESETS, ArchitectureSpec, check_own_name
-from core.runs.atomic import write_atomically
+from core.atomic import write_atomically
 from core.spec_files import parse_spec, read_bounded
 
 log = logging.getLogger(__name__)

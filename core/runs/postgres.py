@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from core.architectures import NAME_PATTERN
-from core.runs.atomic import write_atomically
+from core.atomic import write_atomically
 from core.runs.backend import MAX_HASHED, STALE_SECONDS, RunBackend, _file_name, check_run_id, sha256
 from core.runs.errors import LockTimeout, StoreError, StoreSettingError, StoreUnavailable
 from core.runs.index import INDEX_COLUMNS, BaseIndex, Inspect

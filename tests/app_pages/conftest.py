@@ -60,3 +60,10 @@ def open_page(page: str | None = None) -> AppTest:
 
 def texts(elements) -> list[str]:
     return [element.value for element in elements]
+
+
+def usable_controls(app: AppTest, keys) -> dict[str, str]:
+    """Each keyed control's label, checking that it is there (KeyError otherwise), labelled and not disabled."""
+    controls = {key: app.get_by_key(key) for key in keys}
+    assert [key for key, control in controls.items() if control.disabled or not control.label] == []
+    return {key: control.label for key, control in controls.items()}

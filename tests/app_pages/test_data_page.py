@@ -1,14 +1,16 @@
 import numpy as np
 
 from core import data
-from tests.app_pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts, usable_controls
+from tests.core.test_data import write_idx
 
 
 def test_renders_source_balance_grid_and_one_digit_two_ways():
     app = open_page("app_pages/data.py")
     assert not app.exception
-    for key in ["data_dataset", "data_sample_size", "data_sample_size_pick", "data_seed", "data_digit"]:
-        assert app.get_by_key(key) is not None
+    labels = usable_controls(app, ["data_dataset", "data_sample_size", "data_sample_size_pick", "data_seed",
+                                   "data_digit"])
+    assert labels["data_digit"] == "Which of the digits above"
     assert any(text.startswith("**Data:** offline fallback") for text in texts(app.caption))
     assert {"Class balance of the sample", "Random digits from the sample", "One image, read two ways"} \
         <= set(texts(app.subheader))
@@ -38,7 +40,7 @@ def test_fashion_mnist_from_a_local_folder(tmp_path, monkeypatch):
     arrays = {"x_train": rng.integers(0, 255, (200, 28, 28)), "y_train": np.arange(200) % 10,
               "x_test": rng.integers(0, 255, (50, 28, 28)), "y_test": np.arange(50) % 10}
     for part, filename in data.IDX_FILES.items():
-        data.write_idx(folder / filename, arrays[part])
+        write_idx(folder / filename, arrays[part])
     monkeypatch.setenv("FASHION_MNIST_PATH", str(folder))
     app = open_page("app_pages/data.py")
     app.selectbox(key="data_dataset").set_value("fashion_mnist").run()

@@ -87,6 +87,21 @@ def test_adding_changing_and_removing_layers_updates_the_count(fake_trainer):
     assert not app.exception
 
 
+def test_an_average_pooling_is_added_before_the_flatten_with_its_size_and_help(fake_trainer):
+    app = open_page()
+    assert "Average pooling" in app.selectbox(key="net_add_kind").options
+    app.selectbox(key="net_add_kind").set_value("avgpool").run()
+    app.button(key="net_add").click().run()
+    assert not app.exception
+    assert layer_labels(app)[3:6] == ["**4. Dropout**", "**5. Average pooling**", "**6. Flatten**"]
+    size = app.number_input(key="net_7_size")
+    assert size.value == 2 and size.max == 28 and "window" in size.help
+    # 12x12 pooled by 2 is 6x6: the Dense 36 after the Flatten reads 6 * 6 * 8 inputs instead of 12 * 12 * 8.
+    smaller = START.num_params - (12 * 12 * 8 - 6 * 6 * 8) * 36
+    assert parameter_line(app).startswith(f"**{smaller:,} parameters**") and "AvgPool 2" in parameter_line(app)
+    assert [row[1] for row in layer_table(app)][4] == "AveragePooling2D"
+
+
 def test_moving_a_layer_keeps_its_settings(fake_trainer):
     app = open_page()
     app.number_input(key="net_5_units").set_value(40).run()  # Dense 36 -> 40

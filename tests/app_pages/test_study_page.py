@@ -1,5 +1,5 @@
 from core.runs import RunStore
-from tests.app_pages.conftest import open_page, texts
+from tests.app_pages.conftest import open_page, texts, usable_controls
 
 
 def small_study(app):
@@ -12,9 +12,9 @@ def small_study(app):
 def test_renders_controls_and_an_estimate_without_training(fake_trainer):
     app = open_page("app_pages/study.py")
     assert not app.exception
-    for key in ["study_dataset", "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
-                "study_architectures", "run_study", "study_preset"]:
-        assert app.get_by_key(key) is not None
+    labels = usable_controls(app, ["study_dataset", "study_sizes", "study_seeds", "study_epochs", "study_batch_size",
+                                   "study_margin", "study_architectures", "run_study", "study_preset"])
+    assert labels["run_study"] == "Run study" and labels["study_sizes"] == "Sample sizes"
     assert app.multiselect(key="study_sizes").value == [100, 300, 1000, 3000]
     assert any("0 of 24 cells are stored" in text and "min on this machine" in text for text in texts(app.caption))
     assert fake_trainer.calls == []

@@ -1,12 +1,14 @@
+import hashlib
+import json
 import re
 
 import numpy as np
 import pytest
 
 from core import architectures
-from core.architectures import (PRESETS, ArchitectureSpec, Conv, Dense, Dropout, Flatten, MaxPool, build, layer_rows,
-                                layer_table, parameter_matched)
-from core.config import TrainConfig
+from core.architectures import (LAYER_KINDS, PRESETS, ArchitectureSpec, AvgPool, Conv, Dense, Dropout, Flatten, MaxPool,
+                                build, layer_rows, layer_table, parameter_matched)
+from core.config import TrainConfig, run_id
 
 EXPECTED = {
     "flat": [("flatten", (None, 784), 0), ("dense_1", (None, 50), 39250), ("dense_2", (None, 50), 2550),
@@ -39,6 +41,32 @@ CUSTOM = [
     ArchitectureSpec("pools", "image", (MaxPool(3), MaxPool(3), Flatten(), Dense(7, "sigmoid"))),
     ArchitectureSpec("softmax-regression", "vector", ()),
 ]
+
+
+# Taken before layers became classes that own their behaviour (issue 29): what each network computes (its
+# hash), its parameter count, the run id of its default config, and digests of its JSON and its layer table.
+GOLDEN = {
+    "flat": ("1c8fcbe9c2d6288a", 42_310, "6972629b35de6bb0", "e559fa4533559088", "9c32d5939d6ff58b"),
+    "conv": ("4c748505acc12ea7", 600_810, "af4e28378a7676c7", "12ddf078f01448af", "b8370dddcd1da84b"),
+    "flat-wide": ("356d301e62fddbe5", 600_247, "9057824f06769017", "93e062f390a0bb11", "13c476ce1474a290"),
+    "conv-small": ("c5ed2321520e7e4b", 42_542, "4af169fdeaa7e237", "84cb63fd0cdfce7a", "8622e3f5dfc70f69"),
+    "flat-dropout": ("3cb0d25df3c45ad5", 42_310, "ff6216d3a24e7c67", "5df30fc9c2c7c5f2", "68b75a8e6c00e6e8"),
+    "deep": ("ebf62528325745c9", 6_226, "066d441624ed2e8f", "ac5c07c41acbb18d", "a669e0364b2fef8e"),
+    "one-pixel": ("835fb43ada409bfd", 3_190, "89df34f2bc3fa20f", "f4fc39eb35b78e47", "9801e13c3ddd4e07"),
+    "pools": ("e0b2b7ca48c370b1", 150, "c05ca501a8ed23fe", "f916eace789a8cb7", "8a2b047591b54d92"),
+    "softmax-regression": ("d3ef80c24623f962", 7_850, "2d247575696dd2df", "ddafb3e11dd1b3fb", "fa24604488cae1c9"),
+}
+
+
+@pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
+def test_hashes_run_ids_json_and_layer_tables_are_the_golden_ones(spec):
+    """Stored runs stay valid only if a network's JSON, hash and run id never change."""
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    actual = (spec.hash, spec.num_params, run_id(TrainConfig.for_network(spec), "k"), digest(spec.to_json()),
+              digest(json.dumps(layer_rows(spec))))
+    assert actual == GOLDEN[spec.name]
 
 
 @pytest.mark.parametrize("spec", [*PRESETS.values(), *CUSTOM], ids=lambda spec: spec.name)
@@ -147,3 +175,33 @@ def test_a_stored_preset_keeps_its_label_when_the_presets_description_is_reworde
     reworded = PRESETS["conv"].renamed("conv", "an older description")
     assert reworded.label == "Convolutional"
     assert ArchitectureSpec("conv", "image", (Conv(4, 3), Flatten())).label == "conv"  # not the preset's layers
+
+
+def test_average_pooling_a_layer_type_added_as_one_class_builds_as_its_spec_says():
+    spec = ArchitectureSpec("averaged", "image", (Conv(4, 3), AvgPool(2), AvgPool(3), Flatten(), Dense(8)))
+    assert [row["type"] for row in layer_rows(spec)][1:3] == ["AveragePooling2D", "AveragePooling2D"]
+    assert [row["output_shape"] for row in layer_rows(spec)][1:3] == ["(None, 13, 13, 4)", "(None, 4, 4, 4)"]
+    assert layer_rows(spec) == layer_table(build(spec))
+    assert ArchitectureSpec.from_json(spec.to_json()) == spec and '"type": "avgpool"' in spec.to_json()
+    swapped = ArchitectureSpec("averaged", "image", (Conv(4, 3), MaxPool(2), AvgPool(3), Flatten(), Dense(8)))
+    assert swapped.hash != spec.hash and swapped.num_params == spec.num_params
+    assert spec.has_low_precision_layers and \
+        build(spec, "bfloat16").get_layer("average_pooling2d_1").dtype_policy.compute_dtype == "bfloat16"
+    image = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)  # (1, 4, 4, 1)
+    pooled = np.asarray(AvgPool(2).keras_layer("probe")(image))  # (1, 2, 2, 1): the mean of each 2x2 window
+    assert pooled[0, :, :, 0].tolist() == [[2.5, 4.5], [10.5, 12.5]]
+    with pytest.raises(ValueError, match=re.escape("Layer 3 (AvgPool 3) needs an image of at least 3×3 pixels but "
+                                                   "gets 2×2: use a smaller pool")):
+        ArchitectureSpec("small", "image", (AvgPool(7), AvgPool(2), AvgPool(3), Flatten()))
+
+
+@pytest.mark.parametrize("kind", list(LAYER_KINDS))
+def test_every_layer_type_checks_its_settings_and_names_itself(kind):
+    layer_type = LAYER_KINDS[kind]
+    layer = layer_type()  # the defaults are valid
+    assert layer_type.label and layer.describe() and layer.kind == kind
+    for name, setting in layer_type.settings().items():
+        assert setting.label and setting.help
+        wrong = "swish" if setting.choices else setting.high + 1
+        with pytest.raises(ValueError, match=re.escape(setting.label if setting.choices else setting.what)):
+            layer_type(**{name: wrong})

@@ -1,8 +1,9 @@
+import warnings
+
 import numpy as np
 import pytest
 
-from core.evaluation import (confusion_matrix, misclassified, mistakes_by_model, per_class_report,
-                             row_normalised)
+from core.evaluation import confusion_matrix, mistakes_by_model, per_class_report, row_normalised
 
 LABELS = np.array([0, 0, 1, 1, 2, 2])
 PREDICTED = np.array([0, 1, 1, 1, 2, 0])
@@ -26,20 +27,22 @@ def test_confusion_matrix_rejects_mismatched_lengths():
 
 
 def test_per_class_precision_and_recall_by_hand():
-    report = per_class_report(confusion_matrix(LABELS, PREDICTED, num_classes=3), ["a", "b", "c"])
+    report = per_class_report(LABELS, PREDICTED, ["a", "b", "c"], num_classes=3)
     assert report["precision"].tolist() == pytest.approx([0.5, 2 / 3, 1.0])
     assert report["recall"].tolist() == pytest.approx([0.5, 1.0, 0.5])
     assert report["support"].tolist() == [2, 2, 2]
     assert report["class"].tolist() == ["a", "b", "c"]
+    assert report["f1"].tolist() == pytest.approx([0.5, 0.8, 2 / 3])
 
 
-def test_misclassified_lists_wrong_images_most_confident_first():
-    probabilities = one_hot(PREDICTED)
-    probabilities[5] = [0.95, 0.0, 0.05]
-    table = misclassified(LABELS, probabilities)
-    assert table["index"].tolist() == [5, 1]
-    assert table.iloc[0][["true", "predicted"]].tolist() == [2, 0]
-    assert table["confidence"].iloc[0] == pytest.approx(0.95)
+def test_a_class_never_drawn_or_never_predicted_keeps_its_row_with_zeros_and_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's UndefinedMetricWarning would fail here
+        report = per_class_report(LABELS, PREDICTED, num_classes=4)
+        counts = confusion_matrix(LABELS, PREDICTED, num_classes=4)
+    assert counts.shape == (4, 4) and counts[3].tolist() == counts[:, 3].tolist() == [0, 0, 0, 0]
+    assert report.iloc[3][["precision", "recall", "f1", "support"]].tolist() == [0, 0, 0, 0]
+    assert report["class"].tolist() == ["0", "1", "2", "3"]
 
 
 def test_mistakes_by_model_filters_only_one_model_or_both():

@@ -29,3 +29,12 @@ def test_gap_vs_size_draws_the_margin_and_the_interval():
     assert np.allclose(figure.data[0].error_y.array, [2.0, 0.0])
     assert np.allclose(figure.data[1].error_y.arrayminus, [1.0])
     assert figure.layout.shapes[0].y0 == -2.0 and figure.layout.shapes[0].y1 == 2.0
+
+
+def test_the_axes_are_labelled_at_the_sizes_trained_and_in_whole_numbers_with_room_for_the_labels():
+    """Issue 28: in the report, plotly's lone log digits ("5" for 0.5 s) and clipped labels read wrong."""
+    figure = plots.time_vs_size(SUMMARY)
+    assert list(figure.layout.xaxis.tickvals) == [100, 1000] and list(figure.layout.xaxis.ticktext) == ["100", "1,000"]
+    assert list(figure.layout.yaxis.ticktext)[3:9] == ["1", "2", "5", "10", "20", "50"]  # 1 to 8 s, written out
+    for figure in (figure, plots.accuracy_vs_size(SUMMARY, CELLS)):
+        assert figure.layout.xaxis.automargin and figure.layout.yaxis.automargin

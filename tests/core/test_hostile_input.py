@@ -108,7 +108,7 @@ def test_a_run_whose_index_row_cannot_be_written_is_reported_as_landed(capsys, f
 def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(capsys, fake_trainer, monkeypatch, tmp_path):
     import errno
 
-    from core.runs import atomic
+    from core import atomic
 
     path = tmp_path / "net.json"
     path.write_text(json.dumps({"name": "mine", "input": "vector", "layers": []}))

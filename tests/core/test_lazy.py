@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TWO_THREADS = """
@@ -39,6 +41,7 @@ raise SystemExit(1 if errors else 0)
 """
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_background_warm_up_and_a_page_importing_tensorflow_at_once_both_work():
     """The e2e failure: the warm-up's first TensorFlow import raced a page's, and the page's training failed
     with "Registering two gradient with name 'ReduceDataset'" (or a deadlock error)."""

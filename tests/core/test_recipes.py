@@ -51,6 +51,7 @@ def test_early_stopping_only_with_a_validation_split():
     assert recipes.callbacks(RECIPES["student"], has_validation=True) == []
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_the_improved_recipe_trains_the_same_architecture(digits):
     result = train(TrainConfig(architecture="conv", sample_size=100, num_epochs=2, recipe="improved",
                                learning_rate=0.002), digits)
@@ -86,12 +87,21 @@ def all_batches(recipe, seed, x, y):
     return [(images.numpy(), labels.numpy()) for images, labels in recipes.training_pipeline(x, y, 16, seed, recipe)]
 
 
-def test_elastic_distortion_moves_ink_keeps_labels_and_repeats_with_the_seed():
-    from dataclasses import replace
+def test_the_benchmarks_elastic_distortion_moves_ink_keeps_labels_and_repeats_with_the_seed(monkeypatch):
+    """benchmarks/select_recipe.py's elastic candidates, through the pipeline's batch_distortion hook."""
+    import sys
+    from dataclasses import fields
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    monkeypatch.delitem(sys.modules, "select_recipe", raising=False)
+    from select_recipe import Candidate
 
     x = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
     y = np.arange(40) % 10
-    plain, elastic = RECIPES["student"], replace(RECIPES["student"], elastic=2.0)
+    plain = RECIPES["student"]
+    elastic = Candidate(**{item.name: getattr(plain, item.name) for item in fields(plain)}, elastic=2.0)
+    assert plain.batch_distortion(3) is None
     first, again, other = all_batches(elastic, 3, x, y), all_batches(elastic, 3, x, y), all_batches(elastic, 4, x, y)
     undistorted = all_batches(plain, 3, x, y)
     for (images, labels), (same_images, same_labels), (plain_images, plain_labels) in zip(first, again, undistorted):
@@ -125,6 +135,7 @@ def test_with_a_weight_average_fit_ends_with_the_averaged_weights():
         np.testing.assert_allclose(weight.numpy(), average)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_the_averaged_recipe_trains_the_same_networks_without_stopping_early(digits):
     recipe = RECIPES["averaged"]
     assert recipe.ema_momentum and recipe.weight_decay and recipe.early_stopping_patience is None
@@ -150,6 +161,7 @@ def test_an_averaged_run_is_stored_and_reopens_with_the_averaged_weights(digits,
     np.testing.assert_allclose(reopened, again.run.probabilities()[:50], atol=1e-5)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_short_averaged_run_averages_its_own_training_not_its_initial_weights(digits):
     """With the recipe's momentum (0.995) over 30 steps, the average still held 86% of the random initial
     weights: the conv net ended at 21% test accuracy while its own weights were at 64%."""

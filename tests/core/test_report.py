@@ -64,13 +64,25 @@ def test_the_students_table_puts_our_mean_next_to_the_reported_numbers(report):
 def test_the_html_report_has_the_verdicts_charts_tables_and_versions_and_needs_no_network(report, digits):
     page = study_html(report, digits)
     for verdict in report.verdicts.values():
-        assert html.escape(verdict) in page
+        assert verdict in html.unescape(page)  # escaped in the page (see the escaping test)
     assert page.count("<table") == 4  # summary, gaps, the student's table, all cells
     assert page.count('class="plotly-graph-div"') == 3
     assert len(re.findall(r"plotly\.js v\d", page)) == 1  # plotly's JavaScript inlined once, not fetched
     assert not re.search(r"<script[^>]+src=", page)  # nothing fetched (tests/e2e opens it offline)
     assert digits.source in page and "keras " in page and "numpy " in page
     assert "conv</b> (600,810 parameters)" in page
+
+
+def test_the_report_template_escapes_every_text_it_is_given(report, digits, monkeypatch):
+    from dataclasses import replace
+
+    from core import report as report_module
+
+    monkeypatch.setattr(report_module, "machine_description", lambda: "<img src=x onerror=alert(2)>")
+    page = study_html(report, replace(digits, source="<script>alert(1)</script> & 'co'"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#39;co&#39;" in page and "<script>alert(1)" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page and "<img src=x" not in page
+    assert page.count('class="plotly-graph-div"') == 3  # the charts' own HTML is kept as it is
 
 
 def test_an_empty_study_still_writes_a_report_that_says_so(digits, tmp_path):

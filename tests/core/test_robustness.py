@@ -103,7 +103,7 @@ def test_a_store_that_cannot_keep_the_cache_still_gives_the_table(fresh, digits,
     def refuse(*args):
         raise PermissionError(13, "Permission denied")
 
-    from core.runs import atomic
+    from core import atomic
 
     monkeypatch.setattr(atomic.os, "replace", refuse)
     run = fresh["flat"]

@@ -10,12 +10,17 @@ def test_mean_ci_on_fixed_numbers_by_hand():
     half_width = 4.302653 * 0.02 / np.sqrt(3)
     assert interval.mean == pytest.approx(0.92)
     assert (interval.low, interval.high) == pytest.approx((0.92 - half_width, 0.92 + half_width), abs=1e-6)
-    assert interval.count == 3 and interval.known
+    assert interval.count == 3
 
 
 def test_one_value_has_no_interval():
     interval = mean_ci([0.9])
-    assert interval.mean == 0.9 and not interval.known
+    assert interval.mean == 0.9 and np.isnan(interval.low) and np.isnan(interval.high) and interval.count == 1
+
+
+def test_identical_values_have_an_interval_of_no_width():
+    interval = mean_ci([0.9, 0.9, 0.9])
+    assert (interval.low, interval.mean, interval.high) == (0.9, 0.9, 0.9)
 
 
 def test_no_values_is_a_value_error():
@@ -48,3 +53,9 @@ def test_mcnemar_with_no_disagreement_is_p_one():
 
 def test_mcnemar_balanced_disagreement_is_capped_at_one():
     assert mcnemar_exact([True, False], [False, True]).p_value == 1.0
+
+
+def test_mcnemar_is_the_same_whichever_model_is_first_and_tiny_p_values_stay_exact():
+    # 60 discordant pairs all one way: p = 2 / 2^60, far below what the words say ("p < 10⁻⁹")
+    first, second = np.array([True] * 60 + [True] * 5), np.array([False] * 60 + [True] * 5)
+    assert mcnemar_exact(first, second).p_value == mcnemar_exact(second, first).p_value == pytest.approx(2.0 ** -59)

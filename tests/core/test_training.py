@@ -45,6 +45,7 @@ def test_two_epochs_on_real_digits_beat_chance_by_far(flat_run):
     assert flat_run[0].test_accuracy > 0.3  # chance is 0.1
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_conv_trains_and_learns(digits):
     result = train(TrainConfig(architecture="conv", sample_size=200, num_epochs=2, batch_size=64), digits)
     assert result.num_params == 600_810
@@ -95,6 +96,7 @@ def test_loss_and_accuracy_from_probabilities_by_hand():
     assert loss == pytest.approx((-np.log(0.5) - np.log(0.9) - np.log(1e-7)) / 3)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_bfloat16_conv_trains_learns_and_reopens_with_the_same_predictions(digits, tmp_path):
     import keras
 
@@ -111,6 +113,7 @@ def test_bfloat16_conv_trains_learns_and_reopens_with_the_same_predictions(digit
                                atol=1e-6)
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
     """The second run of a kind reuses the first run's compiled model (no tracing); resetting it must
     leave nothing behind: weights, dropout seeds, optimizer state."""
@@ -157,6 +160,7 @@ def test_training_registers_nothing_in_tensorflows_global_gradient_registry(digi
     assert len(ops._gradient_registry._registry) == before
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits):
     """Issue 17: the first Train click waited for TensorFlow's start-up; a warm-up does it ahead of time.
     The run must not depend on whether it happened."""
@@ -181,3 +185,19 @@ def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_wit
     assert warm_up(config, digits) is True
     warm_other = train(other, digits)
     np.testing.assert_array_equal(warm_other.test_probabilities, cold_other.test_probabilities)
+
+
+def test_the_private_keras_patch_fails_loudly_when_keras_no_longer_has_the_method(monkeypatch):
+    """Keras renaming `_all_reduce_sum_gradients` must not silently bring the per-training leak back."""
+    import keras
+
+    from core.training import REPLACED_METHOD, make_optimizer
+
+    patched = make_optimizer("adam", 0.001)
+    assert getattr(patched, REPLACED_METHOD)([(1, 2)]) == [(1, 2)]  # the one-replica identity is in place
+    for owner in type(patched).__mro__:
+        if REPLACED_METHOD in vars(owner):
+            monkeypatch.delattr(owner, REPLACED_METHOD)
+    with pytest.raises(RuntimeError, match=rf"Keras {keras.__version__}'s Adam optimizer has no method "
+                                           rf"{REPLACED_METHOD}"):
+        make_optimizer("adam", 0.001)

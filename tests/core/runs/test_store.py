@@ -150,6 +150,7 @@ def test_two_threads_asking_for_the_same_missing_run_train_it_once(store, digits
     assert outcomes[0].run.run_id == outcomes[1].run.run_id
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_two_processes_asking_for_the_same_missing_run_train_it_once(tmp_path, digits, monkeypatch):
     np.savez(tmp_path / "mnist.npz", x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test,
              y_test=digits.y_test)

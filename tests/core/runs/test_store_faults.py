@@ -128,6 +128,7 @@ def test_many_sessions_asking_for_one_missing_run_train_it_once(tmp_path, digits
     assert len(trainer.calls) == 1 and sorted(cached) == [False] + [True] * 5
 
 
+@pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
 def test_a_training_process_killed_mid_run_leaves_nothing_and_the_next_request_trains_cleanly(
         tmp_path, digits, monkeypatch):
     np.savez(tmp_path / "mnist.npz", x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test,
