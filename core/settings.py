@@ -143,9 +143,9 @@ class Setting:
         return self.words.format(value)
 
     def cli_help(self, default) -> str:
-        shown = " ".join(map(self.write_one, default)) if self.many and default else default
-        if shown is None or shown == "":
+        if default is None or (self.many and not default):
             return self.help
+        shown = " ".join(map(self.write_one, default)) if self.many else self.write_one(default)
         return f"{self.help} (default: {shown})" if self.help else f"default: {shown}"
 
     def write_one(self, item) -> str:

@@ -126,10 +126,10 @@ def open_link(page: str, link: Link) -> bool:
     if st.session_state.get(opened):
         return False
     st.session_state[opened] = True
-    given = {field: st.query_params.get(field.param) for field in link.fields}
-    given = {field: text for field, text in given.items() if text is not None}
+    given = [(field, st.query_params.get(field.param)) for field in link.fields]
+    given = [(field, text) for field, text in given if text is not None]
     notices = []
-    for field, text in given.items():
+    for field, text in given:
         try:
             st.session_state[field.key] = field.parse(text, notices)
         except SettingError as error:

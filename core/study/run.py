@@ -50,7 +50,8 @@ class StudyProgress:
             self.failures.append(f"{what}: {cell.error}")
             last = f"{what} failed: {cell.error}"
         else:
-            last = f"last: {what} on {cell.node} in {cell.seconds:.1f} s"
+            where = f" on {cell.node}" if cell.node else ""  # an executor that can tell
+            last = f"last: {what}{where} in {cell.seconds:.1f} s"
         return (f"{cell.index} of {cell.total} cells done · {running} running · {cell.running - running} waiting"
                 f"{eta} · {last}")
 
