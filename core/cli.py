@@ -238,6 +238,7 @@ def _compared(args):
     """The dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
     service = RunsService(RunStore())
     asked = given(args, settings.RUN)
+    asked.pop("architectures", None)  # chosen_networks reads them, with the files
     dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
     if asked.get("sample_size") == settings.FULL:
         asked["sample_size"] = dataset.pool_size
@@ -370,6 +371,7 @@ def run_study_command(args) -> int:
 
     store = RunStore()
     asked = given(args, settings.STUDY)
+    asked.pop("architectures", None)  # chosen_networks reads them, with the files
     dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
     if "sample_sizes" in asked:
         asked["sample_sizes"] = tuple(dataset.pool_size if size == settings.FULL else size
