@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.config import MAX_SEED
+from core import settings
 from ui import components
 from ui.data_view import show_sample
 
@@ -15,7 +15,7 @@ components.data_source_line(dataset)
 left, right = st.columns([3, 1])
 with left:
     sample_size = components.sample_size_input(dataset.pool_size, key="data_sample_size")
-seed = components.bounded_number(right, "Seed", "data_seed", 0, MAX_SEED, 1, 0)
+seed = components.setting_input(right, settings.SEED, "data_seed")
 
 try:
     show_sample(dataset, sample_size, seed)

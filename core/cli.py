@@ -11,16 +11,16 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from core.architectures import (DEFAULT_ARCHITECTURES, DEFAULT_PAIRS, PRECISION_HELP, PRECISIONS, PRESETS,
-                                ArchitectureSpec, check_own_name)
-from core.config import OPTIMIZERS, TrainConfig
-from core.data import DATASETS, DataUnavailable, check_sample_size, load_dataset
+from core import settings
+from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec, check_own_name
+from core.config import TrainConfig
+from core.data import DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
-from core import pixels
-from core.recipes import RECIPES
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.safe_text import plain
+from core.settings import Setting, SettingError
+from core.study.spec import StudySpec
 from core.training import EpochReport
 
 DEFAULTS = TrainConfig()
@@ -35,20 +35,43 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
-def sample_size_arg(text: str):
-    if text == "full":
-        return text
-    try:
-        return int(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sample size must be a whole number or 'full', not {text!r}")
+def setting_arg(setting: Setting):
+    """argparse's `type` for a declared setting: its one parser (core/settings.py), its error as argparse's."""
+    def parse(text: str):
+        try:
+            return setting.parse(text)
+        except SettingError as error:
+            raise argparse.ArgumentTypeError(str(error).rstrip(".")) from None
+    parse.__name__ = setting.name
+    return parse
 
 
-def pair_arg(text: str) -> tuple:
-    first, colon, second = text.partition(":")
-    if not colon or not first or not second:
-        raise argparse.ArgumentTypeError(f"a pair is FIRST:SECOND, e.g. conv:flat, not {text!r}")
-    return first, second
+def add_settings(command, declared: tuple, owner) -> None:
+    """An option per declared setting with a flag (core/settings.py), its help ending in the default `owner`
+    (TrainConfig or StudySpec) declares. Every
+    default is None: a flag not given leaves TrainConfig's or StudySpec's default, and `given` tells which were."""
+    for setting in declared:
+        if not setting.flag:
+            continue
+        shown = setting.cli_help(settings.declared_default(setting, owner))
+        options = {"dest": setting.name, "default": None, "metavar": setting.metavar,
+                   "help": shown.replace("%", "%%")}  # argparse formats help with %
+        if setting.kind == "choice":
+            options["choices"] = list(setting.choices)
+        else:
+            options["type"] = setting_arg(setting)
+        if setting.many:
+            options["nargs"] = "+"
+        command.add_argument(setting.flag, **options)
+        if setting is settings.ARCHITECTURES:
+            command.add_argument("--architecture-file", action="append", default=[], metavar="PATH",
+                                 help=ARCHITECTURE_FILE_HELP)
+
+
+def given(args, declared: tuple) -> dict:
+    """The settings given on the command line, as TrainConfig's or StudySpec's fields take them."""
+    return {setting.name: setting.to_field(getattr(args, setting.name)) for setting in declared
+            if setting.flag and getattr(args, setting.name, None) is not None}
 
 
 def ray_address_arg(text: str) -> str:
@@ -62,37 +85,13 @@ def ray_address_arg(text: str) -> str:
     return text
 
 
-ARCHITECTURES_HELP = ("networks by name: presets (see `python -m core architectures`) or ones saved from the app "
-                      "or with --architecture-file (default: flat conv)")
 ARCHITECTURE_FILE_HELP = ("a network spec in JSON (name, input, layers; see README), trained alongside "
                           "--architectures and saved in the store for the app; may be repeated")
 
 
-def add_network_arguments(command) -> None:
-    command.add_argument("--architectures", nargs="+", default=None, metavar="NAME", help=ARCHITECTURES_HELP)
-    command.add_argument("--architecture-file", action="append", default=[], metavar="PATH",
-                         help=ARCHITECTURE_FILE_HELP)
-
-
 def add_run_arguments(command) -> None:
     """What makes a run: shared by compare and robustness."""
-    command.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
-    add_network_arguments(command)
-    command.add_argument("--sample-size", type=sample_size_arg, default=DEFAULTS.sample_size,
-                         help="training images, balanced across classes, or 'full' (default: 1000)")
-    command.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe,
-                         help="student (default: Adam, constant rate), improved (augmentation, schedule, "
-                              "early stopping) or averaged (improved's augmentation and schedule, 200 epochs, "
-                              "weight decay, averaged weights)")
-    command.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision,
-                         help=f"float32 (default) or bfloat16. {PRECISION_HELP}")
-    command.add_argument("--pixels", choices=list(pixels.PIXEL_ORDERS), default=pixels.DEFAULT,
-                         help=f"{pixels.DEFAULT} (default) or {pixels.SHUFFLED}. {pixels.HELP}")
-    command.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
-    command.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    command.add_argument("--learning-rate", type=float, help="default: the recipe's (student 0.001)")
-    command.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
-    command.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    add_settings(command, settings.RUN, TrainConfig)
     command.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -112,33 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
                             + " ".join(DEFAULT_PERTURBATIONS) + ")")
 
     study = commands.add_parser("study", help="accuracy against sample size over seeds, with verdicts")
-    study.add_argument("--dataset", choices=list(DATASETS), default=DEFAULTS.dataset)
-    add_network_arguments(study)
-    study.add_argument("--pairs", nargs="+", type=pair_arg, metavar="FIRST:SECOND",
-                       help="differences to test, first − second (default: those of "
-                            + ", ".join(f"{a}:{b}" for a, b in DEFAULT_PAIRS) + " in the study)")
-    study.add_argument("--sizes", nargs="+", type=sample_size_arg, metavar="N",
-                       help="sample sizes (default: 100 300 1000 3000 10000 and the full pool); 'full' allowed")
-    study.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
-    study.add_argument("--recipe", choices=list(RECIPES), default=DEFAULTS.recipe)
-    study.add_argument("--precision", choices=list(PRECISIONS), default=DEFAULTS.precision)
-    study.add_argument("--pixels", nargs="+", choices=list(pixels.PIXEL_ORDERS), default=[pixels.DEFAULT],
-                       metavar="ORDER", help=f"pixel orders every network trains on: {pixels.DRAWN} (default), "
-                       f"{pixels.SHUFFLED} or both ('Is it the spatial structure?': --architectures flat conv "
-                       f"--pixels drawn shuffled). A pair names a shuffled network as 'conv (shuffled)'. {pixels.HELP}")
-    study.add_argument("--epochs", type=int, help="default: the recipe's (student 12, improved 80, averaged 200)")
-    study.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    study.add_argument("--margin", type=float, default=2.0, help="H2's equivalence margin in accuracy points")
+    add_settings(study, settings.STUDY, StudySpec)
     study.add_argument("--json", action="store_true")
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
     study.add_argument("--executor", choices=["in-process", "ray"], default="in-process",
                        help="where the cells train: this process, one after another (default), or a Ray cluster")
     study.add_argument("--ray-address", metavar="HOST:PORT", type=ray_address_arg, help="the Ray cluster to join (default: RAY_ADDRESS, "
                        "else a new local Ray on this machine, one cell per CPU)")
-    study.add_argument("--cpus-per-cell", type=float, default=1.0, help="CPUs each cell declares (and TensorFlow's "
+    study.add_argument("--cpus-per-cell", type=float, help="CPUs each cell declares (and TensorFlow's "
                        "threads inside it; default 1)")
-    study.add_argument("--gpus-per-cell", type=float, default=0.0, help="GPUs each cell declares (default 0)")
-    study.add_argument("--retries", type=int, default=2, help="retries of a cell whose worker died (default 2)")
+    study.add_argument("--gpus-per-cell", type=float, help="GPUs each cell declares (default 0)")
+    study.add_argument("--retries", type=int, help="retries of a cell whose worker died (default 2)")
     study.add_argument("--report", metavar="PATH", help="also write the study as one HTML file (verdicts, "
                        "interactive charts, tables, data source, versions) that opens offline")
 
@@ -195,17 +178,21 @@ def read_network_file(path: str) -> ArchitectureSpec:
         raise UsageError(str(error)) from None
 
 
-def chosen_networks(args, store: RunStore, also: tuple = ()) -> list[ArchitectureSpec]:
-    """--architectures (default: flat conv) and the names in `also`, resolved against the presets and the
-    saved networks, then each --architecture-file's network, which is saved in the store for the app."""
+def chosen_networks(args, store: RunStore, also: tuple = ()) -> tuple[list[ArchitectureSpec], list[ArchitectureSpec]]:
+    """(networks, files' networks): --architectures (default: flat conv) and the names in `also`, resolved against
+    the presets and the saved networks, then each --architecture-file's network. Save the files' networks with
+    `save_networks` once the settings are checked: the app finds them in the store."""
     from_files = {spec.name: spec for spec in map(read_network_file, args.architecture_file)}
     for name in from_files:
         check_own_name(name)
     names = list(args.architectures or (() if from_files else DEFAULT_ARCHITECTURES)) + list(also)
-    networks = store.resolve_networks([name for name in names if name not in from_files])
-    for spec in from_files.values():
+    networks = store.resolve_networks([name for name in dict.fromkeys(names) if name not in from_files])
+    return networks + list(from_files.values()), list(from_files.values())
+
+
+def save_networks(store: RunStore, networks: list[ArchitectureSpec]) -> None:
+    for spec in networks:
         store.save_network(spec)
-    return networks + list(from_files.values())
 
 
 def run_compare(args) -> int:
@@ -219,7 +206,7 @@ def run_robustness(args) -> int:
     from core.robustness import measure
 
     dataset, outcomes = _compared(args)
-    labels = _labels([outcome.run for outcome in outcomes])
+    labels = settings.run_labels([outcome.run.config for outcome in outcomes])
     tables = {}
     for label, outcome in zip(labels, outcomes):
         measured = measure(outcome.run, dataset, names=args.perturbations)
@@ -247,23 +234,18 @@ def run_robustness(args) -> int:
     return 0
 
 
-def _labels(runs) -> list[str]:
-    """The architecture's name, made unique when a network is asked for twice."""
-    names = [pixels.arm_label(run.config.architecture, run.config.pixels) for run in runs]
-    return [name if names.count(name) == 1 else f"{name} ({position + 1})" for position, name in enumerate(names)]
-
-
 def _compared(args):
     """The dataset and one outcome per network (trained now or reopened), as `compare` prints them."""
     service = RunsService(RunStore())
-    dataset = load_dataset(args.dataset)
-    sample_size = dataset.pool_size if args.sample_size == "full" else args.sample_size
-    check_sample_size(sample_size, dataset.pool_size)
-    settings = dict(dataset=args.dataset, sample_size=sample_size, num_epochs=args.epochs, batch_size=args.batch_size,
-                    seed=args.seed, optimizer=args.optimizer, learning_rate=args.learning_rate, recipe=args.recipe,
-                    precision=args.precision, pixels=args.pixels)
-    TrainConfig(**settings)  # the settings' own errors first, before any network file is saved
-    configs = [TrainConfig.for_network(spec, **settings) for spec in chosen_networks(args, service.store)]
+    asked = given(args, settings.RUN)
+    asked.pop("architectures", None)  # chosen_networks reads them, with the files
+    dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
+    if asked.get("sample_size") == settings.FULL:
+        asked["sample_size"] = dataset.pool_size
+    check_sample_size(asked.get("sample_size", DEFAULTS.sample_size), dataset.pool_size)
+    networks, from_files = chosen_networks(args, service.store)
+    configs = [TrainConfig.for_network(spec, **asked) for spec in networks]
+    save_networks(service.store, from_files)  # once the settings are known to be good
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
     outcomes = []
@@ -385,50 +367,33 @@ def run_architectures(args) -> int:
 
 
 def run_study_command(args) -> int:
-    from core.study import StudySpec, analyse, run_study
+    from core.study import StudyProgress, analyse, pair_arms, run_study
 
     store = RunStore()
-    dataset = load_dataset(args.dataset)
-    sizes = None if args.sizes is None else tuple(
-        dataset.pool_size if size == "full" else size for size in args.sizes)
+    asked = given(args, settings.STUDY)
+    asked.pop("architectures", None)  # chosen_networks reads them, with the files
+    dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
+    if "sample_sizes" in asked:
+        asked["sample_sizes"] = tuple(dataset.pool_size if size == settings.FULL else size
+                                      for size in asked["sample_sizes"])
     for path in (args.csv, args.report):
         if path:
             _check_writable(path)
-    pair_arms = [pixels.split_label(name) for pair in args.pairs or () for name in pair]
-    orders = tuple(dict.fromkeys([*args.pixels, *(order for _, order in pair_arms)]))  # a pair's pixels join too
-    settings = dict(dataset=args.dataset, sample_sizes=sizes, num_seeds=args.seeds, batch_size=args.batch_size,
-                    margin=args.margin / 100, num_epochs=args.epochs, recipe=args.recipe, precision=args.precision,
-                    pixels=orders)
-    StudySpec(**settings).configs(dataset.pool_size)  # the settings' own errors first, before any file is saved
-    pair_names = tuple(dict.fromkeys(name for name, _ in pair_arms))  # a pair's networks join the study
-    spec = StudySpec(architectures=tuple(chosen_networks(args, store, also=pair_names)), pairs=args.pairs,
-                     **settings)
+    pair_names, pair_orders = pair_arms(asked.get("pairs", ()))  # a pair's networks and pixels join the study
+    if pair_orders:
+        asked["pixels"] = tuple(dict.fromkeys([*asked.get("pixels", StudySpec().pixels), *pair_orders]))
+    networks, from_files = chosen_networks(args, store, also=pair_names)
+    spec = StudySpec(architectures=tuple(networks), **asked)
     configs = spec.configs(dataset.pool_size)
+    save_networks(store, from_files)  # once the study is known to be good
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
     print(f"study: {len(configs)} cells", file=sys.stderr)
 
-    failed = []
-
-    def on_cell(cell) -> None:
-        config = cell.config
-        what = f"{config.architecture} {config.sample_size:,} images seed {config.seed}"
-        if cell.cached or cell.seconds is None:
-            print(f"cell {cell.index}/{cell.total}: {what}{' (stored)' if cell.cached else ''}", file=sys.stderr,
-                  flush=True)
-            return
-        left = cell.total - cell.index
-        eta = f" · ETA {cell.eta_seconds:.0f} s" if left else ""
-        if cell.error:
-            failed.append(f"{what}: {cell.error}")
-            print(f"cell {cell.index}/{cell.total} FAILED: {what}: {cell.error} · {left} left{eta}", file=sys.stderr,
-                  flush=True)
-        else:
-            print(f"cell {cell.index}/{cell.total} done: {what} on {cell.node} in {cell.seconds:.1f} s · {left} left"
-                  f"{eta}", file=sys.stderr, flush=True)
-
     service = RunsService(store, _executor(args))
+    progress = StudyProgress(service.executor.slots)
     try:
-        run_study(spec, dataset, service, on_cell=on_cell, on_epoch=_progress_printer("  "))
+        run_study(spec, dataset, service, on_cell=lambda cell: print(progress.line(cell), file=sys.stderr, flush=True),
+                  on_epoch=_progress_printer("  "))
     finally:
         service.executor.shutdown()
     report = analyse(spec, dataset, service)
@@ -454,9 +419,9 @@ def run_study_command(args) -> int:
     written = [(args.csv, lambda path: report.cells.to_csv(path, index=False)),
                (args.report, lambda path: _write_report(report, dataset, path, efficiency))]
     status = 0
-    if failed:
-        print(f"error: {len(failed)} cell(s) failed and are not in the store (the others are): " + "; ".join(failed),
-              file=sys.stderr)
+    if progress.failures:
+        print(f"error: {len(progress.failures)} cell(s) failed and are not in the store (the others are): "
+              + "; ".join(progress.failures), file=sys.stderr)
         status = 1
     for path, write in written:  # after the results are out: a file that cannot be written now loses nothing else
         if not path:
@@ -474,18 +439,21 @@ def run_study_command(args) -> int:
 
 def _executor(args):
     """In-process by default; a connected RayExecutor for --executor ray (Ray is imported only then)."""
-    ray_only = {"--ray-address": args.ray_address is not None, "--cpus-per-cell": args.cpus_per_cell != 1.0,
-                "--gpus-per-cell": args.gpus_per_cell != 0.0, "--retries": args.retries != 2}
+    ray_only = {"--ray-address": args.ray_address, "--cpus-per-cell": args.cpus_per_cell,
+                "--gpus-per-cell": args.gpus_per_cell, "--retries": args.retries}
     if args.executor != "ray":
-        given = [flag for flag, set_ in ray_only.items() if set_]
-        if given:
-            raise UsageError(f"{', '.join(given)} only applies with --executor ray")
+        given_flags = [flag for flag, value in ray_only.items() if value is not None]
+        if given_flags:
+            raise UsageError(f"{', '.join(given_flags)} only applies with --executor ray")
         return InProcessExecutor()
     try:
         from core.runs.ray_executor import RayExecutor
     except ImportError as error:
         raise UsageError(f"--executor ray needs Ray installed (pip install -r requirements.txt): {error}") from None
-    executor = RayExecutor(args.ray_address, args.cpus_per_cell, args.gpus_per_cell, args.retries)
+    options = {name: value for name, value in (("cpus_per_cell", args.cpus_per_cell),
+                                               ("gpus_per_cell", args.gpus_per_cell),
+                                               ("max_retries", args.retries)) if value is not None}
+    executor = RayExecutor(args.ray_address, **options)
     try:
         print(executor.connect(), file=sys.stderr, flush=True)
     except BaseException:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import numbers
 import json
 from dataclasses import dataclass, fields
 
 from core.architectures import ArchitectureSpec, check_precision, preset
-from core.data import MIN_SAMPLE_SIZE, check_dataset_name
+from core.data import check_dataset_name
 from core.pixels import DEFAULT as DEFAULT_PIXELS, check_pixels
 from core.recipes import RECIPES, check_recipe
+from core.settings import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED,  # noqa: F401
+                           MAX_SEEDS, OPTIMIZER, OPTIMIZERS, SAMPLE_SIZE, SEED, VALIDATION_SIZE)
 
 # Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
 FORMAT_VERSION = 2  # 2: tf.data input pipeline, steps per execution, recipes
-
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-MAX_EPOCHS = 500
-MAX_BATCH_SIZE = 8192
-MAX_SEED = 2**31 - 1
-MAX_SEEDS = 20  # seeds per cell of a study
 
 
 @dataclass(frozen=True)
@@ -57,20 +52,9 @@ class TrainConfig:
             object.__setattr__(self, "num_epochs", recipe.default_epochs)
         if self.learning_rate is None:
             object.__setattr__(self, "learning_rate", recipe.default_learning_rate)
-        _check_whole(self.sample_size, "Sample size", MIN_SAMPLE_SIZE, None)
-        _check_whole(self.num_epochs, "Epochs", 1, MAX_EPOCHS)
-        _check_whole(self.batch_size, "Batch size", 1, MAX_BATCH_SIZE)
-        _check_whole(self.seed, "Seed", 0, MAX_SEED)
-        _check_whole(self.validation_size, "Validation size", 0, None)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose from: {', '.join(OPTIMIZERS)}.")
-        if isinstance(self.learning_rate, bool) or not isinstance(self.learning_rate, numbers.Real) \
-                or not 0 < self.learning_rate <= 10:
-            raise ValueError(f"Learning rate must be a number above 0 and at most 10; got {self.learning_rate!r}.")
-        # Normalise numpy scalars and ints so that equal configs hash equally.
-        for name in ("sample_size", "num_epochs", "batch_size", "seed", "validation_size"):
-            object.__setattr__(self, name, int(getattr(self, name)))
-        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+        # Checked as declared (core/settings.py); numpy scalars become ints and floats, so equal configs hash equally.
+        for setting in (SAMPLE_SIZE, EPOCHS, BATCH_SIZE, SEED, VALIDATION_SIZE, OPTIMIZER, LEARNING_RATE):
+            object.__setattr__(self, setting.name, setting.check(getattr(self, setting.name)))
 
     @classmethod
     def for_network(cls, spec: ArchitectureSpec, **settings) -> "TrainConfig":
@@ -86,14 +70,6 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> "TrainConfig":
         known = {item.name for item in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
-
-
-def _check_whole(value, what: str, low: int, high: int | None) -> None:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ValueError(f"{what} must be a whole number, not {value!r}.")
-    if value < low or (high is not None and value > high):
-        bounds = f"at least {low}" if high is None else f"between {low} and {high:,}"
-        raise ValueError(f"{what} must be {bounds}; got {value}.")
 
 
 # Fields added after runs were stored: left out of the identity at their default, so older runs keep theirs.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.pixels import arm_label
+from core.settings import run_labels as run_labels_of
 from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_model, per_class_report,
                              row_normalised)
 from core.runs import Outcome, StoredRun
@@ -15,21 +15,12 @@ from ui.robustness_view import robustness_section
 from ui.runs_view import PEAK_MEMORY_HELP
 
 GALLERY_SIZE = 30
-DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_size", "seed", "optimizer",
-                    "learning_rate", "precision")
 
 
 def run_labels(runs: list[StoredRun]) -> list[str]:
-    """Short unique labels: the architecture ("conv (shuffled)" on shuffled pixels), plus whatever else differs
-    between the runs."""
-    labels = [arm_label(run.config.architecture, run.config.pixels) for run in runs]
-    if len(set(labels)) == len(labels):
-        return labels
-    differing = [name for name in DIFFERING_FIELDS if len({getattr(run.config, name) for run in runs}) > 1]
-    short = {"sample_size": "n=", "num_epochs": "ep ", "batch_size": "batch ", "seed": "seed ",
-             "learning_rate": "lr ", "dataset": "", "optimizer": "", "recipe": "", "precision": ""}
-    return [" · ".join([label] + [f"{short[name]}{getattr(run.config, name)}" for name in differing])
-            + ("" if differing else f" · {run.run_id[:6]}") for label, run in zip(labels, runs)]
+    """Short unique labels: the network ("conv (shuffled)" on shuffled pixels), plus whatever else differs between
+    the runs (core/settings.py), else the run's id."""
+    return run_labels_of([run.config for run in runs], fallbacks=[run.run_id[:6] for run in runs])
 
 
 def show_comparison(outcomes: list[Outcome]) -> None:

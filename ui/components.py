@@ -8,10 +8,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS, PRESETS, ArchitectureSpec
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, TrainConfig
+from core import settings
+from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec
+from core.config import TrainConfig
 from core.recipes import RECIPES
-from core.data import DATASETS, MIN_SAMPLE_SIZE, DataUnavailable, Dataset
+from core.data import DataUnavailable, Dataset
 from core.runs import Outcome, StoreError
 from core.safe_text import literal
 from core.training import EpochReport
@@ -19,17 +20,14 @@ from ui import cache
 
 log = logging.getLogger(__name__)
 
-QUICK_SAMPLE_SIZES = [100, 300, 1000, 3000, 10000, "full"]
+QUICK_SAMPLE_SIZES = [100, 300, 1000, 3000, 10000, settings.FULL]
 DEFAULTS = TrainConfig()
 
 
 # The choices a page's widgets hold. Streamlit forgets a widget's value when a run does not draw it (a visit
 # to another page); re-saving these before every run makes them plain session values, kept until the page's
 # widgets own them again (Streamlit's documented way to keep widget state across pages).
-KEPT_CHOICES = ("dataset", "sample_size", "recipe", "epochs", "batch_size", "seed", "precision", "architectures",
-                "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin",
-                "study_architectures", "study_pairs", "study_recipe", "study_precision", "pixels", "study_pixels",
-                "data_dataset", "data_sample_size", "data_seed")
+KEPT_CHOICES = tuple(key for form in settings.FORMS for key in form.keys)  # declared in core/settings.py
 
 
 def keep_choices() -> None:
@@ -40,7 +38,24 @@ def keep_choices() -> None:
 
 
 def dataset_select(key: str) -> str:
-    return st.selectbox("Dataset", list(DATASETS), key=key, format_func=lambda name: DATASETS[name]["label"])
+    return choice_select(settings.DATASET, key)
+
+
+def choice_select(setting: settings.Setting, key: str, **options) -> str:
+    """A selectbox for a declared choice (core/settings.py): its label, choices in words and help."""
+    st.session_state.setdefault(key, settings.default(setting))
+    return st.selectbox(setting.widget_label, list(setting.choices), key=key,
+                        format_func=lambda value: setting.choices[value] or value, help=setting.help or None,
+                        **options)
+
+
+def setting_input(column, setting: settings.Setting, key: str, default=None, high=None):
+    """A number input for a declared setting: its label, bounds, step and help (core/settings.py); `high` for a
+    bound only the page knows (the pool's size), `default` where the page's differs from the config's."""
+    value = settings.default(setting) if default is None else default
+    number = float if setting.kind == "number" else int
+    return bounded_number(column, setting.widget_label, key, number(setting.low), number(high or setting.high),
+                          number(setting.step), value, help=setting.help or None)
 
 
 def load_or_stop(name: str) -> Dataset:
@@ -76,28 +91,27 @@ def bounded_number(column, label: str, key: str, low, high, step, default, help:
 
 def sample_size_input(pool_size: int, key: str) -> int:
     """Quick picks (100 … full, only those the pool has) plus any number from 10 to the pool's size."""
-    picks = [size for size in QUICK_SAMPLE_SIZES if size == "full" or size < pool_size]
+    picks = [size for size in QUICK_SAMPLE_SIZES if size == settings.FULL or size < pool_size]
+    if st.session_state.get(key) == settings.FULL:  # from a link: the whole pool
+        st.session_state[key] = pool_size
 
     def apply_pick():
         pick = st.session_state[f"{key}_pick"]
         if pick is not None:
-            st.session_state[key] = pool_size if pick == "full" else pick
+            st.session_state[key] = pool_size if pick == settings.FULL else pick
 
     st.segmented_control("Sample size quick picks", picks, key=f"{key}_pick", on_change=apply_pick,
-                         format_func=lambda size: f"full ({pool_size:,})" if size == "full" else f"{size:,}",
+                         format_func=lambda size: f"full ({pool_size:,})" if size == settings.FULL else f"{size:,}",
                          label_visibility="collapsed")
-    return bounded_number(st, "Training images (balanced across classes)", key, MIN_SAMPLE_SIZE, pool_size, 100,
-                          min(DEFAULTS.sample_size, pool_size), help="Drawn from the pool of this data source.")
+    return setting_input(st, settings.SAMPLE_SIZE, key, min(DEFAULTS.sample_size, pool_size), high=pool_size)
 
 
 def training_controls() -> dict:
     """Epochs, batch size and seed; their state lives in session_state so callbacks may set it."""
     columns = st.columns(3)
     return {
-        "num_epochs": bounded_number(columns[0], "Epochs", "epochs", 1, MAX_EPOCHS, 1, DEFAULTS.num_epochs),
-        "batch_size": bounded_number(columns[1], "Batch size", "batch_size", 1, MAX_BATCH_SIZE, 16,
-                                     DEFAULTS.batch_size),
-        "seed": bounded_number(columns[2], "Seed", "seed", 0, MAX_SEED, 1, DEFAULTS.seed),
+        setting.name: setting_input(column, setting, settings.COMPARE_FORM.key(setting))
+        for column, setting in zip(columns, (settings.EPOCHS, settings.BATCH_SIZE, settings.SEED))
     }
 
 
@@ -112,26 +126,16 @@ def recipe_select(key: str, epochs_key: str) -> str:
     def apply_default_epochs():
         st.session_state[epochs_key] = RECIPES[st.session_state[key]].default_epochs
 
-    return st.selectbox("Recipe", list(RECIPES), key=key, on_change=apply_default_epochs,
-                        format_func=lambda name: RECIPES[name].label,
-                        help="The student's recipe is the baseline. Improved: augmentation, a cosine "
-                             "learning-rate schedule and early stopping. Averaged: the same augmentation and "
-                             "schedule over 200 epochs with weight decay and averaged weights — the most "
-                             "accurate, about 19× the student's training time. Same networks, same parameters.")
+    return choice_select(settings.RECIPE, key, on_change=apply_default_epochs)
 
 
 def precision_select(key: str) -> str:
-    return st.selectbox("Arithmetic", list(PRECISIONS), key=key, format_func=lambda name: PRECISIONS[name],
-                        help=PRECISION_HELP)
+    return choice_select(settings.PRECISION, key)
 
 
 def pixels_select(key: str) -> str:
     """As drawn or shuffled (core/pixels.py declares the choices, labels and help)."""
-    from core import pixels
-
-    st.session_state.setdefault(key, pixels.DEFAULT)
-    return st.selectbox("Pixels", list(pixels.PIXEL_ORDERS), key=key, format_func=pixels.PIXEL_ORDERS.get,
-                        help=pixels.HELP)
+    return choice_select(settings.PIXELS, key)
 
 
 JUST_SAVED = "_network_just_saved"  # a network saved by the editor, to add to the next architecture choice

@@ -7,148 +7,139 @@ falls back to the default with a notice; nothing trains until a button is presse
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
 import streamlit as st
 
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED, MAX_SEEDS
-from core.data import DATASETS, MIN_SAMPLE_SIZE
-from core.architectures import PRECISIONS
-from core.pixels import PIXEL_ORDERS
-from core.recipes import RECIPES
+from core import settings
 from core.safe_text import echo, literal
+from core.settings import Form, Setting, SettingError
 from ui import cache
 
-MAX_LINK_ITEMS = 12  # values of a list in a link (sizes, networks, pairs): more are dropped, repeats first
-
-
-def choice(options) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError(f"{echo(text)} is not one of {', '.join(options)}")
-        return text
-    return parse
-
-
-def whole(low: int, high: int | None = None) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text.replace(",", "").replace("_", ""))
-        except ValueError:
-            raise ValueError(f"{echo(text)} is not a whole number") from None
-        if value < low or (high is not None and value > high):
-            raise ValueError(f"{value:,} is outside {low:,} to {high:,}" if high is not None
-                             else f"{value:,} is below {low:,}")
-        return value
-    return parse
-
-
-def number(low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{echo(text)} is not a number") from None
-        if not low <= value <= high:  # nan and inf included
-            raise ValueError(f"{echo(text)} is outside {low:g} to {high:g}")
-        return value
-    return parse
-
-
-def parts(text: str) -> list[str]:
-    """A list's parts, each once, at most MAX_LINK_ITEMS of them (ValueError beyond: nothing is drawn for it)."""
-    unique = list(dict.fromkeys(part for part in text.split(",") if part))
-    if len(unique) > MAX_LINK_ITEMS:
-        raise ValueError(f"it lists {len(unique):,} different values; a link may list at most {MAX_LINK_ITEMS}")
-    return unique
-
-
-def items(parse_one: Callable[[str], object]) -> Callable[[str], list]:
-    def parse(text: str) -> list:
-        values = list(dict.fromkeys(parse_one(part) for part in parts(text)))
-        if not values:
-            raise ValueError("it is empty")
-        return values
-    return parse
-
-
-def network_names(text: str) -> list[str]:
-    """Networks by name: presets and the ones saved in this server's store; any other name is an error."""
-    networks = cache.networks()
-    names = parts(text)
-    unknown = [name for name in names if name not in networks]
-    if unknown or not names:
-        raise ValueError(f"{', '.join(map(echo, unknown[:3])) or 'no network'} is not a network this app knows "
-                         f"(saved networks live in the store of the server they were made on)")
-    return names
-
-
-def pair(text: str) -> tuple:
-    first, colon, second = text.partition(":")
-    if not colon or not first or not second:
-        raise ValueError(f"{echo(text)} is not FIRST:SECOND")
-    return first, second
-
-
-def join(values) -> str:
-    return ",".join(":".join(value) if isinstance(value, tuple) else f"{value}" for value in values)
+MAX_LINK_ITEMS = 12  # values of a list in a link (sizes, networks, pairs): more are refused
 
 
 @dataclass(frozen=True)
 class Field:
-    param: str                       # its name in the address
-    key: str                         # the widget's session_state key
-    label: str                       # its name on the page, for notices
-    parse: Callable[[str], object]   # ValueError with a reason for a value that cannot be used
-    write: Callable[[object], str] = str
+    """A setting as a page's address holds it (core/settings.py declares its parameter, label and parser)."""
+    setting: Setting
+    key: str  # the widget's session_state key
+
+    @property
+    def param(self) -> str:
+        return self.setting.param
+
+    @property
+    def label(self) -> str:
+        return self.setting.label
+
+    def parse(self, text: str, notices: list[str]):
+        """The value for the widget; SettingError for a value that cannot be used; a repeated item of a list is
+        kept once, with a notice."""
+        if not self.setting.many:
+            return self.setting.parse(text)
+        given = [part for part in text.split(",") if part.strip()]
+        unique = list(dict.fromkeys(given))
+        if len(unique) > MAX_LINK_ITEMS:
+            raise SettingError(self.label, f"lists {len(unique):,} different values; a link may list at most "
+                                           f"{MAX_LINK_ITEMS}")
+        values = list(dict.fromkeys(self.setting.parse(part) for part in unique))
+        if not values:
+            self.setting.fail("is empty")
+        repeated = [part for part, count in Counter(given).items() if count > 1]
+        if repeated or len(values) < len(unique):
+            shown = literal(", ".join(map(echo, (repeated or unique)[:3])))
+            notices.append(f"**{literal(self.label)}**: {shown} {'was' if len(repeated) == 1 else 'were'} given more "
+                           f"than once; each is used once.")
+        if self.setting is settings.ARCHITECTURES:
+            known_networks(values)
+        return values
+
+    def write(self, value) -> str:
+        return self.setting.write(value)
 
 
-COMPARE = (
-    Field("dataset", "dataset", "Dataset", choice(list(DATASETS))),
-    Field("recipe", "recipe", "Recipe", choice(list(RECIPES))),
-    Field("size", "sample_size", "Training images", whole(MIN_SAMPLE_SIZE)),  # the pool's bound: bounded_number
-    Field("epochs", "epochs", "Epochs", whole(1, MAX_EPOCHS)),
-    Field("batch", "batch_size", "Batch size", whole(1, MAX_BATCH_SIZE)),
-    Field("seed", "seed", "Seed", whole(0, MAX_SEED)),
-    Field("arithmetic", "precision", "Arithmetic", choice(list(PRECISIONS))),
-    Field("pixels", "pixels", "Pixels", choice(list(PIXEL_ORDERS))),
-    Field("networks", "architectures", "Architectures", network_names, join),
-)
-STUDY = (
-    Field("dataset", "study_dataset", "Dataset", choice(list(DATASETS))),
-    Field("sizes", "study_sizes", "Sample sizes", items(whole(MIN_SAMPLE_SIZE)), join),
-    Field("seeds", "study_seeds", "Seeds", whole(1, MAX_SEEDS)),
-    Field("recipe", "study_recipe", "Recipe", choice(list(RECIPES))),
-    Field("epochs", "study_epochs", "Epochs", whole(1, MAX_EPOCHS)),
-    Field("batch", "study_batch_size", "Batch size", whole(1, MAX_BATCH_SIZE)),
-    Field("margin", "study_margin", "H2 margin", number(0.1, 50.0), lambda value: f"{value:g}"),
-    Field("arithmetic", "study_precision", "Arithmetic", choice(list(PRECISIONS))),
-    Field("pixels", "study_pixels", "Pixels", items(choice(list(PIXEL_ORDERS))), join),
-    Field("networks", "study_architectures", "Architectures", network_names, join),
-    Field("pairs", "study_pairs", "Differences to test", items(pair), join),
-)
+def known_networks(names: list[str]) -> None:
+    """Presets and the networks saved in this server's store; any other name is an error."""
+    networks = cache.networks()
+    unknown = [name for name in names if name not in networks]
+    if unknown:
+        raise SettingError(settings.ARCHITECTURES.label, f"{', '.join(map(echo, unknown[:3]))} is not a network "
+                           f"this app knows (saved networks live in the store of the server they were made on)")
 
 
-def open_link(page: str, fields: tuple[Field, ...]) -> bool:
+@dataclass(frozen=True)
+class Link:
+    """A page's settings in its address; `adjust` (session_state, notices) runs after they are read."""
+    fields: tuple
+    adjust: Callable | None = None
+
+
+def fields(form: Form) -> tuple:
+    return tuple(Field(setting, form.key(setting)) for setting in form.shown if setting.param)
+
+
+def join_pairs_arms(state, notices: list[str]) -> None:
+    """A study link's pairs bring their networks and pixel orders into the study, as the CLI's --pairs does; a
+    pair naming a network this app does not know is left out with a notice."""
+    from core.architectures import DEFAULT_ARCHITECTURES
+    from core.study import pair_arms
+
+    key = settings.STUDY_FORM.key
+    pairs = state.get(key(settings.PAIRS))
+    if not pairs:
+        return
+    networks = cache.networks()
+    usable = [pair for pair in pairs if all(name in networks for name in pair_arms([pair])[0])]
+    if len(usable) < len(pairs):
+        left_out = [f"{first}:{second}" for first, second in pairs if (first, second) not in usable]
+        notices.append(f"**{literal(settings.PAIRS.label)}**: {literal(', '.join(map(echo, left_out[:3])))} "
+                       f"name{'s' if len(left_out) == 1 else ''} a network this app does not know; left out"
+                       + ("." if usable else "; using the suggested pairs."))
+    if not usable:  # the study's suggested pairs instead
+        del state[key(settings.PAIRS)]
+        return
+    state[key(settings.PAIRS)] = usable
+    names, orders = pair_arms(usable)
+    chosen = list(state.get(key(settings.ARCHITECTURES), DEFAULT_ARCHITECTURES))
+    joining = [name for name in names if name not in chosen]
+    if joining:
+        notices.append(f"**{literal(settings.PAIRS.label)}**: {literal(', '.join(joining))} "
+                       f"join{'s' if len(joining) == 1 else ''} the study's {settings.ARCHITECTURES.label.lower()}, "
+                       f"as the pairs compare {'it' if len(joining) == 1 else 'them'}.")
+    state[key(settings.ARCHITECTURES)] = [*chosen, *joining]
+    shown = list(state.get(key(settings.STUDY_PIXELS), [settings.default(settings.PIXELS)]))
+    state[key(settings.STUDY_PIXELS)] = list(dict.fromkeys([*shown, *orders]))
+
+
+COMPARE = Link(fields(settings.COMPARE_FORM))
+STUDY = Link(fields(settings.STUDY_FORM), adjust=join_pairs_arms)
+
+
+def open_link(page: str, link: Link) -> bool:
     """On the session's first run of `page`: the address's values become the page's choices (before its widgets
-    are drawn), with a notice for each value that cannot be used. True when the address had values for it."""
+    are drawn), with a notice for each value that cannot be used (or is used otherwise than written). True when
+    the address had values for it."""
     opened = f"_link_opened_{page}"
     if st.session_state.get(opened):
         return False
     st.session_state[opened] = True
-    given = {field: st.query_params.get(field.param) for field in fields}
-    given = {field: text for field, text in given.items() if text is not None}
+    given = [(field, st.query_params.get(field.param)) for field in link.fields]
+    given = [(field, text) for field, text in given if text is not None]
     notices = []
-    for field, text in given.items():
+    for field, text in given:
         try:
-            st.session_state[field.key] = field.parse(text)
-        except ValueError as error:
-            notices.append(f"**{field.label}**: {literal(error, 300)}; using the default.")
+            st.session_state[field.key] = field.parse(text, notices)
+        except SettingError as error:
+            notices.append(f"**{literal(field.label)}**: {literal(error.reason, 300)}; using the default.")
+    if given and link.adjust is not None:
+        link.adjust(st.session_state, notices)
     if given:  # the settings came from a link: nothing is prepared for them until the user changes one
         st.session_state[FROM_LINK] = True
     if notices:
-        st.warning("This link has values that cannot be used here:  \n" + "  \n".join(notices))
+        st.warning("This link has values that cannot be used here as written:  \n" + "  \n".join(notices))
     return bool(given)
 
 
@@ -171,8 +162,9 @@ def untouched_link_settings(request) -> bool:
     return False
 
 
-def mirror(fields: tuple[Field, ...]) -> None:
+def mirror(link: Link) -> None:
     """Call after the page's widgets: the address shows the choices in use, so it can be copied and shared."""
-    wanted = {field.param: field.write(st.session_state[field.key]) for field in fields if field.key in st.session_state}
+    wanted = {field.param: field.write(st.session_state[field.key]) for field in link.fields
+              if field.key in st.session_state}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

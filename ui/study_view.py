@@ -6,27 +6,28 @@ import streamlit as st
 
 from itertools import combinations
 
-from core import pixels
-from core.config import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEEDS
+from core import pixels, settings
 from core.data import Dataset
 from core.report import check_table, gaps_table, student_table, study_html, summary_table
-from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudySpec,
-                        default_pairs, machine_description)
+from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudyProgress,
+                        StudySpec, default_pairs, machine_description)
 from ui import cache, plots
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
-from ui.components import architecture_select, bounded_number, precision_select, progress_reporter, recipe_select
+from ui.components import architecture_select, precision_select, progress_reporter, recipe_select, setting_input
 
+FORM = settings.STUDY_FORM
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
 
 
 def apply_preset(preset: StudySpec) -> None:
-    values = dict(study_seeds=preset.num_seeds, study_epochs=preset.num_epochs, study_batch_size=preset.batch_size,
-                  study_architectures=list(preset.names), study_pairs=list(preset.pairs),
-                  study_recipe=preset.recipe, study_precision=preset.precision, study_pixels=list(preset.pixels))
-    if preset.sample_sizes is not None:
-        values["study_sizes"] = list(preset.sample_sizes)
-    st.session_state.update(values)
+    """The preset's settings become the widgets' values (each as people see it: lists, the margin in points); the
+    dataset stays, and so do the sizes of a preset without its own."""
+    for setting in FORM.shown:
+        value = list(preset.names) if setting is settings.ARCHITECTURES else getattr(preset, setting.name)
+        if setting is settings.DATASET or value is None:
+            continue
+        st.session_state[FORM.key(setting)] = list(value) if setting.many else setting.from_field(value)
 
 
 def preset_buttons() -> None:
@@ -43,39 +44,40 @@ def preset_buttons() -> None:
 
 def spec_controls(dataset: Dataset) -> StudySpec:
     """The study's controls; raises ValueError for a spec that cannot run."""
+    key = FORM.key
     options = [size for size in DEFAULT_SIZES if size < dataset.pool_size] + [dataset.pool_size]
-    st.session_state.setdefault("study_sizes", [size for size in PAGE_DEFAULT_SIZES if size in options])
-    dropped = [size for size in st.session_state["study_sizes"] if size not in options]
-    st.session_state["study_sizes"] = [size for size in st.session_state["study_sizes"] if size in options]
+    st.session_state.setdefault(key(settings.SAMPLE_SIZES), [size for size in PAGE_DEFAULT_SIZES if size in options])
+    asked = [dataset.pool_size if size == settings.FULL else size for size in st.session_state[key(settings.SAMPLE_SIZES)]]
+    dropped = [size for size in asked if size not in options]
+    st.session_state[key(settings.SAMPLE_SIZES)] = list(dict.fromkeys(size for size in asked if size in options))
     if dropped:  # kept from another data source, or from a shared link
         st.caption(f"Sample sizes {', '.join(f'{size:,}' for size in dropped)} are not offered for this data "
                    f"source ({dataset.pool_size:,} training images): left out.")
-    sizes = st.multiselect("Sample sizes", options, key="study_sizes",
+    sizes = st.multiselect(settings.SAMPLE_SIZES.widget_label, options, key=key(settings.SAMPLE_SIZES),
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
-    columns = st.columns(4)
-    num_seeds = bounded_number(columns[0], "Seeds", "study_seeds", 1, MAX_SEEDS, 1, 3)
-    num_epochs = bounded_number(columns[1], "Epochs", "study_epochs", 1, MAX_EPOCHS, 1, 12)
-    batch_size = bounded_number(columns[2], "Batch size", "study_batch_size", 1, MAX_BATCH_SIZE, 16, 32)
-    margin = bounded_number(columns[3], "H2 margin (points)", "study_margin", 0.1, 50.0, 0.5, 2.0)
+    numbers = (settings.SEEDS, settings.EPOCHS, settings.BATCH_SIZE, settings.MARGIN)
+    chosen = {setting.name: setting_input(column, setting, key(setting), settings.default(setting, StudySpec()))
+              for column, setting in zip(st.columns(len(numbers)), numbers)}
     left, right = st.columns(2)
     with right:
-        recipe = recipe_select(key="study_recipe", epochs_key="study_epochs")
-        precision = precision_select(key="study_precision")
-        orders = pixel_orders_select(key="study_pixels")
+        recipe = recipe_select(key=key(settings.RECIPE), epochs_key=key(settings.EPOCHS))
+        precision = precision_select(key=key(settings.PRECISION))
+        orders = pixel_orders_select(key=key(settings.STUDY_PIXELS))
     with left:
-        architectures = architecture_select(key="study_architectures")
-        pairs = pair_select([spec.name for spec in architectures], orders, key="study_pairs")
+        architectures = architecture_select(key=key(settings.ARCHITECTURES))
+        pairs = pair_select([spec.name for spec in architectures], orders, key=key(settings.PAIRS))
+    chosen["margin"] = settings.MARGIN.to_field(chosen["margin"])
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
-                     num_seeds=num_seeds, num_epochs=num_epochs, batch_size=batch_size, margin=margin / 100,
-                     recipe=recipe, precision=precision, pairs=pairs, pixels=tuple(orders) or (pixels.DEFAULT,))
+                     recipe=recipe, precision=precision, pairs=pairs, pixels=tuple(orders) or (pixels.DEFAULT,),
+                     **chosen)
 
 
 def pixel_orders_select(key: str) -> list[str]:
     """The pixel orders every network of the study trains on (as drawn by default)."""
-    st.session_state.setdefault(key, [pixels.DEFAULT])
-    chosen = st.multiselect("Pixels", list(pixels.PIXEL_ORDERS), key=key, format_func=pixels.PIXEL_ORDERS.get,
-                            help=pixels.HELP + " Both: each network is trained on each order, and a shuffled one is "
-                                               "named like 'conv (shuffled)'.")
+    setting = settings.STUDY_PIXELS
+    st.session_state.setdefault(key, [settings.default(setting)])
+    chosen = st.multiselect(setting.widget_label, list(setting.choices), key=key, format_func=setting.choices.get,
+                            help=setting.help)
     if not chosen:
         st.caption("No pixel order chosen: using the pixels as drawn.")
     return chosen
@@ -89,18 +91,17 @@ def pair_select(names: list[str], orders: list[str], key: str) -> tuple:
     names = [pixels.arm_label(name, order) for order in orders for name in names]
     options = default + [(first, second) for first, second in combinations(names, 2)
                          if (first, second) not in default and (second, first) not in default]
-    chosen = [tuple(pair) for pair in st.session_state.get(key, default) if tuple(pair) in options]
+    asked = [tuple(pair) for pair in st.session_state.get(key, default)]
+    options += [pair for pair in asked if pair not in options and len(set(pair)) == 2 and set(pair) <= set(names)]
+    chosen = list(dict.fromkeys(pair for pair in asked if pair in options))  # e.g. flat − conv, as a link asked
     seen = st.session_state.get(f"_{key}_orders")
     if seen is not None and seen != orders:  # pixel orders changed: their suggested pairs join the choice
         chosen += [pair for pair in default if pair not in chosen and any(pixels.split_label(arm)[1] not in seen
                                                                           for arm in pair)]
     st.session_state[f"_{key}_orders"] = orders
     st.session_state[key] = chosen
-    picked = st.multiselect("Differences to test (first − second)", options, key=key,
-                            format_func=lambda pair: f"{pair[0]} − {pair[1]}",
-                            help="Each pair gets a paired 95% CI over seeds and McNemar's test. conv − flat-wide "
-                                 "and conv-small − flat hold the parameter count equal: they answer 'convolution "
-                                 "or capacity?'.")
+    picked = st.multiselect(settings.PAIRS.widget_label, options, key=key,
+                            format_func=lambda pair: f"{pair[0]} − {pair[1]}", help=settings.PAIRS.help)
     return tuple(picked)
 
 
@@ -142,33 +143,21 @@ def connect(runs, where: str, address: str | None):
 
 def study_progress(slots: int = 1):
     """(on_cell, on_epoch, failures): functions moving an overall bar and a bar for the cell in progress, and the
-    list of cells that failed; as cells finish (`slots`: cells the executor runs at once), the bar says cells
-    done, running and waiting, and the time left."""
+    list of cells that failed; each cell's report in words as the CLI prints it (core/study/run.py)."""
     overall = st.progress(0.0, text="Starting the study…")
     cell_bar = st.progress(0.0, text=" ")
+    words = StudyProgress(slots)
     state = {"on_epoch": None}
-    failures: list[str] = []
 
     def on_cell(cell) -> None:
-        config = cell.config
-        label = f"{config.architecture}, {config.sample_size:,} images, seed {config.seed}"
-        if cell.seconds is not None:  # a finished cell
-            running = int(min(cell.running, slots))
-            eta = f" · about {cell.eta_seconds:.0f} s left" if cell.eta_seconds else ""
-            failed = f" · {label} failed: {cell.error}" if cell.error else f" · last: {label} on {cell.node}"
-            if cell.error:
-                failures.append(f"{label}: {cell.error}")
-            overall.progress(cell.index / cell.total, text=f"{cell.index} of {cell.total} cells done · {running} "
-                             f"running · {cell.running - running} waiting{eta}{failed}")
-            return
-        overall.progress((cell.index - 1) / cell.total, text=f"Cell {cell.index} of {cell.total}: {label}"
-                         + (" (stored)" if cell.cached else ""))
-        state["on_epoch"] = progress_reporter(cell_bar, label)
+        overall.progress(words.fraction(cell), text=words.line(cell))
+        if cell.seconds is None:
+            state["on_epoch"] = progress_reporter(cell_bar, words.cell_words(cell.config))
 
     def on_epoch(progress) -> None:
         state["on_epoch"](progress)
 
-    return on_cell, on_epoch, failures
+    return on_cell, on_epoch, words.failures
 
 
 def show_report(report, dataset: Dataset) -> None:

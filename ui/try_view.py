@@ -7,7 +7,7 @@ import json
 import numpy as np
 import streamlit as st
 
-from core import pixels
+from core import pixels, settings
 from core.preprocess import EmptyImage, ImageProblem, PreparedDigit, prepare_digit, read_upload
 from core.runs import StoredRun
 from ui import cache, drawing, plots
@@ -16,8 +16,8 @@ from ui.components import bounded_number
 INPUTS = ["Draw", "Upload", "Test digit"]
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
 # What tells two runs of one network apart, in the order a label adds them: (config field, words for a value)
-DISTINCTIONS = (("seed", "seed {}"), ("batch_size", "batch {}"), ("optimizer", "{}"),
-                ("learning_rate", "learning rate {:g}"), ("precision", "{}"), ("validation_size", "{:,} validation"))
+DISTINCTIONS = tuple((setting.name, setting.words) for setting in (settings.SEED, settings.BATCH_SIZE,
+                     settings.OPTIMIZER, settings.LEARNING_RATE, settings.PRECISION, settings.VALIDATION_SIZE))
 
 
 def _config(row: dict) -> dict:
@@ -59,16 +59,8 @@ def choice_labels(rows: list[dict]) -> dict[str, str]:
 
 
 def short_labels(runs: list[StoredRun]) -> list[str]:
-    """Column titles: the network's name, plus what else differs between the runs, in words."""
-    labels = [pixels.arm_label(run.config.architecture, run.config.pixels) for run in runs]
-    if len(set(labels)) == len(labels):
-        return labels
-    fields = [("sample_size", "{:,} images"), ("num_epochs", "{} epochs"), ("recipe", "{}"), ("dataset", "{}"),
-              *DISTINCTIONS]
-    differing = [(name, text) for name, text in fields if len({getattr(run.config, name) for run in runs}) > 1]
-    return [" · ".join([pixels.arm_label(run.config.architecture, run.config.pixels)]
-                       + ([text.format(getattr(run.config, name)) for name, text in differing]
-                          or [f"trained {run.trained_at}"])) for run in runs]
+    """Column titles: the network's name, plus what else differs between the runs, in words (core/settings.py)."""
+    return settings.run_labels([run.config for run in runs], fallbacks=[f"trained {run.trained_at}" for run in runs])
 
 
 def default_run_ids(rows: list[dict]) -> list[str]:

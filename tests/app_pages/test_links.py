@@ -113,5 +113,60 @@ def test_links_carry_the_pixels(fake_trainer):
     assert study.multiselect(key="study_pixels").value == ["drawn", "shuffled"]
     assert study.query_params["pixels"] == "drawn,shuffled"
     bad = open_link({"pixels": "sorted"})
-    assert not bad.exception and "**Pixels**: 'sorted' is not one of drawn, shuffled" in texts(bad.warning)[0]
+    assert not bad.exception and "**Pixels**: must be one of drawn, shuffled, not 'sorted'" in texts(bad.warning)[0]
     assert bad.selectbox(key="pixels").value == "drawn"
+
+
+STUDY_LINK = {"sizes": "100", "seeds": "1", "epochs": "2", "networks": "flat,conv"}
+
+
+def test_a_study_link_keeps_a_pair_given_the_other_way_round(fake_trainer):
+    """Issue 28 item 11: pairs=flat:conv was rewritten to pairs= with no notice, and H2 had nothing to compare."""
+    app = open_link({**STUDY_LINK, "seeds": "2", "pairs": "flat:conv"}, "app_pages/study.py")
+    assert not app.exception and not app.warning
+    assert app.multiselect(key="study_pairs").value == [("flat", "conv")]
+    assert app.query_params["pairs"] == "flat:conv"
+    app.button(key="run_study").click().run()
+    assert not app.exception and len(fake_trainer.calls) == 4
+    (h2,) = [text for text in texts(app.info) if text.startswith("H2 (")]
+    assert "nothing to compare" not in h2 and "at 100 images conv better by " in h2  # flat − conv, turned round
+    assert app.query_params["pairs"] == "flat:conv"
+
+
+def test_a_study_link_repeating_a_network_keeps_it_once_with_a_notice(fake_trainer):
+    app = open_link({**STUDY_LINK, "networks": "flat,conv,flat"}, "app_pages/study.py")
+    assert not app.exception
+    assert app.multiselect(key="study_architectures").value == ["flat", "conv"]
+    assert "**Architectures**: 'flat' was given more than once; each is used once." in texts(app.warning)[0]
+    assert app.query_params["networks"] == "flat,conv"
+    compare = open_link({"networks": "conv,conv"})
+    assert not compare.exception and compare.multiselect(key="architectures").value == ["conv"]
+    assert "given more than once" in texts(compare.warning)[0]
+
+
+def test_a_study_links_pair_brings_its_network_into_the_study_with_a_notice(fake_trainer):
+    app = open_link({**STUDY_LINK, "pairs": "conv:flat-wide,conv (shuffled):conv"}, "app_pages/study.py")
+    assert not app.exception
+    assert app.multiselect(key="study_architectures").value == ["flat", "conv", "flat-wide"]
+    assert app.multiselect(key="study_pixels").value == ["drawn", "shuffled"]  # as the CLI's --pairs does
+    assert app.multiselect(key="study_pairs").value == [("conv", "flat-wide"), ("conv (shuffled)", "conv")]
+    assert "flat-wide joins the study's architectures" in texts(app.warning)[0]
+
+
+def test_a_study_link_pair_that_cannot_be_used_gives_a_notice_and_the_suggested_pairs(fake_trainer):
+    for pairs, reason in (("conv:nope", "'conv:nope' names a network this app does not know"),
+                          ("conv:conv", "must compare two different networks"),
+                          ("conv", "must be FIRST:SECOND")):
+        app = open_link({**STUDY_LINK, "pairs": pairs}, "app_pages/study.py")
+        assert not app.exception
+        assert reason in texts(app.warning)[0] and "**Differences to test**" in texts(app.warning)[0]
+        assert app.multiselect(key="study_pairs").value == [("conv", "flat")]  # the suggested pair
+        assert app.multiselect(key="study_architectures").value == ["flat", "conv"]
+
+
+def test_full_in_a_link_means_the_whole_pool(fake_trainer):
+    app = open_link({"size": "full"})
+    assert not app.exception and not app.warning
+    assert app.number_input(key="sample_size").value == 4000  # the offline pool
+    study = open_link({"sizes": "100,full"}, "app_pages/study.py")
+    assert not study.exception and study.multiselect(key="study_sizes").value == [100, 4000]

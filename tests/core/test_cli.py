@@ -72,21 +72,23 @@ def test_precision_reaches_the_conv_config_and_the_json(capsys, fake_trainer):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["compare", "--sample-size", "abc"], "sample size must be a whole number or 'full'"),
-    (["compare", "--sample-size", "5"], "Sample size must be at least 10"),
-    (["compare", "--sample-size", "-3"], "Sample size must be at least 10"),
+    (["compare", "--sample-size", "abc"], "Training images must be a whole number or 'full', not 'abc'"),
+    (["compare", "--sample-size", "5"], "Training images must be at least 10"),
+    (["compare", "--sample-size", "-3"], "Training images must be at least 10"),
     (["compare", "--sample-size", "999999"], "larger than the 4,000 training images"),
     (["compare", "--epochs", "0"], "Epochs must be between 1 and 500"),
     (["compare", "--epochs", "100000"], "Epochs must be between 1 and 500"),
-    (["compare", "--sample-size", "0"], "Sample size must be at least 10"),
+    (["compare", "--sample-size", "0"], "Training images must be at least 10"),
     (["compare", "--recipe", "magic"], "invalid choice: 'magic'"),
     (["compare", "--precision", "fp8"], "invalid choice: 'fp8'"),
     (["study", "--precision", "half"], "invalid choice: 'half'"),
     (["compare", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
-    (["compare", "--epochs", "many"], "invalid int value: 'many'"),
+    (["compare", "--epochs", "many"], "Epochs must be a whole number, not 'many'"),
     (["compare", "--architectures", "resnet"], "Unknown architecture 'resnet'; choose from: flat, conv, flat-wide"),
-    (["study", "--pairs", "conv"], "a pair is FIRST:SECOND"),
-    (["study", "--pairs", "conv:conv"], "A pair compares two different architectures"),
+    (["study", "--pairs", "conv"], "Differences to test must be FIRST:SECOND"),
+    (["study", "--pairs", "conv:conv"], "Differences to test must compare two different networks"),
+    (["study", "--margin", "nan"], "H2 margin must be a number from 0.1 to 50"),
+    (["study", "--sizes", "100", "5"], "Sample sizes must be at least 10; got 5"),
     (["compare", "--architecture-file", "missing.json"], "cannot read the network file missing.json"),
     (["compare", "--architectures"], "expected at least one argument"),
     (["compare", "--dataset", "cifar"], "invalid choice: 'cifar'"),
@@ -258,3 +260,17 @@ def test_compare_trains_with_the_averaged_recipe_then_serves_it_from_the_store(c
     code, out, _ = run_cli(capsys, *argv)
     assert code == 0 and len(fake_trainer.calls) == 2  # reopened, not trained again
     assert {row["recipe"] for row in json.loads(out)} == {"averaged"}
+
+
+def test_a_ray_option_given_at_its_default_value_is_still_known_as_given(capsys, fake_trainer):
+    """Issue 29: the CLI compared the options with copied defaults, so `--retries 2` without Ray passed unseen."""
+    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--retries", "2")
+    assert code == 2 and "--retries only applies with --executor ray" in err and fake_trainer.calls == []
+
+
+def test_a_bad_study_setting_saves_no_network_file(capsys, fake_trainer, tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    code, _, err = run_cli(capsys, "study", "--architecture-file", str(path), "--sizes", "100", "5000")
+    assert code == 2 and "larger than the 4,000" in err
+    assert RunStore().saved_networks() == {} and fake_trainer.calls == []

@@ -13,13 +13,13 @@ def test_defaults_are_the_students_recipe():
 
 
 @pytest.mark.parametrize("field, bad, message", [
-    ("sample_size", 5, "Sample size must be at least 10"),
-    ("sample_size", "1000", "Sample size must be a whole number"),
+    ("sample_size", 5, "Training images must be at least 10"),
+    ("sample_size", "1000", "Training images must be a whole number"),
     ("num_epochs", 0, "Epochs must be between 1 and 500"),
     ("num_epochs", 10_000, "Epochs must be between 1 and 500"),
     ("batch_size", 0, "Batch size must be between 1"),
     ("seed", -1, "Seed must be between 0"),
-    ("optimizer", "adamw", "Unknown optimizer 'adamw'"),
+    ("optimizer", "adamw", "Optimizer must be one of adam, sgd, rmsprop, not 'adamw'"),
     ("learning_rate", 0.0, "Learning rate must be a number above 0"),
     ("learning_rate", "fast", "Learning rate must be a number above 0"),
     ("dataset", "cifar", "Unknown dataset 'cifar'"),

@@ -154,7 +154,7 @@ def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_p
 
 @pytest.mark.parametrize("argv, message", [
     (["study", "--sizes", "5000"], "larger than the 4,000"),
-    (["study", "--seeds", "0"], "Seeds must be a whole number from 1 to 20"),
+    (["study", "--seeds", "0"], "Seeds must be between 1 and 20"),
     (["study", "--margin", "0"], "margin"),
     (["study", "--sizes", "x"], "whole number or 'full'"),
     (["study", "--csv", "/nonexistent/folder/cells.csv"], "does not exist"),

@@ -16,7 +16,7 @@ def test_labels_are_architectures_when_those_differ():
 
 def test_labels_name_what_else_differs_when_architectures_repeat():
     labels = run_labels([stored("conv", sample_size=100), stored("conv", sample_size=1000), stored("flat")])
-    assert labels == ["conv · n=100", "conv · n=1000", "flat · n=1000"]
+    assert labels == ["conv · 100 images", "conv · 1,000 images", "flat · 1,000 images"]
 
 
 def test_runs_table_has_readable_sortable_columns():

@@ -1,0 +1,145 @@
+"""A study's statistics over its stored cells: mean accuracy with its 95% CI per arm and size (H1), paired
+differences with McNemar's test per pair and size (H2), and the verdicts in words (core/study/verdict.py)."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.data import Dataset
+from core.pixels import SHUFFLED, arm_label
+from core.runs import RunsService
+from core.stats import mcnemar_exact, mean_ci, paired_difference
+from core.study.spec import STUDENT, THRESHOLD, StudySpec
+from core.study.verdict import capacity_sentence, h1_sentence, h2_sentence, spatial_sentence
+
+
+@dataclass
+class StudyReport:
+    spec: StudySpec
+    cells: pd.DataFrame      # one row per stored cell
+    summary: pd.DataFrame    # per architecture and size: mean accuracy, CI, seeds, training time, H1
+    gaps: pd.DataFrame       # per pair and size: first - second, CI, McNemar on the first seed, verdict
+    missing: int             # cells of the spec not in the store yet
+    verdicts: dict = field(default_factory=dict)  # "h1", "h2", "capacity": one plain sentence each
+
+
+def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
+    """Statistics and verdicts over the cells of `spec` that are in the store (nothing is trained)."""
+    rows, missing, runs = [], 0, {}
+    for config in spec.configs(dataset.pool_size):
+        run = service.get(config, dataset)
+        if run is None:
+            missing += 1
+            continue
+        label = arm_label(config.architecture, config.pixels)  # the arm: network and pixel order
+        runs[(label, config.sample_size, config.seed)] = run
+        rows.append({"architecture": label, "sample_size": config.sample_size, "seed": config.seed,
+                     "test_accuracy": run.test_accuracy, "test_loss": run.test_loss,
+                     "train_seconds": run.train_seconds, "run_id": run.run_id})
+    cells = pd.DataFrame(rows, columns=["architecture", "sample_size", "seed", "test_accuracy", "test_loss",
+                                        "train_seconds", "run_id"])
+    summary = summarise(cells)
+    gaps = compare_pairs(cells, runs, dataset.y_test, spec.margin, spec.pairs)
+    report = StudyReport(spec, cells, summary, gaps, missing)
+    report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.names),
+                       "capacity": capacity_sentence(gaps, spec)}
+    if SHUFFLED in spec.pixels:
+        report.verdicts["spatial"] = spatial_sentence(gaps, spec)
+    return report
+
+
+def summarise(cells: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (architecture, size), group in cells.groupby(["architecture", "sample_size"], sort=True):
+        accuracy = mean_ci(group["test_accuracy"])
+        low, high = np.clip([accuracy.low, accuracy.high], 0.0, 1.0)  # an accuracy lies in [0, 1]
+        rows.append({"architecture": architecture, "sample_size": size, "seeds": accuracy.count,
+                     "mean_accuracy": accuracy.mean, "ci_low": low, "ci_high": high,
+                     "mean_train_seconds": group["train_seconds"].mean(),
+                     "h1": h1_verdict(low, high)})
+    return pd.DataFrame(rows, columns=["architecture", "sample_size", "seeds", "mean_accuracy", "ci_low", "ci_high",
+                                       "mean_train_seconds", "h1"])
+
+
+def h1_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:
+    if np.isnan(low):
+        return "inconclusive"  # one seed gives no interval
+    if low >= threshold:
+        return "supported"
+    if high < threshold:
+        return "not supported"
+    return "inconclusive"
+
+
+def h2_verdict(low: float, high: float, margin: float, first: str = "conv", second: str = "flat") -> str:
+    """The verdict on first − second: comparable within ±margin, one better, or inconclusive."""
+    if np.isnan(low):
+        return "inconclusive"
+    if -margin <= low and high <= margin:
+        return "comparable"
+    if low > margin:
+        return f"{first} better"
+    if high < -margin:
+        return f"{second} better"
+    return "inconclusive"
+
+
+GAP_COLUMNS = ["first", "second", "sample_size", "seeds", "mean_difference", "ci_low", "ci_high", "verdict",
+               "mcnemar_seed", "only_first_right", "only_second_right", "mcnemar_p"]
+
+
+def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, margin: float,
+                  pairs=(("conv", "flat"),)) -> pd.DataFrame:
+    """Per pair and size: the paired first − second difference over seeds, and McNemar's test on the
+    first seed's test predictions."""
+    rows = []
+    for first, second in pairs:
+        for size in sorted(cells["sample_size"].unique()):
+            by_seed = cells[cells["sample_size"] == size].pivot_table(index="seed", columns="architecture",
+                                                                      values="test_accuracy")
+            if not {first, second} <= set(by_seed.columns):
+                continue
+            by_seed = by_seed.dropna(subset=[first, second])
+            if by_seed.empty:
+                continue
+            difference = paired_difference(by_seed[first], by_seed[second])
+            low, high = np.clip([difference.low, difference.high], -1.0, 1.0)
+            seed = int(by_seed.index.min())
+            right = [runs[(name, size, seed)].probabilities().argmax(axis=1) == test_labels for name in (first, second)]
+            test = mcnemar_exact(*right)
+            rows.append({"first": first, "second": second, "sample_size": int(size), "seeds": difference.count,
+                         "mean_difference": difference.mean, "ci_low": low, "ci_high": high,
+                         "verdict": h2_verdict(low, high, margin, first, second), "mcnemar_seed": seed,
+                         "only_first_right": test.only_first_right, "only_second_right": test.only_second_right,
+                         "mcnemar_p": test.p_value})
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+def student_comparison(report: StudyReport) -> pd.DataFrame:
+    """The student's reported numbers next to ours at the same sample size."""
+    size = STUDENT["sample_size"]
+    ours = report.summary[report.summary["sample_size"] == size].set_index("architecture")
+    rows = []
+    for architecture in ("conv", "flat"):
+        mine = ours.loc[architecture] if architecture in ours.index else None
+        rows.append({
+            "architecture": architecture,
+            "student_accuracy": STUDENT[architecture]["test_accuracy"],
+            "our_mean_accuracy": None if mine is None else float(mine["mean_accuracy"]),
+            "our_ci": None if mine is None or np.isnan(mine["ci_low"]) else f"{mine['ci_low']:.3f}–{mine['ci_high']:.3f}",
+            "student_train_seconds": STUDENT[architecture]["train_seconds"],
+            "our_train_seconds": None if mine is None else float(mine["mean_train_seconds"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def machine_description() -> str:
+    import os
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}, "
+            f"Python {platform.python_version()}")
+
