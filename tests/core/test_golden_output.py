@@ -15,7 +15,6 @@ import platform
 import re
 from pathlib import Path
 
-import pytest
 
 from core import cli
 from core.architectures import PRESETS
