@@ -15,7 +15,6 @@ import platform
 import re
 from pathlib import Path
 
-
 from core import cli
 from core.architectures import PRESETS
 from core.config import TrainConfig, run_id
