@@ -136,8 +136,10 @@ def _layer_row(position: int, layer: dict, count: int) -> None:
         if low is None:
             layer[name] = column.selectbox(label, ACTIVATIONS, index=ACTIVATIONS.index(layer[name]), key=key)
         else:
-            layer[name] = column.number_input(label, min_value=low, max_value=high, value=layer[name], step=step,
-                                              key=key)
+            # No min/max on the field: a browser keeps an out-of-range value red and sends nothing, so the old
+            # value stayed in silence. The value typed is used, and the preview says why it cannot be built.
+            layer[name] = column.number_input(label, value=layer[name], step=step, key=key,
+                                              help=f"From {low:g} to {high:g}.")
     columns[4].button("↑", key=f"net_{uid}_up", on_click=_move, args=(uid, -1), disabled=position == 1,
                       help="Move up")
     columns[5].button("↓", key=f"net_{uid}_down", on_click=_move, args=(uid, 1), disabled=position == count,
