@@ -8,9 +8,8 @@ from ui import cache, components, links
 from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
-st.markdown("The student's experiment: 1,000 MNIST digits, a **flat** network reading a 784-vector and a "
-            "**convolutional** one reading the 28×28 image. Change anything, then press **Train**; runs "
-            "already trained open at once from the store.")
+intro = st.empty()  # said from the settings, once the sidebar has them
+progress_area = st.container()  # Train's progress: at the top, in view after the click
 network_editor()
 opened_link = links.open_link("compare", links.COMPARE)  # a shared address sets the choices before the widgets
 
@@ -29,6 +28,7 @@ with st.sidebar:
     precision = components.precision_select(key="precision")
     settings["pixels"] = components.pixels_select(key="pixels")
     architectures = components.architecture_select(key="architectures")
+intro.markdown(components.compare_intro(dataset, sample_size, architectures))
 
 components.data_source_line(dataset)
 links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
@@ -36,18 +36,16 @@ links.mirror(links.COMPARE)  # the address always shows these choices: copy it t
 if st.session_state.get("cancel_training"):
     st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
             "stored, so pressing **Train** again opens it at once.")
-if clicked or opened_link:
-    try:
-        configs = components.build_configs(dataset, architectures, sample_size, recipe, precision,
-                                             **settings)
-    except ValueError as error:
+try:
+    configs = components.build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
+except ValueError as error:
+    configs = None
+    if clicked or opened_link:
         st.error(literal(error))
-    else:
-        if clicked:
-            outcomes = components.train_with_progress(configs, dataset)
-            st.session_state["compare"] = {o.run.run_id: o.cached for o in outcomes}
-        else:
-            components.open_stored(configs, dataset)
+if configs and clicked:
+    components.trained(configs, dataset, components.train_with_progress(configs, dataset, progress_area))
+elif configs:  # the settings on screen show their stored runs without a click (nothing trains)
+    components.show_stored_for(configs, dataset, from_link=opened_link)
 
 shown = st.session_state.get("compare", {})
 if shown:
@@ -59,7 +57,7 @@ if shown:
 
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked and not opened_link:
-    st.info("Nothing trained yet in this session: the defaults reproduce the student's experiment — press **Train** "
-            "(in the sidebar; on a phone, open it with » at the top left).")
+    st.info("Nothing is stored for these settings yet (the defaults reproduce the student's experiment): press "
+            "**Train** (in the sidebar; on a phone, open it with » at the top left).")
 if not clicked:
     components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

@@ -3,13 +3,15 @@
 import streamlit as st
 
 from ui import cache
-from ui.runs_view import PEAK_MEMORY_HELP, networks_section, run_choice_label, runs_table
+from ui.runs_view import (EXACT_CHOICE, delete_with_confirmation, deleted_notice, networks_section, run_choice_label,
+                          show_runs_table)
 
 st.title("Stored runs")
 store = cache.current_store()
 st.caption(f"The store keeps every trained run {store.where()} (set `RUN_STORE_DIR` to move it, or a database URL: "
            f"`RUN_STORE_URL` or `[connections.runs] url` in the app's secrets).")
 
+deleted_notice("runs")
 rows = store.list_runs()
 networks_section(store, rows)
 used = sum(row["size_bytes"] or 0 for row in rows)
@@ -20,23 +22,14 @@ if not rows:
     st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
     st.stop()
 
-st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_config={
-    "params": st.column_config.NumberColumn(format="localized"),
-    "test accuracy": st.column_config.NumberColumn(format="percent"),
-    "train s": st.column_config.NumberColumn(format="%.1f"),
-    "peak memory MB": st.column_config.NumberColumn(format="%.0f", help=PEAK_MEMORY_HELP),
-    "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-})
+show_runs_table(rows)
 labels = {row["run_id"]: run_choice_label(row) for row in rows}
-chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labels.get, key="chosen_runs")
+chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labels.get, key="chosen_runs",
+                        placeholder="Choose runs (type to filter)", **EXACT_CHOICE)
 
 left, right = st.columns(2)
 if left.button("Open in Compare", key="open_runs", disabled=not chosen, type="primary"):
     st.session_state["compare"] = {run_id: True for run_id in chosen}
+    st.session_state["compare_opened_runs"] = True  # Compare shows these, not the stored runs of its settings
     st.switch_page("app_pages/compare.py")
-if right.button("Delete", key="delete_runs", disabled=not chosen):
-    for run_id in chosen:
-        store.delete(run_id)
-    st.session_state.pop("chosen_runs")
-    st.toast(f"Deleted {len(chosen)} run(s).")
-    st.rerun()
+delete_with_confirmation("runs", chosen, labels, "run", store.delete, where=right)

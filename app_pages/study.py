@@ -36,8 +36,9 @@ run_area.caption(f"All {total} cells are stored: the results below open from the
 with run_area:
     where, address = study_view.executor_choice()
 if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):
-    study_runs = study_view.connect(runs, where, address)
-    on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)
+    with run_area:  # the status and the bars under the button: in view after the click
+        study_runs = study_view.connect(runs, where, address)
+        on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)
     try:
         run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch)
         if failures:  # the others are stored and in the report below

@@ -17,6 +17,7 @@ from core.config import TrainConfig
 from core.data import DataUnavailable, check_sample_size, load_dataset
 from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
+from core import formats
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.safe_text import plain
 from core.settings import Setting, SettingError
@@ -273,7 +274,8 @@ def _records(table, outcomes) -> list[dict]:
 
 def _progress_printer(architecture: str):
     def report(progress: EpochReport) -> None:
-        metrics = "  ".join(f"{key} {value:.4f}" for key, value in progress.metrics.items())
+        metrics = "  ".join(f"{key} {formats.percent(value) if 'accuracy' in key else formats.loss(value)}"
+                            for key, value in progress.metrics.items())
         print(f"  {architecture:<10} epoch {progress.epoch:>3}/{progress.num_epochs}  {metrics}  "
               f"{progress.seconds:.2f}s", file=sys.stderr, flush=True)
     return report
@@ -283,9 +285,10 @@ def _format_table(table) -> str:
     shown = table.rename(columns={"test_accuracy": "accuracy", "test_loss": "loss", "train_seconds": "train_s",
                                   "seconds_per_epoch": "s/epoch", "inference_ms_per_image": "ms/image",
                                   "peak_memory_mb": "peak_MB"})
-    return shown.to_string(index=False, formatters={
-        "params": "{:,}".format, "accuracy": "{:.4f}".format, "loss": "{:.4f}".format,
-        "train_s": "{:.2f}".format, "s/epoch": "{:.3f}".format, "ms/image": "{:.4f}".format,
+    return shown.to_string(index=False, formatters={  # the pages' formats (core/formats.py), without the unit
+        "params": "{:,}".format, "accuracy": formats.percent, "loss": formats.loss,
+        "train_s": lambda value: formats.seconds(value).removesuffix(" s"),
+        "s/epoch": "{:.3f}".format, "ms/image": "{:.4f}".format,
         "peak_MB": _megabytes})
 
 

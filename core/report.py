@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import formats
 from core.data import Dataset
 from core.pixels import PERMUTATION_SEED
 from core.stats import p_value_words
@@ -23,7 +24,7 @@ LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy"
 
 
 def _percent(value) -> str:
-    return "–" if pd.isna(value) else f"{value:.1%}"
+    return formats.percent(value)
 
 
 def _interval_percent(low, high) -> str:
@@ -31,7 +32,7 @@ def _interval_percent(low, high) -> str:
 
 
 def _points(value: float) -> str:
-    return f"{value * 100:+.1f}"
+    return formats.points(value, unit=False)
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -42,7 +43,7 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
         "seeds": summary["seeds"],
         "mean accuracy": [_percent(value) for value in summary["mean_accuracy"]],
         "95% CI": [_interval_percent(low, high) for low, high in zip(summary["ci_low"], summary["ci_high"])],
-        "training time": [f"{seconds:.1f} s" for seconds in summary["mean_train_seconds"]],
+        "training time": [formats.seconds(seconds) for seconds in summary["mean_train_seconds"]],
         f"at least {THRESHOLD:.0%}? (H1)": summary["h1"],
     })
 
@@ -74,8 +75,8 @@ def student_table(report: StudyReport) -> pd.DataFrame:
         "ours (mean over seeds)": [_percent(value) for value in student["our_mean_accuracy"]],
         "our 95% CI": [_interval_percent(*ours.loc[name, ["ci_low", "ci_high"]]) if name in ours.index else "–"
                        for name in student["architecture"]],
-        "student's training time": [f"{seconds:.1f} s" for seconds in student["student_train_seconds"]],
-        "our training time": ["–" if pd.isna(seconds) else f"{seconds:.1f} s" for seconds in student["our_train_seconds"]],
+        "student's training time": [formats.seconds(seconds) for seconds in student["student_train_seconds"]],
+        "our training time": [formats.seconds(seconds) for seconds in student["our_train_seconds"]],
     })
 
 
@@ -84,7 +85,7 @@ def cells_table(cells: pd.DataFrame) -> pd.DataFrame:
         "network": cells["architecture"], "images": [f"{size:,}" for size in cells["sample_size"]],
         "seed": cells["seed"], "test accuracy": [_percent(value) for value in cells["test_accuracy"]],
         "test loss": [f"{value:.3f}" for value in cells["test_loss"]],
-        "training time": [f"{seconds:.1f} s" for seconds in cells["train_seconds"]], "run": cells["run_id"],
+        "training time": [formats.seconds(seconds) for seconds in cells["train_seconds"]], "run": cells["run_id"],
     })
 
 

@@ -9,12 +9,19 @@ import streamlit as st
 from core.settings import run_labels as run_labels_of
 from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_model, per_class_report,
                              row_normalised)
+from core.formats import loss, percent, points, seconds
+from core.glossary import explain
 from core.runs import Outcome, StoredRun
 from ui import cache, plots
+from ui.components import glossary, percent_column
 from ui.robustness_view import robustness_section
 from ui.runs_view import PEAK_MEMORY_HELP
 
-GALLERY_SIZE = 30
+GALLERY_SIZE = 30  # mistakes to a page of the gallery
+TERMS = ("accuracy", "points", "loss", "train seconds", "epoch", "seed", "precision", "recall", "f1", "support",
+         "bfloat16")
+DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_size", "seed", "optimizer",
+                    "learning_rate", "precision")
 
 
 def run_labels(runs: list[StoredRun]) -> list[str]:
@@ -27,6 +34,7 @@ def show_comparison(outcomes: list[Outcome]) -> None:
     runs = [outcome.run for outcome in outcomes]
     labels = run_labels(runs)
     headline(outcomes, labels)
+    glossary(TERMS)
 
     st.subheader("Learning curves")
     st.caption("Training (solid) and validation (dashed) per epoch; the validation digits come from the "
@@ -52,16 +60,27 @@ def show_comparison(outcomes: list[Outcome]) -> None:
 
     st.subheader("Timing")
     table = comparison_table(outcomes).assign(run=labels).set_index("run")
-    st.dataframe(table.drop(columns=["architecture"]), column_config={
-        "params": st.column_config.NumberColumn("params", format="localized"),
-        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="%.4f"),
-        "test_loss": st.column_config.NumberColumn("test loss", format="%.4f"),
-        "train_seconds": st.column_config.NumberColumn("train s", format="%.2f"),
-        "seconds_per_epoch": st.column_config.NumberColumn("s / epoch", format="%.3f"),
-        "inference_ms_per_image": st.column_config.NumberColumn("inference ms / image", format="%.4f"),
-        "peak_memory_mb": st.column_config.NumberColumn("peak memory MB", format="%.0f", help=PEAK_MEMORY_HELP),
-    }, key="timing_table")
+    st.dataframe(timing_table(table), key="timing_table", column_config={
+        "_index": st.column_config.TextColumn("", help=PEAK_MEMORY_HELP + " " + explain("train seconds"))})
     downloads(table, labels, runs)
+
+
+def timing_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's numbers, a column per run and a row per measure (two or three runs fit a phone's width),
+    each in its one format."""
+    measures = {
+        "test accuracy": lambda row: percent(row["test_accuracy"]),
+        "test loss": lambda row: loss(row["test_loss"]),
+        "training time": lambda row: seconds(row["train_seconds"]),
+        "per epoch": lambda row: seconds(row["seconds_per_epoch"]),
+        "inference per image": lambda row: f"{row['inference_ms_per_image']:.3f} ms",
+        "peak memory": lambda row: "–" if row["peak_memory_mb"] != row["peak_memory_mb"]
+        else f"{row['peak_memory_mb']:,.0f} MB",
+        "parameters": lambda row: f"{row['params']:,}",
+        "status": lambda row: row["status"],
+    }
+    return pd.DataFrame({label: {measure: words(row) for measure, words in measures.items()}
+                         for label, row in table.to_dict("index").items()})
 
 
 def headline(outcomes: list[Outcome], labels: list[str]) -> None:
@@ -79,13 +98,12 @@ def headline(outcomes: list[Outcome], labels: list[str]) -> None:
                        + (f" · {run.config.precision}" if run.config.precision != "float32" else ""))
             other = outcomes[1].run if position == 0 and len(outcomes) > 1 else reference
             compared = other is not run
-            st.metric("Test accuracy", f"{run.test_accuracy:.2%}",
-                      delta=f"{(run.test_accuracy - other.test_accuracy) * 100:+.1f} points" if compared else None)
-            st.metric("Test loss", f"{run.test_loss:.3f}", delta_color="inverse",
+            st.metric("Test accuracy", percent(run.test_accuracy), help=explain("accuracy"),
+                      delta=points(run.test_accuracy - other.test_accuracy) if compared else None)
+            st.metric("Test loss", loss(run.test_loss), delta_color="inverse", help=explain("loss"),
                       delta=f"{run.test_loss - other.test_loss:+.3f}" if compared else None)
-            st.metric("Training time", f"{run.train_seconds:.1f} s", delta_color="inverse",
-                      delta=f"{run.train_seconds - other.train_seconds:+.1f} s" if compared else None,
-                      help="Wall time of model.fit, all epochs, on the machine that trained it.")
+            st.metric("Training time", seconds(run.train_seconds), delta_color="inverse", help=explain("train seconds"),
+                      delta=f"{run.train_seconds - other.train_seconds:+.1f} s" if compared else None)
 
 
 def confusion_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
@@ -99,15 +117,16 @@ def confusion_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
                             key=f"confusion_{label}")
     if len(shown) >= 2:
         (first, a), (second, b) = list(shown.items())[:2]
-        st.plotly_chart(plots.confusion_heatmap(b - a, dataset.class_names, f"{second} minus {first}",
-                                                normalised, diverging=True), key="confusion_difference")
-        st.caption(f"Blue on the diagonal: {second} gets more of that class right; red off the diagonal: "
-                   f"{second} makes that mistake more often than {first}.")
-    with st.expander("Precision and recall per class"):
+        st.plotly_chart(plots.difference_heatmap(a, b, dataset.class_names, first, second, normalised),
+                        key="confusion_difference")
+        st.caption(plots.difference_caption(first, second))
+    with st.expander("Precision, recall and F1 per class"):
         for column, (label, probs) in zip(st.columns(len(probabilities)), probabilities.items()):
             column.markdown(f"**{label}**")
-            column.dataframe(per_class_report(dataset.y_test, probs.argmax(axis=1), dataset.class_names).round(3),
-                             hide_index=True)
+            column.dataframe(per_class_report(dataset.y_test, probs.argmax(axis=1), dataset.class_names),
+                             hide_index=True, column_config={
+                                 name: percent_column(name, help=explain(name)) for name in ("precision", "recall", "f1")
+                             } | {"support": st.column_config.NumberColumn("support", help=explain("support"))})
 
 
 def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
@@ -119,9 +138,13 @@ def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
     only = None if choice == "wrong by any" else "all" if choice == "wrong by all" else \
         labels[options.index(choice)]
     table = mistakes_by_model(dataset.y_test, probabilities, only=only)
-    st.caption(f"{len(table):,} of {len(dataset.y_test):,} test images; showing up to {GALLERY_SIZE}.")
+    pages = max(1, -(-len(table) // GALLERY_SIZE))
+    page = gallery_page(pages) if pages > 1 else 1
+    shown = table.iloc[(page - 1) * GALLERY_SIZE:page * GALLERY_SIZE]
+    first = (page - 1) * GALLERY_SIZE + 1
+    st.caption(f"{len(table):,} of {len(dataset.y_test):,} test images, the most confident mistakes first"
+               + (f"; showing {first:,} to {first + len(shown) - 1:,} (page {page} of {pages})." if len(shown) else "."))
     names = dataset.class_names
-    shown = table.head(GALLERY_SIZE)
     captions = []
     for row in shown.to_dict("records"):
         guesses = [f"{label} {names[row[f'predicted_{label}']]} ({row[f'confidence_{label}']:.0%})"
@@ -130,6 +153,22 @@ def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
     if len(shown):
         images = [np.kron(dataset.x_test[index], np.ones((3, 3), dtype=np.uint8)) for index in shown["index"]]
         st.image(images, caption=captions, width=84)
+
+
+def gallery_page(pages: int) -> int:
+    """The page of the gallery (GALLERY_SIZE mistakes each): a number field with ‹ and › beside it."""
+    key = "mistake_page"
+    st.session_state[key] = min(max(1, st.session_state.get(key, 1)), pages)  # a filter with fewer pages
+
+    def step(by: int) -> None:
+        st.session_state[key] = min(max(1, st.session_state[key] + by), pages)
+
+    back, field, forward = st.columns([1, 3, 1], vertical_alignment="bottom")
+    back.button("‹ Previous", key="mistake_previous", on_click=step, args=(-1,), disabled=st.session_state[key] == 1,
+                width="stretch")
+    forward.button("Next ›", key="mistake_next", on_click=step, args=(1,), disabled=st.session_state[key] == pages,
+                   width="stretch")
+    return field.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=key)
 
 
 def downloads(table: pd.DataFrame, labels: list[str], runs: list[StoredRun]) -> None:

@@ -12,7 +12,9 @@ from core import settings
 from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec
 from core.config import TrainConfig
 from core.recipes import RECIPES
-from core.data import DataUnavailable, Dataset
+from core.data import DATASETS, DataUnavailable, Dataset
+from core.formats import PERCENT_COLUMN, loss, percent, seconds
+from core.glossary import explain
 from core.runs import Outcome, StoreError
 from core.safe_text import literal
 from core.training import EpochReport
@@ -35,6 +37,22 @@ def keep_choices() -> None:
     for key in KEPT_CHOICES:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def percent_column(label: str | None = None, **options):
+    """A dataframe column of shares (0.892) shown as core.formats.percent shows them ("89.2%")."""
+    return st.column_config.NumberColumn(label, **PERCENT_COLUMN, **options)
+
+
+def glossary(terms) -> None:
+    """The page's words of statistics and numerics, explained (core/glossary.py), behind an expander."""
+    with st.expander("What the words mean", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- **{term}**: {explain(term)}" for term in terms))
+
+
+def trained_in(run) -> str:
+    """A run's training time in words: the one definition (its train_seconds) and format everywhere."""
+    return f"trained in {seconds(run.train_seconds)}"
 
 
 def dataset_select(key: str) -> str:
@@ -237,14 +255,51 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
         return
 
 
-def open_stored(configs: list[TrainConfig], dataset: Dataset) -> None:
-    """A shared link's comparison: its stored runs are shown without training; the rest wait for Train."""
+def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec]) -> str:
+    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default)."""
+    networks = " and ".join(f"**{spec.label}** ({'the 28×28 image' if spec.input == 'image' else 'a 784-vector'})"
+                            for spec in architectures) or "no network yet (choose one in the sidebar)"
+    student = f"The student trained a flat and a convolutional network on {DEFAULTS.sample_size:,} MNIST digits. "
+    return (f"{student}These settings train {networks} on **{sample_size:,} {DATASETS[dataset.name]['label']}** "
+            f"training images. Change anything, then press **Train**; runs already trained open at once from the "
+            f"store.")
+
+
+FOLLOWED = "_compare_followed"  # the run ids of the settings whose stored runs the page last looked up
+MISSING = "_compare_missing"    # (how many of them are not stored, how many there are), while they are on screen
+OPENED_RUNS = "compare_opened_runs"  # set by the Runs page: its chosen runs are shown until a setting changes
+
+
+def show_stored_for(configs: list[TrainConfig], dataset: Dataset, from_link: bool = False) -> None:
+    """Without a click, the settings on screen show their stored runs: on a first visit (a plain address, a new tab,
+    after a restart), from a shared link, and whenever a setting changes. Only the store is read; nothing trains."""
     runs = cache.current_runs()
-    stored = [run.run_id for run in (runs.get(config, dataset) for config in configs) if run is not None]
-    st.session_state["compare"] = {run_id: True for run_id in stored}
-    if len(stored) < len(configs):
-        st.info(f"{len(configs) - len(stored)} of the {len(configs)} runs of this link are not stored on this "
-                f"server yet: press **Train** to train them" + (" (the stored ones are shown below)." if stored else "."))
+    ids = tuple(runs.run_id(config, dataset) for config in configs)
+    if st.session_state.pop(OPENED_RUNS, False):
+        st.session_state[FOLLOWED] = ids
+        st.session_state.pop(MISSING, None)
+        return
+    if st.session_state.get(FOLLOWED) != ids:
+        st.session_state[FOLLOWED] = ids
+        stored = [run.run_id for run in (runs.get(config, dataset) for config in configs) if run is not None]
+        st.session_state["compare"] = {run_id: True for run_id in stored}
+        st.session_state[MISSING] = (len(configs) - len(stored), len(configs), from_link)
+    missing, total, link = st.session_state.get(MISSING, (0, 0, False))
+    shown = st.session_state.get("compare")
+    if missing and shown:
+        what = "of this link" if link else "for these settings"
+        st.info(f"{missing} of the {total} runs {what} {'is' if missing == 1 else 'are'} not stored on this server "
+                f"yet: press **Train** to train {'it' if missing == 1 else 'them'} (the stored ones are shown below).")
+    elif missing and link:
+        st.info(f"{missing} of the {total} runs of this link are not stored on this server yet: press **Train** to "
+                f"train them.")
+
+
+def trained(configs: list[TrainConfig], dataset: Dataset, outcomes: list[Outcome]) -> None:
+    """After Train: the page shows these outcomes (as trained now or opened) until a setting changes."""
+    st.session_state["compare"] = {outcome.run.run_id: outcome.cached for outcome in outcomes}
+    st.session_state[FOLLOWED] = tuple(cache.current_runs().run_id(config, dataset) for config in configs)
+    st.session_state.pop(MISSING, None)
 
 
 class LastDrawn:
@@ -271,7 +326,8 @@ def progress_reporter(bar, label: str):
     def report(progress: EpochReport) -> None:
         seconds.append(progress.seconds)
         left = np.mean(seconds) * (progress.num_epochs - progress.epoch)
-        metrics = " · ".join(f"{name.replace('_', ' ')} {value:.3f}" for name, value in progress.metrics.items())
+        metrics = " · ".join(f"{name.replace('_', ' ')} {percent(value) if 'accuracy' in name else loss(value)}"
+                             for name, value in progress.metrics.items())
         bar.progress(progress.epoch / progress.num_epochs,
                      text=f"{label}: epoch {progress.epoch}/{progress.num_epochs} · {metrics} · "
                           f"about {left:.0f} s left")
@@ -279,30 +335,35 @@ def progress_reporter(bar, label: str):
     return report
 
 
-def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Outcome]:
+def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None) -> list[Outcome]:
     """Open stored runs at once; queue the missing ones together (each takes its place in the workers' line
     now), then wait for each with a progress bar — its place in line while it waits, its epochs while it trains
-    — and the learning curves drawn as they grow. Errors become messages."""
+    — and the learning curves drawn as they grow. The bars come first, in `area` (default: here), so they are in
+    view where the user looks after the click; the curves below them. Errors become messages."""
     from core.runs.workers import OverBudget
 
+    area = area or st.container()
     runs = cache.current_runs()
     to_train = [config for config in configs if not runs.has(config, dataset)]
-    if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
-        st.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not started; "
-                  "a run that has started finishes and is stored (opening it later is instant).")
+    with area:
+        bars = [st.progress(0.0, text=f"{config.spec.label}: waiting…") for config in configs]
+        if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
+            st.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not "
+                      "started; a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     requests, outcomes, asked_at = [], [], time.perf_counter()  # this click's runs keep their places together
-    for config in configs:
+    for config, bar in zip(configs, bars):
         try:
             requests.append(runs.request(config, dataset, asked_at))
         except OverBudget as error:
+            bar.empty()
             st.error(f"{config.spec.label} was not trained: {error}")
             requests.append(None)
     try:
-        for config, request in zip(configs, requests):
+        for config, request, bar in zip(configs, requests, bars):
             if request is None:
                 continue
-            outcome = _wait_with_progress(config, request, curves)
+            outcome = _wait_with_progress(config, request, curves, bar)
             if outcome is not None:
                 outcomes.append(outcome)
     except BaseException:  # the page was left or rerun: what this session queued and nobody else waits for goes
@@ -315,11 +376,12 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset) -> list[Ou
     return outcomes
 
 
-def _wait_with_progress(config: TrainConfig, request, curves) -> Outcome | None:
+def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
     from core.runs.workers import WorkerCrashed
 
     label = config.spec.label
-    bar = LastDrawn(st.progress(0.0, text=f"{label}: preparing…"), f"{label}: preparing…")
+    bar = LastDrawn(bar, f"{label}: preparing…")
+    bar.progress(0.0, text=f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
         report = curves.reporter(config.architecture, then=report)
@@ -348,7 +410,7 @@ def _wait_with_progress(config: TrainConfig, request, curves) -> Outcome | None:
         bar.empty()
         st.error(f"{label} failed to train: {error}")
         return None
-    how = "opened from the store" if outcome.cached else f"trained in {outcome.run.train_seconds:.1f} s"
+    how = "opened from the store" if outcome.cached else trained_in(outcome.run)
     bar.progress(1.0, text=f"{label}: {how}")
     if outcome.problem:
         st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")

@@ -133,11 +133,12 @@ def _layer_row(position: int, layer: dict, count: int) -> None:
             layer[name] = column.selectbox(setting.label, setting.choices, index=setting.choices.index(layer[name]),
                                            help=setting.help, key=key)
         else:
+            # No min/max on the field: a browser keeps an out-of-range value red and sends nothing, so the old
+            # value stayed in silence. The value typed is used, and the preview says why it cannot be built.
             number = float if setting.fraction else int  # a widget's numbers must all have one type
-            layer[name] = column.number_input(setting.label, min_value=number(setting.low),
-                                              max_value=number(max(setting.editor_high, layer[name])),
-                                              value=layer[name], step=number(setting.step), help=setting.help,
-                                              key=key)
+            bounds = f"From {number(setting.low):g} to {number(setting.editor_high):g}."
+            layer[name] = column.number_input(setting.label, value=layer[name], step=number(setting.step), key=key,
+                                              help=f"{setting.help} {bounds}" if setting.help else bounds)
     columns[4].button("↑", key=f"net_{uid}_up", on_click=_move, args=(uid, -1), disabled=position == 1,
                       help="Move up")
     columns[5].button("↓", key=f"net_{uid}_down", on_click=_move, args=(uid, 1), disabled=position == count,

@@ -51,6 +51,38 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, no
     return figure
 
 
+# The difference matrix's colours: blue where the second network does better than the first, red where it does
+# worse. On the diagonal (digits right) more is better; off it (a mistake) more is worse, so the colour follows
+# the difference on the diagonal and its opposite off it. The caption says the same from these names.
+BETTER, WORSE = "blue", "red"
+ADVANTAGE_SCALE = [[0.0, "rgb(178,24,43)"], [0.25, "rgb(239,138,98)"], [0.5, "rgb(247,247,247)"],
+                   [0.75, "rgb(103,169,207)"], [1.0, "rgb(33,102,172)"]]  # red (worse) ... white ... blue (better)
+
+
+def difference_heatmap(first_matrix: np.ndarray, second_matrix: np.ndarray, class_names: list[str], first: str,
+                       second: str, normalised: bool = False) -> go.Figure:
+    """"second minus first": each cell shows the difference of the two confusion matrices (+5: the second has 5
+    more there), coloured by whether that is better (BETTER) or worse (WORSE) for the second network."""
+    difference = np.asarray(second_matrix) - np.asarray(first_matrix)
+    advantage = np.where(np.eye(len(difference), dtype=bool), difference, -difference)
+    limit = max(1e-9, float(np.abs(difference).max()))
+    text = np.vectorize(lambda v: f"{v:+.0%}" if normalised else f"{v:+g}")(difference)
+    figure = go.Figure(go.Heatmap(
+        z=advantage, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
+        colorscale=ADVANTAGE_SCALE, zmin=-limit, zmax=limit,
+        hovertemplate=f"true %{{y}} → predicted %{{x}}: {second} minus {first} %{{text}}<extra></extra>"))
+    figure.update_layout(title=f"{second} minus {first}", height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis={"title": "predicted", "type": "category"},
+                         yaxis={"title": "true", "type": "category", "autorange": "reversed"})
+    return figure
+
+
+def difference_caption(first: str, second: str) -> str:
+    return (f"Each cell: {second}'s count minus {first}'s. {BETTER.capitalize()}: {second} does better there — more "
+            f"of that class right on the diagonal, that mistake less often off it; {WORSE}: {second} does worse — "
+            f"fewer right on the diagonal, that mistake more often off it.")
+
+
 def digit_image(image: np.ndarray, title: str = "") -> go.Figure:
     """A 28x28 digit as the conv net reads it: a grid of pixel intensities."""
     figure = go.Figure(go.Heatmap(z=image, colorscale="Greys", showscale=False,

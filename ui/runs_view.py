@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
+
+from core.formats import percent
+from core.glossary import explain
+from ui.components import percent_column
 
 PEAK_MEMORY_HELP = ("The process's peak resident memory while the run trained and predicted the test set, "
                     "TensorFlow itself included (~1 GB on its own); in a server it also counts other sessions' work "
@@ -28,6 +33,25 @@ def runs_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
+# The columns shown first, in this order (the table is scrolled sideways on a phone): what a run is and how it did.
+# The rest follow; optimizer, learning rate and size are the same for nearly every run and stay in the CSV view.
+SHOWN_FIRST = ["architecture", "test accuracy", "images", "epochs", "seed", "dataset", "train s", "pixels", "recipe",
+               "precision", "params", "batch", "test loss", "peak memory MB", "trained at", "run"]
+
+
+def show_runs_table(rows: list[dict]) -> None:
+    """Every stored run, test accuracy second: at 1366 px and on a phone it is on screen without scrolling."""
+    st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_order=SHOWN_FIRST, column_config={
+        "test accuracy": percent_column("test accuracy", help=explain("accuracy")),
+        "params": st.column_config.NumberColumn(format="localized"),
+        "train s": st.column_config.NumberColumn(format="%.1f", help=explain("train seconds")),
+        "test loss": st.column_config.NumberColumn(format="%.3f", help=explain("loss")),
+        "peak memory MB": st.column_config.NumberColumn(format="%.0f", help=PEAK_MEMORY_HELP),
+        "trained at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "run": st.column_config.TextColumn(width="small"),
+    })
+
+
 def run_choice_label(row: dict) -> str:
     """Architecture, data, size, epochs, seed, accuracy; recipe and precision only when not the defaults."""
     extras = [value for value in (row.get("recipe"), row.get("precision")) if value not in (None, "student", "float32")]
@@ -35,7 +59,7 @@ def run_choice_label(row: dict) -> str:
         extras.append(f"{_pixels(row)} pixels")
     return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
             f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
-            + f" · {row['test_accuracy']:.1%} · {row['run_id'][:8]}")
+            + f" · {percent(row['test_accuracy'])} · {row['run_id'][:8]}")
 
 
 def _pixels(row: dict) -> str:
@@ -45,6 +69,7 @@ def _pixels(row: dict) -> str:
 
 def networks_section(store, rows: list[dict]) -> None:
     """The user's saved networks: what each is, how many stored runs it has; delete any (its runs stay)."""
+    deleted_notice("networks")
     saved = store.saved_networks()
     if not saved:
         return
@@ -55,10 +80,53 @@ def networks_section(store, rows: list[dict]) -> None:
                                for spec in saved.values()]),
                  hide_index=True, key="networks_table",
                  column_config={"params": st.column_config.NumberColumn(format="localized")})
-    chosen = st.multiselect("Networks to delete (their stored runs stay)", list(saved), key="chosen_networks")
-    if st.button("Delete networks", key="delete_networks", disabled=not chosen):
-        for name in chosen:
-            store.delete_network(name)
-        st.session_state.pop("chosen_networks")
-        st.rerun()
+    chosen = st.multiselect("Networks to delete (their stored runs stay)", list(saved), key="chosen_networks",
+                            **EXACT_CHOICE)
+    delete_with_confirmation("networks", chosen, {name: name for name in saved}, "network", store.delete_network,
+                             "Their stored runs stay (on this page, and in Compare through the Runs list).")
     st.subheader("Runs")
+
+
+# A multiselect whose choices get deleted: typing filters by plain substring (Streamlit's default, fuzzy matching,
+# keeps "conv" and "c 1 0" alike), and there is no "Select all" / "Select N matches" entry to highlight first.
+EXACT_CHOICE = {"filter_mode": "contains", "select_all": False}
+
+
+def deleted_notice(key: str) -> None:
+    """What the last confirmed Delete of the list `key` removed, once (call it where the list's page begins)."""
+    message = st.session_state.pop(f"_delete_{key}_done", None)
+    if message:
+        st.success(message, icon=":material/delete:")
+
+
+def delete_with_confirmation(key: str, chosen: list[str], labels: dict[str, str], noun: str,
+                             delete: Callable[[str], object], note: str = "", where=None) -> None:
+    """The Delete button of a list (key `delete_{key}`, under the `chosen_{key}` multiselect): it names what
+    would go and asks once (`confirm_delete_{key}` or `cancel_delete_{key}`); after deleting, the page says
+    what was deleted and the choice is empty. A changed choice drops a pending question. `where`: the container
+    of the button (default: the page)."""
+    asked, done = f"_delete_{key}_asked", f"_delete_{key}_done"
+    if (where or st).button(f"Delete {noun}s…", key=f"delete_{key}", disabled=not chosen,
+                 help=f"Asks first, naming every {noun} it would delete."):
+        st.session_state[asked] = list(chosen)
+    pending = st.session_state.get(asked)
+    if not pending:
+        return
+    if pending != list(chosen):  # the choice changed since Delete was pressed: ask again
+        del st.session_state[asked]
+        return
+    count = f"{len(pending)} {noun}{'s' if len(pending) > 1 else ''}"
+    with st.container(border=True, key=f"confirm_{key}"):
+        st.warning(f"Delete {count}? It cannot be undone, and it is gone for every user of this app. {note}\n\n"
+                   + "\n".join(f"- {labels.get(item, item)}" for item in pending), icon=":material/warning:")
+        left, right = st.columns(2)
+        confirmed = left.button(f"Delete {count}", key=f"confirm_delete_{key}", type="primary", width="stretch")
+        cancelled = right.button("Cancel", key=f"cancel_delete_{key}", width="stretch")
+    if confirmed:
+        for item in pending:
+            delete(item)
+        st.session_state[done] = f"Deleted {count}: " + "; ".join(labels.get(item, item) for item in pending) + "."
+        st.session_state.pop(f"chosen_{key}", None)  # what is gone is no longer chosen
+    if confirmed or cancelled:
+        del st.session_state[asked]
+        st.rerun()

@@ -14,7 +14,11 @@ from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT,
 from ui import cache, plots
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
-from ui.components import architecture_select, precision_select, progress_reporter, recipe_select, setting_input
+from core.glossary import explain
+from ui.components import architecture_select, glossary, precision_select, progress_reporter, recipe_select, setting_input
+
+TERMS = ("H1", "H2", "95% CI", "points", "McNemar's test", "p", "accuracy", "train seconds", "seed", "epoch",
+         "bfloat16")
 
 FORM = settings.STUDY_FORM
 PAGE_DEFAULT_SIZES = [100, 300, 1000, 3000]  # a few minutes on a laptop CPU with 3 seeds
@@ -160,6 +164,24 @@ def study_progress(slots: int = 1):
     return on_cell, on_epoch, words.failures
 
 
+# The gaps table: the verdict and McNemar's test next to the gap, the counts behind the test after them (the
+# table scrolls sideways on a phone; at 1366 px every column is on screen).
+GAP_ORDER = ["difference", "images", "mean gap", "95% CI", "verdict", "McNemar's test", "seeds",
+             "test digits right by the first only", "by the second only", "on seed"]
+GAP_COLUMNS = {
+    "difference": st.column_config.TextColumn(help="First − second: positive when the first network is more "
+                                                   "accurate. " + explain("points")),
+    "95% CI": st.column_config.TextColumn(help=explain("95% CI")),
+    "verdict": st.column_config.TextColumn(help=explain("H2")),
+    "McNemar's test": st.column_config.TextColumn("McNemar", help=explain("McNemar's test") + " " + explain("p")),
+    "test digits right by the first only": st.column_config.NumberColumn("first only right", help=(
+        "Test digits the first network gets right and the second wrong (McNemar's test counts these).")),
+    "by the second only": st.column_config.NumberColumn("second only right", help=(
+        "Test digits the second network gets right and the first wrong.")),
+    "on seed": st.column_config.NumberColumn("seed", help="The seed whose two runs McNemar's test compares."),
+}
+
+
 def show_report(report, dataset: Dataset) -> None:
     if report.cells.empty:
         st.info("No cell of this study is stored yet: press **Run study**.")
@@ -169,6 +191,7 @@ def show_report(report, dataset: Dataset) -> None:
                    f"results below use the ones that are. **Run study** trains the rest (stored cells are reused).")
     efficiency = cache.efficiency(report.cells)
     st.subheader("Verdicts")
+    glossary(TERMS)
     for verdict in [*report.verdicts.values(), *efficiency.sentences.values()]:
         st.info(verdict)
     left, right = st.columns(2)
@@ -182,11 +205,16 @@ def show_report(report, dataset: Dataset) -> None:
     if not report.gaps.empty:
         st.markdown("**The gaps: first − second, with their 95% CI over seeds**")
         st.plotly_chart(plots.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
-        st.dataframe(gaps_table(report.gaps), hide_index=True, key="study_gaps")
+        st.dataframe(gaps_table(report.gaps), hide_index=True, key="study_gaps", column_order=GAP_ORDER,
+                     column_config=GAP_COLUMNS)
         st.caption("McNemar's exact test compares the two networks on the same test digits (one seed): of the "
                    "digits exactly one of them gets right, are they split evenly?")
     st.markdown("**Every architecture and size**")
-    st.dataframe(summary_table(report.summary), hide_index=True, key="study_summary")
+    summary = summary_table(report.summary)
+    st.dataframe(summary, hide_index=True, key="study_summary", column_config={
+        "95% CI": st.column_config.TextColumn(help=explain("95% CI")),
+        summary.columns[-1]: st.column_config.TextColumn(help=explain("H1")),
+        "training time": st.column_config.TextColumn(help=explain("train seconds"))})
     if not efficiency.check.empty:
         st.markdown("**Prediction check: curves fitted on the smaller sizes only, against the larger ones measured**")
         st.dataframe(check_table(efficiency.check), hide_index=True, key="study_check")

@@ -10,7 +10,8 @@ CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_s
 
 
 def timing_table(app):
-    tables = [frame.value for frame in app.dataframe if "inference_ms_per_image" in frame.value.columns]
+    """The Timing table: a row per measure, a column per run."""
+    tables = [frame.value for frame in app.dataframe if "inference per image" in frame.value.index]
     assert len(tables) == 1
     return tables[0]
 
@@ -41,10 +42,10 @@ def test_train_shows_one_column_per_architecture_with_metrics_and_timing(fake_tr
     assert len(app.metric) == 6
     assert sum("trained now" in text for text in texts(app.caption)) == 2
     timing = timing_table(app)
-    assert list(timing.index) == ["flat", "conv"]
-    assert timing.loc["conv", "params"] == 600_810
-    assert timing.loc["flat", "status"] == "trained now"
-    assert list(timing["peak_memory_mb"]) == [FAKE_PEAK_MEMORY_MB] * 2  # memory next to the times
+    assert list(timing.columns) == ["flat", "conv"]
+    assert timing.loc["parameters", "conv"] == "600,810"
+    assert timing.loc["status", "flat"] == "trained now"
+    assert list(timing.loc["peak memory"]) == [f"{FAKE_PEAK_MEMORY_MB:,.0f} MB"] * 2  # memory next to the times
     assert len(app.get("download_button")) == 3
 
 

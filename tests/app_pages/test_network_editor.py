@@ -118,6 +118,9 @@ def test_moving_a_layer_keeps_its_settings(fake_trainer):
     (lambda app: app.number_input(key="net_0_kernel_size").set_value(28),
      "Layer 2 (Conv 8 3×3 relu) needs an image of at least 3×3 pixels but gets 1×1"),
     (lambda app: app.radio(key="net_input").set_value("vector"), "the 784-vector input has no rows and columns"),
+    # Issue 28 item 9: a value outside a field's range (kernel 29) was marked red and the old value kept, in silence
+    (lambda app: app.number_input(key="net_0_kernel_size").set_value(29), "kernel size must be a whole number from 1 to 28; got 29"),
+    (lambda app: app.number_input(key="net_3_rate").set_value(1.5), "dropout rate must be at least 0 and below 1; got 1.5"),
     (lambda app: app.button(key="net_4_remove").click(), "needs a vector: add a Flatten before it"),
     (lambda app: (app.number_input(key="net_1_filters").set_value(16), app.number_input(key="net_5_units").set_value(4096)),
      "9,483,498 parameters is over the limit of 5,000,000"),
@@ -153,8 +156,8 @@ def test_a_saved_network_is_chosen_trains_and_reopens_from_the_store(fake_traine
     assert [config.architecture for config in fake_trainer.calls] == ["flat", "conv", "my-net"]
     assert fake_trainer.calls[-1].spec.layers == START.layers
     assert "my-net" in texts(app.subheader)
-    timing = frame_with(app, "inference_ms_per_image")
-    assert timing.loc["my-net", "params"] == START.num_params
+    timing = frame_with(app, "my-net")  # the Timing table: a column per run
+    assert timing.loc["parameters", "my-net"] == f"{START.num_params:,}"
 
     again = open_bare_page()  # a new session, as after a restart: the network is a choice, its run is stored
     assert "my-net · 42,542" in again.multiselect(key="architectures").options  # name · parameters
@@ -177,7 +180,12 @@ def test_the_runs_page_lists_saved_networks_and_deletes_them(fake_trainer):
     assert list(table["runs"]) == [1]
     app.multiselect(key="chosen_networks").set_value(["my-net"]).run()
     app.button(key="delete_networks").click().run()
+    assert texts(app.warning)[0].startswith("Delete 1 network?") and "- my-net" in texts(app.warning)[0]
+    assert "my-net" in RunStore().saved_networks()  # asked first (issue 28 item 1)
+    app.button(key="confirm_delete_networks").click().run()
     assert not app.exception and RunStore().saved_networks() == {}
+    assert any(text.startswith("Deleted 1 network: my-net") for text in texts(app.success))
+    assert len(RunStore().list_runs()) == 3  # its runs stay
 
 
 def test_the_study_page_designs_networks_and_answers_convolution_or_capacity(fake_trainer):

@@ -35,14 +35,67 @@ def test_open_two_runs_in_compare(fake_trainer, digits):
     assert len(fake_trainer.calls) == 2  # only the set-up trained
 
 
-def test_delete_a_run(fake_trainer, digits):
+def test_delete_names_the_runs_asks_once_then_reports_and_clears_the_choice(fake_trainer, digits):
+    """Issue 28 item 1: Delete removed runs in one click, said nothing and left them chosen."""
     flat, conv = stored_runs(digits, fake_trainer)
     app = open_page("app_pages/runs.py")
     app.multiselect(key="chosen_runs").set_value([flat.run_id]).run()
     app.button(key="delete_runs").click().run()
     assert not app.exception
+    assert len(RunStore().list_runs()) == 2  # nothing deleted yet: the page asks
+    question = texts(app.warning)[0]
+    assert question.startswith("Delete 1 run?") and f"flat · mnist · 100 images" in question and flat.run_id[:8] in question
+    assert conv.run_id[:8] not in question
+    app.button(key="confirm_delete_runs").click().run()
+    assert not app.exception
     assert [row["run_id"] for row in RunStore().list_runs()] == [conv.run_id]
     assert list(app.dataframe[0].value["run"]) == [conv.run_id]
+    assert any(text.startswith("Deleted 1 run: flat · mnist") for text in texts(app.success))
+    assert app.multiselect(key="chosen_runs").value == []
+    assert not app.warning  # asked once: no question left
+
+
+def test_cancel_deletes_nothing_and_a_changed_choice_drops_the_question(fake_trainer, digits):
+    flat, conv = stored_runs(digits, fake_trainer)
+    app = open_page("app_pages/runs.py")
+    app.multiselect(key="chosen_runs").set_value([flat.run_id, conv.run_id]).run()
+    app.button(key="delete_runs").click().run()
+    assert texts(app.warning)[0].startswith("Delete 2 runs?")
+    app.button(key="cancel_delete_runs").click().run()
+    assert not app.exception and not app.warning and len(RunStore().list_runs()) == 2
+    app.button(key="delete_runs").click().run()
+    app.multiselect(key="chosen_runs").set_value([conv.run_id]).run()  # the choice changed: ask again
+    assert not app.warning and "confirm_delete_runs" not in [button.key for button in app.button]
+    assert len(RunStore().list_runs()) == 2
+
+
+def test_deleting_every_run_still_says_what_was_deleted(fake_trainer, digits):
+    runs = stored_runs(digits, fake_trainer)
+    app = open_page("app_pages/runs.py")
+    app.multiselect(key="chosen_runs").set_value([run.run_id for run in runs]).run()
+    app.button(key="delete_runs").click().run()
+    app.button(key="confirm_delete_runs").click().run()
+    assert not app.exception and RunStore().list_runs() == []
+    assert any(text.startswith("Deleted 2 runs:") for text in texts(app.success))
+    assert any("No runs yet" in text for text in texts(app.info))
+
+
+def test_the_run_choice_matches_plain_text_and_offers_no_select_all(fake_trainer, digits):
+    """Issue 28 item 1: typing highlighted "Select all matches" first, and fuzzy matching matched nearly every run."""
+    stored_runs(digits, fake_trainer)
+    proto = open_page("app_pages/runs.py").multiselect(key="chosen_runs").proto
+    assert proto.select_all == 0  # never shown
+    from streamlit.proto.SelectWidgetFilterMode_pb2 import SelectWidgetFilterMode
+
+    assert proto.filter_mode == SelectWidgetFilterMode.Value("FILTER_MODE_CONTAINS")
+
+
+def test_the_runs_table_shows_test_accuracy_among_its_first_columns(fake_trainer, digits):
+    """Issue 28 item 7: at 1366 px the table hid test accuracy off to the right."""
+    stored_runs(digits, fake_trainer)
+    table = open_page("app_pages/runs.py").dataframe[0]
+    order = list(table.proto.column_order)
+    assert order.index("test accuracy") <= 2 and "optimizer" not in order and "size (bytes)" not in order
 
 
 def test_an_unwritable_store_is_a_clear_error_on_every_page(tmp_path, monkeypatch):

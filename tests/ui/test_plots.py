@@ -33,3 +33,38 @@ def test_a_digit_as_an_image_and_as_784_numbers():
     image = np.arange(784).reshape(28, 28) % 256
     assert np.array_equal(np.array(plots.digit_image(image).data[0].z), image)
     assert len(plots.digit_vector(image).data[0].y) == 784
+
+
+def drawn_colour(figure, row: int, column: int) -> tuple[int, int, int]:
+    """The colour a heatmap draws at (row, column): its colorscale interpolated at the cell's value."""
+    heatmap = figure.data[0]
+    position = (float(np.asarray(heatmap.z)[row, column]) - heatmap.zmin) / (heatmap.zmax - heatmap.zmin)
+    stops = [(float(stop), tuple(int(part) for part in colour[4:-1].split(","))) for stop, colour in heatmap.colorscale]
+    for (low, low_colour), (high, high_colour) in zip(stops, stops[1:]):
+        if low <= position <= high:
+            share = (position - low) / (high - low)
+            return tuple(round(a + (b - a) * share) for a, b in zip(low_colour, high_colour))
+    raise AssertionError(f"{position} is outside the colour scale")
+
+
+def hue(rgb: tuple[int, int, int]) -> str:
+    red, _, blue = rgb
+    return "red" if red > blue + 40 else "blue" if blue > red + 40 else "neutral"
+
+
+def test_the_difference_matrix_draws_the_colours_its_caption_names_on_a_known_cell():
+    """Issue 28 item 10: true 3 -> predicted 2, conv 6 and flat 1 (+5) was drawn blue while the caption said red off
+    the diagonal means conv makes that mistake more often."""
+    flat = np.full((10, 10), 2)
+    conv = flat.copy()
+    conv[3, 2], flat[3, 2] = 6, 1        # conv makes this mistake 5 times more: worse for conv
+    conv[3, 3], flat[3, 3] = 90, 80      # conv gets 10 more threes right: better for conv
+    conv[5, 1], flat[5, 1] = 0, 4        # conv makes this mistake 4 times less: better for conv
+    figure = plots.difference_heatmap(flat, conv, [str(digit) for digit in range(10)], "flat", "conv")
+    caption = plots.difference_caption("flat", "conv")
+    assert figure.data[0].text[3][2] == "+5" and figure.data[0].text[5][1] == "-4"  # the cells say conv − flat
+    assert hue(drawn_colour(figure, 3, 2)) == plots.WORSE and f"{plots.WORSE}: conv does worse" in caption
+    assert hue(drawn_colour(figure, 3, 3)) == plots.BETTER == "blue" and "Blue: conv does better" in caption
+    assert hue(drawn_colour(figure, 5, 1)) == plots.BETTER
+    assert hue(drawn_colour(figure, 0, 0)) == "neutral"  # no difference: no colour
+    assert figure.layout.title.text == "conv minus flat"

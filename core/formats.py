@@ -1,0 +1,44 @@
+"""One format per kind of number, for the pages, the CLI and the study report.
+
+- a share (accuracy, precision, recall, F1): a percent with one decimal, "89.2%";
+- a difference of two shares: percentage points with a sign and one decimal, "+5.0 points";
+- a duration: seconds with one decimal, "6.7 s" (two under a second, "0.17 s"); a run's time is its
+  `train_seconds`, model.fit's wall time;
+- a loss: three decimals, "0.347".
+A missing value (None or NaN) is "–" in every one of them.
+"""
+
+from __future__ import annotations
+
+MISSING = "–"
+# Streamlit's "percent" number format shows (precision - 2) decimals, its precision taken from the column's step:
+# a step of 0.001 shows 0.892 as "89.2%", as `percent` does (ui/components.py's percent_column uses these).
+PERCENT_COLUMN = {"format": "percent", "step": 0.001}
+
+
+def _missing(value) -> bool:
+    return value is None or value != value  # NaN of any float type (numpy's too) is not equal to itself
+
+
+def percent(share) -> str:
+    """0.892 -> '89.2%'."""
+    return MISSING if _missing(share) else f"{share:.1%}"
+
+
+def points(difference, unit: bool = True) -> str:
+    """A difference of two shares: 0.05 -> '+5.0 points' ('+5.0' with unit=False)."""
+    if _missing(difference):
+        return MISSING
+    return f"{difference * 100:+.1f}" + (" points" if unit else "")
+
+
+def seconds(value) -> str:
+    """6.71 -> '6.7 s'; under a second, two decimals: 0.174 -> '0.17 s'."""
+    if _missing(value):
+        return MISSING
+    return f"{value:.2f} s" if abs(value) < 1 else f"{value:,.1f} s"
+
+
+def loss(value) -> str:
+    """0.34712 -> '0.347'."""
+    return MISSING if _missing(value) else f"{value:.3f}"
