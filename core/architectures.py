@@ -437,7 +437,7 @@ class ArchitectureSpec:
                 "description": self.description}
 
     @classmethod
-    def from_dict(cls, values) -> "ArchitectureSpec":
+    def from_dict(cls, values) -> ArchitectureSpec:
         if not isinstance(values, dict):
             raise ValueError("A network spec must be a JSON object with name, input and layers.")
         missing = {"name", "input", "layers"} - set(values)
@@ -456,7 +456,7 @@ class ArchitectureSpec:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "ArchitectureSpec":
+    def from_json(cls, text: str) -> ArchitectureSpec:
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
@@ -465,7 +465,7 @@ class ArchitectureSpec:
             raise ValueError("Not a network spec: its JSON is nested far too deeply.") from None
         return cls.from_dict(values)
 
-    def renamed(self, name: str, description: str | None = None) -> "ArchitectureSpec":
+    def renamed(self, name: str, description: str | None = None) -> ArchitectureSpec:
         return ArchitectureSpec(name, self.input, self.layers,
                                 self.description if description is None else description)
 

@@ -57,7 +57,7 @@ class TrainConfig:
             object.__setattr__(self, setting.name, setting.check(getattr(self, setting.name)))
 
     @classmethod
-    def for_network(cls, spec: ArchitectureSpec, **settings) -> "TrainConfig":
+    def for_network(cls, spec: ArchitectureSpec, **settings) -> TrainConfig:
         return cls(architecture=spec.name, spec=spec, **settings)
 
     def to_dict(self) -> dict:
@@ -67,7 +67,7 @@ class TrainConfig:
         return values
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
+    def from_dict(cls, values: dict) -> TrainConfig:
         known = {item.name for item in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
 

@@ -11,7 +11,7 @@ is perturbed for an evaluation or for a picture. Level 0 (scale 1) returns the i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import ndimage

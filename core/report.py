@@ -5,7 +5,7 @@ machine and library versions) that opens offline. The Study page, the CLI and th
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
 
@@ -143,7 +143,7 @@ def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
         tables.append((f"The student's table, next to ours ({STUDENT['sample_size']:,} images; student: "
                        f"{STUDENT['machine']}, one run each)", student_table(report)))
     return _template().render(
-        dataset=dataset, spec=spec, written=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        dataset=dataset, spec=spec, written=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         missing=report.missing, num_cells=len(report.cells),
         verdicts=[*report.verdicts.values(), *efficiency.sentences.values()], charts=charts,
         tables=[(title, _table(table)) for title, table in tables], cells=_table(cells_table(report.cells)),

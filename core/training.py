@@ -14,8 +14,9 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Callable, Optional
+from datetime import datetime, UTC
+from typing import Optional
+from collections.abc import Callable
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class RunRecord:
     data_source: str
     data_key: str
     num_validation: int
-    trained_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     # The process's peak resident memory (MB) from the start of training to the end of the test predictions;
     # None where it cannot be read (not Linux) and for runs stored before it was recorded.
     peak_memory_mb: float | None = None

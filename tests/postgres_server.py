@@ -86,7 +86,7 @@ class ThrowawayPostgres:
         return None
 
     @classmethod
-    def start(cls) -> "ThrowawayPostgres":
+    def start(cls) -> ThrowawayPostgres:
         binaries = server_binaries()
         folder = Path(tempfile.mkdtemp(prefix="pg-test-"))
         server = cls(binaries, folder, free_port())

@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from core.atomic import write_atomically
 from core.runs.errors import LockTimeout, StoreSettingError
@@ -90,7 +90,7 @@ class RunBackend(ABC):
         """Remove a run's files in one step; False when it was not there."""
 
     @abstractmethod
-    def lock(self, run_id: str, timeout: float) -> "contextmanager":
+    def lock(self, run_id: str, timeout: float) -> contextmanager:
         """A context manager held by one holder at a time; LockTimeout after `timeout` seconds (0: try once)."""
 
     def remove_leftovers(self) -> None:

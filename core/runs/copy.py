@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from core.runs.backend import sha256
 from core.runs.run_files import MANIFEST_FILE, RUN_FILES

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, UTC
+from collections.abc import Callable
 
 from core.runs.backend import RunBackend
 from core.runs.errors import LockTimeout
@@ -23,7 +23,7 @@ def enforce_limit(rows: list[dict], max_bytes: int, backend: RunBackend, delete:
     RECENT_USE_SECONDS, or one whose lock is held (it is being written)."""
     rows = sorted(rows, key=lambda row: row["last_used_at"] or "")
     total = sum(row["size_bytes"] or 0 for row in rows)
-    recent = datetime.fromtimestamp(time.time() - RECENT_USE_SECONDS, timezone.utc).isoformat(timespec="seconds")
+    recent = datetime.fromtimestamp(time.time() - RECENT_USE_SECONDS, UTC).isoformat(timespec="seconds")
     removed = []
     for row in rows:
         if total <= max_bytes:

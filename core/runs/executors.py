@@ -12,7 +12,8 @@ import platform
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Protocol
+from typing import Any, Optional, Protocol
+from collections.abc import Callable, Iterator
 
 from core.config import TrainConfig
 from core.costs import Cost
@@ -61,7 +62,7 @@ class Executor(ABC):
             yield Finished(config, result, None, result.trained_on, time.perf_counter() - started)
 
     def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable[[Callable[[], RunResult]], Any],
-              estimate: Cost | None = None, asked_at: float | None = None) -> "Handle":
+              estimate: Cost | None = None, asked_at: float | None = None) -> Handle:
         """Arrange for `body(train)` to run, where `train()` trains `config` here and returns its RunResult; the
         body decides what becomes of it (the runs service stores it under the run's lock). Returns a handle to
         wait on. This default runs the body in the thread that waits; an executor with a queue runs it when the

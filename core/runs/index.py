@@ -13,9 +13,9 @@ import json
 import logging
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from core.runs.errors import StoreError
 from core.runs.run_files import StoredRun
@@ -153,7 +153,7 @@ def index_row(run: StoredRun) -> dict:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _with_recipe_and_precision(row: dict) -> dict:

@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -90,7 +90,7 @@ def _scrub(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
-def engine_url(url: str) -> "sa.URL":
+def engine_url(url: str) -> sa.URL:
     """The SQLAlchemy URL for psycopg 3 (postgres:// and postgresql:// as hosted databases hand them out are
     accepted); StoreSettingError for anything else."""
     try:

@@ -43,7 +43,7 @@ RUN_FILES = (RUN_FILE, PROBABILITIES_FILE, MODEL_FILE)
 class StoredRun(RunRecord):
     """A run as kept in the store: its record, and its arrays and model read from the backend on demand."""
     run_id: str
-    files: "RunFiles | None" = field(default=None, repr=False, compare=False)
+    files: RunFiles | None = field(default=None, repr=False, compare=False)
 
     @property
     def model_path(self) -> Path:

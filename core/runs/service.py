@@ -15,7 +15,7 @@ import statistics
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from core import costs
 from core.config import TrainConfig

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from core import costs
 from core.config import TrainConfig

@@ -36,7 +36,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from core.memory import resident_megabytes
 
@@ -112,7 +113,7 @@ class Job:
 class Ticket:
     """One session's wait for a job: its events (progress, its place in the queue) and its result."""
 
-    def __init__(self, pool: "WorkerPool", job: Job, joined: bool = False):
+    def __init__(self, pool: WorkerPool, job: Job, joined: bool = False):
         self.pool, self.job = pool, job
         self.joined = joined  # True when it joined a job another caller had asked for
         self.events: queue.Queue = queue.Queue()

@@ -44,7 +44,7 @@ def test_delete_names_the_runs_asks_once_then_reports_and_clears_the_choice(fake
     assert not app.exception
     assert len(RunStore().list_runs()) == 2  # nothing deleted yet: the page asks
     question = texts(app.warning)[0]
-    assert question.startswith("Delete 1 run?") and f"flat · mnist · 100 images" in question and flat.run_id[:8] in question
+    assert question.startswith("Delete 1 run?") and "flat · mnist · 100 images" in question and flat.run_id[:8] in question
     assert conv.run_id[:8] not in question
     app.button(key="confirm_delete_runs").click().run()
     assert not app.exception

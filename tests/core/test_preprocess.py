@@ -154,7 +154,7 @@ def test_the_exif_orientation_tag_is_applied_and_noted():
 
 def test_sixteen_bit_grey_is_scaled_not_clipped():
     """Regression: convert("L") clipped 16-bit values to 255, so black-on-white read as 'no ink'."""
-    picture = read_upload(png_bytes((stroke(ink=0, background=255).astype(np.uint16) * 257)))
+    picture = read_upload(png_bytes(stroke(ink=0, background=255).astype(np.uint16) * 257))
     np.testing.assert_allclose(picture.grey, stroke(ink=0, background=255), atol=0.01)
     assert "16-bit" in picture.notes[0].text
 
