@@ -192,9 +192,10 @@ def test_try_it_starts_from_each_networks_best_scoring_run_not_the_newest(digits
 
 def test_try_it_starts_from_the_sessions_last_comparison(digits):
     flat_best, conv_best, flat_quick, conv_quick = best_then_quick_runs(digits)
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["compare"] = {flat_quick.run_id: False, conv_quick.run_id: False}
-    app.run()
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    app.number_input(key="sample_size").set_value(100)
+    app.number_input(key="epochs").set_value(2).run()  # Compare shows the stored runs of the settings on screen
+    assert set(app.session_state["compare"]) == {flat_quick.run_id, conv_quick.run_id}
     app.switch_page("app_pages/try_it.py").run()
     assert not app.exception
     assert app.multiselect(key="try_runs").value == [flat_quick.run_id, conv_quick.run_id]
