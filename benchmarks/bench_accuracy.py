@@ -1,6 +1,7 @@
 """Accuracy at 1,000 MNIST digits: both architectures over 5 seeds, for each recipe.
 
-    python benchmarks/bench_accuracy.py [--seeds 5] [--recipes student improved averaged] [--precisions float32 bfloat16]
+    python benchmarks/bench_accuracy.py [--seeds 5] [--recipes student improved averaged]
+                                        [--precisions float32 bfloat16]
 
 bfloat16 only changes the conv net (its convolutions); the flat net is measured in float32 only.
 

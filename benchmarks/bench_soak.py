@@ -162,7 +162,8 @@ def main() -> None:
     for name, series in results.items():
         grown, trend = growth(series)
         print(f"{name}: RSS after comparison {WARM_UP} {series[WARM_UP - 1]['rss_mb']:.0f} MB, after {args.runs} "
-              f"{series[-1]['rss_mb']:.0f} MB: {grown:+.0f} MB; fitted trend over comparisons {WARM_UP + 1}-{args.runs} "
+              f"{series[-1]['rss_mb']:.0f} MB: {grown:+.0f} MB; "
+              f"fitted trend over comparisons {WARM_UP + 1}-{args.runs} "
               f"{trend:+.0f} MB (target < {TARGET_MB} MB: {'met' if max(grown, trend) < TARGET_MB else 'NOT met'})")
 
 

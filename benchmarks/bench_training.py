@@ -11,7 +11,8 @@ every epoch, for the learning curves: work the reference does not do) and with v
 float32 and, for the conv net, with its convolutions in bfloat16 (`--precision bfloat16`).
 By default every run of ours starts cold, as the reference does (a new model, traced on first use);
 with --warm, train() keeps its compiled models between runs, as the app and a study do after their first
-run of a kind (best of 2: the second repeat is warm). GFLOP/s counts training FLOPs only; "% of peak" is against a numpy float32 sgemm measured in this run.
+run of a kind (best of 2: the second repeat is warm). GFLOP/s counts training FLOPs only; "% of peak" is against
+a numpy float32 sgemm measured in this run.
 """
 
 from __future__ import annotations

@@ -445,8 +445,8 @@ class ArchitectureSpec:
             raise ValueError(f"A network spec needs {', '.join(sorted(missing))}.")
         unknown = set(values) - {"name", "input", "layers", "description"}
         if unknown:
-            raise ValueError(f"A network spec has no field {', '.join(plain(name, 40) for name in sorted(unknown))}; it takes name, input, "
-                             f"layers and description.")
+            raise ValueError(f"A network spec has no field {', '.join(plain(name, 40) for name in sorted(unknown))}; "
+                             f"it takes name, input, layers and description.")
         if not isinstance(values["layers"], list):
             raise ValueError("A network spec's layers must be a JSON list.")
         return cls(name=values["name"], input=values["input"], layers=tuple(values["layers"]),
@@ -525,7 +525,8 @@ PRESETS: dict[str, ArchitectureSpec] = {spec.name: spec for spec in (
                      "Capacity matched: flat widened to conv's parameters. If conv still wins, capacity is not why."),
     ArchitectureSpec("conv-small", "image", (Conv(8, 3), Conv(8, 3), MaxPool(2), Dropout(0.25), Flatten(), Dense(36),
                                              Dropout(0.5)),
-                     "Capacity matched: conv narrowed to flat's parameters. If it still beats flat, convolution is why."),
+                     "Capacity matched: conv narrowed to flat's parameters. If it still beats flat, "
+                     "convolution is why."),
     ArchitectureSpec("flat-dropout", "vector", (Dense(50), Dropout(0.25), Dense(50), Dropout(0.5)),
                      "Regularisation matched: flat with conv's dropout (0.25 and 0.5)."),
 )}

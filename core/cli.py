@@ -107,8 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     robustness = commands.add_parser("robustness", help="train (or reopen) the runs, then their accuracy on "
                                      "shifted, rotated, scaled, noisy or distorted test digits")
     add_run_arguments(robustness)
-    robustness.add_argument("--perturbations", nargs="+", choices=list(PERTURBATIONS), default=list(DEFAULT_PERTURBATIONS),
-                            metavar="NAME", help="any of " + ", ".join(PERTURBATIONS) + " (default: "
+    robustness.add_argument("--perturbations", nargs="+", choices=list(PERTURBATIONS),
+                            default=list(DEFAULT_PERTURBATIONS), metavar="NAME",
+                            help="any of " + ", ".join(PERTURBATIONS) + " (default: "
                             + " ".join(DEFAULT_PERTURBATIONS) + ")")
 
     study = commands.add_parser("study", help="accuracy against sample size over seeds, with verdicts")
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--csv", metavar="PATH", help="also write every cell to this CSV file")
     study.add_argument("--executor", choices=["in-process", "ray"], default="in-process",
                        help="where the cells train: this process, one after another (default), or a Ray cluster")
-    study.add_argument("--ray-address", metavar="HOST:PORT", type=ray_address_arg, help="the Ray cluster to join (default: RAY_ADDRESS, "
+    study.add_argument("--ray-address", metavar="HOST:PORT", type=ray_address_arg,
+                       help="the Ray cluster to join (default: RAY_ADDRESS, "
                        "else a new local Ray on this machine, one cell per CPU)")
     study.add_argument("--cpus-per-cell", type=float, help="CPUs each cell declares (and TensorFlow's "
                        "threads inside it; default 1)")
@@ -263,7 +265,8 @@ def _records(table, outcomes) -> list[dict]:
     records = []
     for row, outcome in zip(table.to_dict(orient="records"), outcomes):
         run = outcome.run
-        records.append({**row, "peak_memory_mb": run.peak_memory_mb, "run_id": run.run_id, "model_path": str(run.model_path),
+        records.append({**row, "peak_memory_mb": run.peak_memory_mb, "run_id": run.run_id,
+                        "model_path": str(run.model_path),
                         "dataset": run.config.dataset, "sample_size": run.config.sample_size,
                         "num_epochs": run.config.num_epochs, "epochs_run": len(run.history.get("loss", [])),
                         "seed": run.config.seed, "recipe": run.config.recipe,

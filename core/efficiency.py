@@ -9,7 +9,8 @@ three-parameter inverse power law
 by least squares on the mean accuracy at each sample size, every size weighted alike: for a given c the
 best a and b are a linear least-squares problem, so c is searched (a grid, then scipy.optimize's bounded
 scalar minimiser) and a, b solved exactly for it — the same optimum as a general nonlinear fit, and fast
-enough to refit hundreds of resamples on a page. Why this model: error falling as a power of the training-set size is the most common shape
+enough to refit hundreds of resamples on a page. Why this model: error falling as a power of the training-set
+size is the most common shape
 of learning curves in the literature (Hestness et al., "Deep learning scaling is predictable, empirically",
 2017; Viering & Loog, "The shape of learning curves: a review", IEEE TPAMI), and this form is the one
 Figueroa et al. fitted to predict classifiers' accuracy at larger samples from small ones ("Predicting
@@ -357,7 +358,8 @@ def efficiency_sentence(result: Efficiency, pairs=(("conv", "flat"),)) -> str:
         return head + f"needs the {' and the '.join(missing) or 'two'} network(s) in the study."
     parts = []
     for better, other in pairs:
-        found = [multiplier for multiplier in result.multipliers if (multiplier.better, multiplier.other) == (better, other)]
+        found = [multiplier for multiplier in result.multipliers
+                 if (multiplier.better, multiplier.other) == (better, other)]
         if found and other in result.refused:
             parts.append(f"{other} vs {better} — no estimate, {other} has no learning curve: {result.refused[other]}")
             continue

@@ -84,11 +84,12 @@ def _fitted_curve(figure: go.Figure, architecture: str, fitted, line_colour: str
     band = fitted.dropna(subset=["low", "high"])
     if len(band):
         figure.add_trace(go.Scatter(
-            x=list(band["sample_size"]) + list(band["sample_size"])[::-1], y=list(band["high"]) + list(band["low"])[::-1],
+            x=list(band["sample_size"]) + list(band["sample_size"])[::-1],
+            y=list(band["high"]) + list(band["low"])[::-1],
             fill="toself", fillcolor=line_colour, opacity=0.10, line={"width": 0}, hoverinfo="skip",
             name=f"{architecture} fitted curve's 95% band"))
-    figure.add_trace(go.Scatter(x=fitted["sample_size"], y=fitted["fit"], mode="lines", name=f"{architecture} fitted curve",
-                                line={"color": line_colour, "dash": "dot"},
+    figure.add_trace(go.Scatter(x=fitted["sample_size"], y=fitted["fit"], mode="lines",
+                                name=f"{architecture} fitted curve", line={"color": line_colour, "dash": "dot"},
                                 hovertemplate="fitted: %{y:.2%} at %{x:,.0f} images<extra></extra>"))
 
 

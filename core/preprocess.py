@@ -306,7 +306,8 @@ def paper_brightness(grey: np.ndarray, blocks: int = 16, rounds: int = 6) -> np.
         return np.stack([np.ones_like(y), y, x, y * y, x * x, y * x], axis=-1)
 
     design = basis(rows, columns)
-    keep = levels > otsu_threshold(levels) if np.ptp(levels) > MIN_CONTRAST * levels.max() else np.ones(len(levels), bool)
+    keep = (levels > otsu_threshold(levels) if np.ptp(levels) > MIN_CONTRAST * levels.max()
+            else np.ones(len(levels), bool))
     if keep.sum() < 6:  # ink in nearly every tile: the brightest tiles are the paper
         keep = levels >= np.sort(levels)[-min(6, len(levels))]
     for _ in range(rounds):

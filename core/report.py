@@ -137,7 +137,8 @@ def study_html(report: StudyReport, dataset: Dataset, efficiency=None) -> str:
     if not report.gaps.empty:
         tables.append(("The gaps", gaps_table(report.gaps)))
     if not efficiency.check.empty:
-        tables.append(("Prediction check: learning curves fitted on the smaller sizes, against the larger ones measured",
+        tables.append(("Prediction check: learning curves fitted on the smaller sizes, "
+                       "against the larger ones measured",
                        check_table(efficiency.check)))
     if not report.summary.empty and (report.summary["sample_size"] == STUDENT["sample_size"]).any():
         tables.append((f"The student's table, next to ours ({STUDENT['sample_size']:,} images; student: "

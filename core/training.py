@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, UTC
-from typing import Optional
 from collections.abc import Callable
 
 import numpy as np
@@ -71,7 +70,7 @@ class RunResult(RunRecord):
     model: object
 
 
-OnEpoch = Optional[Callable[[EpochReport], None]]
+OnEpoch = Callable[[EpochReport], None] | None
 
 
 def _epoch_reporter(num_epochs: int, on_epoch: OnEpoch, history: dict):

@@ -45,7 +45,8 @@ def robustness_shot(browser, address: str) -> None:
     page.get_by_text("One test digit, level by level").wait_for(timeout=300_000)
     page.wait_for_timeout(4000)
     top = heading.bounding_box()["y"] - 20
-    page.screenshot(path=str(ROOT / "docs" / "robustness.png"), clip={"x": 280, "y": top, "width": 1160, "height": 1450})
+    page.screenshot(path=str(ROOT / "docs" / "robustness.png"),
+                    clip={"x": 280, "y": top, "width": 1160, "height": 1450})
     print("wrote docs/robustness.png")
     page.close()
 
@@ -80,7 +81,8 @@ def main() -> int:
             for name, (path, (width, height)) in SHOTS.items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url + path)
-                page.get_by_text("Timing" if name == "compare.png" else "Verdicts", exact=True).wait_for(timeout=120_000)
+                title = "Timing" if name == "compare.png" else "Verdicts"
+                page.get_by_text(title, exact=True).wait_for(timeout=120_000)
                 page.wait_for_timeout(4000)  # the charts finish drawing
                 page.screenshot(path=str(ROOT / "docs" / name))
                 print(f"wrote docs/{name}")

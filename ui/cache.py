@@ -29,7 +29,8 @@ def service(location: str | None = None) -> RunsService:
     if setting("TRAIN_WORKERS", 1, 0) == 0:  # the memory budget still holds (core/costs.py's estimate)
         from core.runs.workers import DEFAULT_BUDGET_MB
 
-        return RunsService(store(location), InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
+        return RunsService(store(location),
+                           InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
     from core.runs.worker_executor import WorkerExecutor
 
     return RunsService(store(location), WorkerExecutor())

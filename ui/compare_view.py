@@ -125,7 +125,8 @@ def confusion_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
             column.markdown(f"**{label}**")
             column.dataframe(per_class_report(dataset.y_test, probs.argmax(axis=1), dataset.class_names),
                              hide_index=True, column_config={
-                                 name: percent_column(name, help=explain(name)) for name in ("precision", "recall", "f1")
+                                 name: percent_column(name, help=explain(name))
+                                 for name in ("precision", "recall", "f1")
                              } | {"support": st.column_config.NumberColumn("support", help=explain("support"))})
 
 
@@ -143,7 +144,8 @@ def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
     shown = table.iloc[(page - 1) * GALLERY_SIZE:page * GALLERY_SIZE]
     first = (page - 1) * GALLERY_SIZE + 1
     st.caption(f"{len(table):,} of {len(dataset.y_test):,} test images, the most confident mistakes first"
-               + (f"; showing {first:,} to {first + len(shown) - 1:,} (page {page} of {pages})." if len(shown) else "."))
+               + (f"; showing {first:,} to {first + len(shown) - 1:,} (page {page} of {pages})."
+                  if len(shown) else "."))
     names = dataset.class_names
     captions = []
     for row in shown.to_dict("records"):

@@ -63,7 +63,8 @@ def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> Non
         return
     root = cache.current_store().location
     with st.spinner("Perturbing the test digits and predicting them…"):
-        predictions = {label: cache.robustness(root, run.run_id, dataset.name, names) for label, run in zip(labels, runs)}
+        predictions = {label: cache.robustness(root, run.run_id, dataset.name, names)
+                       for label, run in zip(labels, runs)}
     tables = {label: accuracy_table(found, dataset.y_test, names) for label, found in predictions.items()}
     st.markdown("  \n".join(sentence(tables, name, PERTURBATIONS[name].levels[3]) for name in names))
     frames = {name: pd.concat([table[table["perturbation"] == name].assign(label=label)
@@ -126,7 +127,8 @@ def study_robustness(report, dataset) -> None:
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):
         found = cache.robustness(root, run.run_id, dataset.name, names)
-        per_network.setdefault(arm_label(run.config.architecture, run.config.pixels), []).append(accuracy_table(found, dataset.y_test, names))
+        label = arm_label(run.config.architecture, run.config.pixels)
+        per_network.setdefault(label, []).append(accuracy_table(found, dataset.y_test, names))
         bar.progress(position / len(runs), text=f"Measured {position} of {len(runs)} runs")
     bar.empty()
     summary = summarise_over_seeds(per_network).rename(columns={"network": "label", "mean_accuracy": "accuracy"})

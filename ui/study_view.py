@@ -15,7 +15,8 @@ from ui import cache, plots
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
 from core.glossary import explain
-from ui.components import architecture_select, glossary, precision_select, progress_reporter, recipe_select, setting_input
+from ui.components import (architecture_select, glossary, precision_select, progress_reporter, recipe_select,
+                           setting_input)
 
 TERMS = ("H1", "H2", "95% CI", "points", "McNemar's test", "p", "accuracy", "train seconds", "seed", "epoch",
          "bfloat16")
@@ -51,7 +52,8 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     key = FORM.key
     options = [size for size in DEFAULT_SIZES if size < dataset.pool_size] + [dataset.pool_size]
     st.session_state.setdefault(key(settings.SAMPLE_SIZES), [size for size in PAGE_DEFAULT_SIZES if size in options])
-    asked = [dataset.pool_size if size == settings.FULL else size for size in st.session_state[key(settings.SAMPLE_SIZES)]]
+    asked = [dataset.pool_size if size == settings.FULL else size
+             for size in st.session_state[key(settings.SAMPLE_SIZES)]]
     dropped = [size for size in asked if size not in options]
     st.session_state[key(settings.SAMPLE_SIZES)] = list(dict.fromkeys(size for size in asked if size in options))
     if dropped:  # kept from another data source, or from a shared link

@@ -93,7 +93,7 @@ class RunBackend(ABC):
     def lock(self, run_id: str, timeout: float) -> contextmanager:
         """A context manager held by one holder at a time; LockTimeout after `timeout` seconds (0: try once)."""
 
-    def remove_leftovers(self) -> None:
+    def remove_leftovers(self) -> None:  # noqa: B027 - an optional hook: backends leaving nothing behind skip it
         """Clear what writers killed half-way left behind (nothing of it is ever visible as a run)."""
 
 

@@ -12,7 +12,7 @@ import platform
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 from collections.abc import Callable, Iterator
 
 from core.config import TrainConfig
@@ -20,7 +20,7 @@ from core.costs import Cost
 from core.data import Dataset
 from core.training import OnEpoch, RunResult, prepare_training, train
 
-OnStart = Optional[Callable[[TrainConfig], None]]
+OnStart = Callable[[TrainConfig], None] | None
 Trainer = Callable[..., RunResult]  # (config, dataset, on_epoch=None) -> RunResult, like core.training.train
 
 
@@ -81,7 +81,7 @@ class Executor(ABC):
         executor has a queue). This default computes it here."""
         return function(*args, lambda event: None)
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> None:  # noqa: B027 - an optional hook: executors holding nothing need not override it
         """Release what the executor holds (processes, a cluster connection)."""
 
 

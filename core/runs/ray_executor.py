@@ -1,8 +1,8 @@
 """Running a study's cells on a Ray cluster (`python -m core study --executor ray`). Imported only then.
 
 The study decides *what* to run; this executor decides *where*. The driver (this process) owns the run store:
-the runs service submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through Ray's
-object store (no download, no shared disk); a task trains one cell and returns the run as values (record,
+the runs service submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through
+Ray's object store (no download, no shared disk); a task trains one cell and returns the run as values (record,
 test probabilities, the `.keras` archive's bytes, the node it ran on), and the driver writes it into the
 store exactly as an in-process run (locked, atomic, indexed). Workers get this project's code through
 Ray's runtime environment (`working_dir`: the project folder is uploaded to the cluster), so they need the

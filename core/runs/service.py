@@ -177,8 +177,9 @@ class RunsService:
                     outcome, error = None, cell.error
                     if cell.result is not None:
                         try:
-                            outcome = self._train_locked(cell.config, dataset, problems[self.run_id(cell.config, dataset)],
-                                                         lambda: cell.result)
+                            outcome = self._train_locked(cell.config, dataset,
+                                                         problems[self.run_id(cell.config, dataset)],
+                                                         lambda cell=cell: cell.result)
                         except (StoreError, OSError) as failure:
                             error = f"could not be stored: {failure}"
                     yield done(cell.config, outcome, error, cell.node, cell.seconds)

@@ -256,7 +256,8 @@ class WorkerPool:
         self.warm = warm
         self.num_workers = workers if workers is not None else setting("TRAIN_WORKERS", 1, 1)
         self.budget_mb = budget_mb if budget_mb is not None else setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)
-        self.recycle_mb = recycle_mb if recycle_mb is not None else setting("WORKER_RECYCLE_MB", DEFAULT_RECYCLE_MB, 100)
+        self.recycle_mb = (recycle_mb if recycle_mb is not None
+                           else setting("WORKER_RECYCLE_MB", DEFAULT_RECYCLE_MB, 100))
         self._changed = threading.Condition()
         self._queue: list[Job] = []
         self._by_key: dict[str, Job] = {}
@@ -336,7 +337,8 @@ class WorkerPool:
             now = time.perf_counter()
             left = [max(0.0, (other.seconds or 0) - (now - other.started)) for other in running]
             known = all(other.seconds is not None for other in running + ahead)
-            wait = (sum(left) + sum(other.seconds or 0 for other in ahead)) / max(1, len(self._slots)) if known else None
+            wait = ((sum(left) + sum(other.seconds or 0 for other in ahead)) / max(1, len(self._slots))
+                    if known else None)
             wait = None if wait is None else 5 * math.ceil(wait / 5)  # steady numbers: whole 5 s
             return QueueReport(len(ahead) + 1, len(running), wait)
 

@@ -130,7 +130,8 @@ def student_comparison(report: StudyReport) -> pd.DataFrame:
             "architecture": architecture,
             "student_accuracy": STUDENT[architecture]["test_accuracy"],
             "our_mean_accuracy": None if mine is None else float(mine["mean_accuracy"]),
-            "our_ci": None if mine is None or np.isnan(mine["ci_low"]) else f"{mine['ci_low']:.3f}–{mine['ci_high']:.3f}",
+            "our_ci": (None if mine is None or np.isnan(mine["ci_low"])
+                       else f"{mine['ci_low']:.3f}–{mine['ci_high']:.3f}"),
             "student_train_seconds": STUDENT[architecture]["train_seconds"],
             "our_train_seconds": None if mine is None else float(mine["mean_train_seconds"]),
         })

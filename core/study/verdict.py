@@ -44,7 +44,8 @@ def h1_sentence(summary: pd.DataFrame) -> str:
             sizes = group[group["h1"] == verdict]
             if len(sizes):
                 detail = ", ".join(f"{row.sample_size:,} ({row.mean_accuracy:.1%}"
-                                   + (f", CI {row.ci_low:.1%}–{row.ci_high:.1%})" if not np.isnan(row.ci_low) else ", one seed)")
+                                   + (f", CI {row.ci_low:.1%}–{row.ci_high:.1%})" if not np.isnan(row.ci_low)
+                                      else ", one seed)")
                                    for row in sizes.itertuples())
                 verdicts.append(f"{verdict} at {detail}")
         parts.append(f"{architecture}: " + "; ".join(verdicts))

@@ -130,7 +130,8 @@ def test_quick_picks_offer_only_sizes_the_data_source_has(fake_trainer):
 
 def test_a_broken_stored_run_is_reported_and_retrained(fake_trainer, digits):
     store = RunStore()
-    run = service(store, fake_trainer).get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2), digits).run
+    run = service(store, fake_trainer).get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
+                                                    digits).run
     run.model_path.write_bytes(b"truncated")
     app = small(open_page())
     app.multiselect(key="architectures").set_value(["flat"])
@@ -234,8 +235,10 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
         assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=seed)], digits) is True
         assert background.wait_until_idle()  # prepared one by one (waiting ones would be skipped for the newest)
     assert len(background._asked) == 3 and len(warm_ups) == 5
-    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=4)], digits) is False  # recent: skipped
-    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True   # forgotten: asked again
+    # recent: skipped
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=4)], digits) is False
+    # forgotten: asked again
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True
 
 
 def test_shuffled_pixels_train_their_own_runs_named_shuffled(fake_trainer):

@@ -128,5 +128,6 @@ def test_the_study_page_spinner_ends_with_a_message_for_a_port_that_is_not_ray(f
 def test_a_pair_naming_markdown_in_a_study_link_is_shown_as_text(fake_trainer):
     app = open_link({"pairs": "![x](/b.png)x:flat"}, "app_pages/study.py")
     assert not app.exception
-    shown = [text for elements in (app.error, app.warning, app.info, app.caption, app.markdown) for text in texts(elements)]
+    shown = [text for elements in (app.error, app.warning, app.info, app.caption, app.markdown)
+             for text in texts(elements)]
     assert not any(unescaped_link(text) for text in shown)

@@ -119,10 +119,13 @@ def test_moving_a_layer_keeps_its_settings(fake_trainer):
      "Layer 2 (Conv 8 3×3 relu) needs an image of at least 3×3 pixels but gets 1×1"),
     (lambda app: app.radio(key="net_input").set_value("vector"), "the 784-vector input has no rows and columns"),
     # Issue 28 item 9: a value outside a field's range (kernel 29) was marked red and the old value kept, in silence
-    (lambda app: app.number_input(key="net_0_kernel_size").set_value(29), "kernel size must be a whole number from 1 to 28; got 29"),
-    (lambda app: app.number_input(key="net_3_rate").set_value(1.5), "dropout rate must be at least 0 and below 1; got 1.5"),
+    (lambda app: app.number_input(key="net_0_kernel_size").set_value(29),
+     "kernel size must be a whole number from 1 to 28; got 29"),
+    (lambda app: app.number_input(key="net_3_rate").set_value(1.5),
+     "dropout rate must be at least 0 and below 1; got 1.5"),
     (lambda app: app.button(key="net_4_remove").click(), "needs a vector: add a Flatten before it"),
-    (lambda app: (app.number_input(key="net_1_filters").set_value(16), app.number_input(key="net_5_units").set_value(4096)),
+    (lambda app: (app.number_input(key="net_1_filters").set_value(16),
+                  app.number_input(key="net_5_units").set_value(4096)),
      "9,483,498 parameters is over the limit of 5,000,000"),
 ])
 def test_a_network_that_cannot_build_shows_one_message_and_cannot_be_saved(fake_trainer, change, message):

@@ -6,7 +6,8 @@ from tests.fakes import FAKE_PEAK_MEMORY_MB, service
 
 def stored_runs(digits, trainer, architectures=("flat", "conv")):
     store = RunStore()
-    return [service(store, trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits).run for name in architectures]
+    return [service(store, trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1),
+                                                 digits).run for name in architectures]
 
 
 def test_an_empty_store_points_to_compare():
@@ -44,7 +45,8 @@ def test_delete_names_the_runs_asks_once_then_reports_and_clears_the_choice(fake
     assert not app.exception
     assert len(RunStore().list_runs()) == 2  # nothing deleted yet: the page asks
     question = texts(app.warning)[0]
-    assert question.startswith("Delete 1 run?") and "flat · mnist · 100 images" in question and flat.run_id[:8] in question
+    assert (question.startswith("Delete 1 run?") and "flat · mnist · 100 images" in question
+            and flat.run_id[:8] in question)
     assert conv.run_id[:8] not in question
     app.button(key="confirm_delete_runs").click().run()
     assert not app.exception

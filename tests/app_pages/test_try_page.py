@@ -16,7 +16,8 @@ from tests.fakes import service
 @pytest.fixture
 def stored_pair(fake_trainer, digits):
     store = RunStore()
-    return [service(store, fake_trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1), digits).run for name in ("flat", "conv")]
+    return [service(store, fake_trainer).get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=1),
+                                                      digits).run for name in ("flat", "conv")]
 
 
 @pytest.fixture

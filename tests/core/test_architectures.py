@@ -106,7 +106,8 @@ def test_the_hash_is_what_the_network_computes_not_what_it_is_called():
 
 @pytest.mark.parametrize("input_kind, layers, message", [
     ("image", [{"type": "conv", "filters": 8, "kernel_size": 20}, {"type": "conv", "filters": 8, "kernel_size": 10},
-               {"type": "flatten"}], "Layer 2 (Conv 8 10×10 relu) needs an image of at least 10×10 pixels but gets 9×9"),
+               {"type": "flatten"}],
+     "Layer 2 (Conv 8 10×10 relu) needs an image of at least 10×10 pixels but gets 9×9"),
     ("image", [{"type": "pool", "size": 20}, {"type": "pool", "size": 2}, {"type": "flatten"}],
      "Layer 2 (MaxPool 2) needs an image of at least 2×2 pixels but gets 1×1: use a smaller pool"),
     ("vector", [{"type": "dense", "units": 0}], "units must be a whole number from 1"),

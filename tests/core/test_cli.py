@@ -159,9 +159,11 @@ def test_architectures_lists_presets_and_saved_networks_with_their_parameters(ca
     ("{nope", "is not a usable network: Not valid JSON"),
     (json.dumps({**TINY, "layers": [{"type": "dense", "units": 0}]}), "units must be a whole number from 1"),
     (json.dumps({**TINY, "layers": [{"type": "conv", "filters": 8, "kernel_size": 28},
-                                    {"type": "pool", "size": 2}, {"type": "flatten"}]}), "needs an image of at least 2×2 pixels"),
+                                    {"type": "pool", "size": 2}, {"type": "flatten"}]}),
+     "needs an image of at least 2×2 pixels"),
     (json.dumps({**TINY, "layers": [{"type": "flatten"}, {"type": "dropout", "rate": 1}]}), "at least 0 and below 1"),
-    (json.dumps({**TINY, "input": "vector", "layers": [{"type": "dense", "units": 4000}] * 2}), "is over the limit of 5,000,000"),
+    (json.dumps({**TINY, "input": "vector", "layers": [{"type": "dense", "units": 4000}] * 2}),
+     "is over the limit of 5,000,000"),
     (json.dumps({**TINY, "name": "conv"}), "a preset's name"),
 ])
 def test_a_bad_network_file_exits_2_with_one_line_and_saves_nothing(capsys, fake_trainer, tmp_path, content, message):
@@ -187,7 +189,8 @@ def test_study_pairs_bring_their_networks_into_the_study(capsys, fake_trainer):
     (lambda tmp_path: str(tmp_path / "missing" / "cells.csv"), "does not exist"),
 ])
 def test_an_unwritable_study_csv_is_refused_before_any_training(capsys, fake_trainer, tmp_path, target, message):
-    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--epochs", "1", "--csv", target(tmp_path))
+    code, _, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--epochs", "1",
+                           "--csv", target(tmp_path))
     assert code == 2 and message in err and fake_trainer.calls == []
 
 

@@ -31,7 +31,8 @@ def test_memory_grows_with_batch_size_and_parameters_and_time_with_images_and_ep
 
 def test_stored_timings_replace_the_arithmetic_for_their_network(digits):
     config = TrainConfig(sample_size=300, num_epochs=2)
-    assert costs.estimate(config, digits, {"flat": 0.01}).seconds == pytest.approx(0.01 * 300 * 2 + costs.SECONDS_PER_RUN)
+    assert (costs.estimate(config, digits, {"flat": 0.01}).seconds
+            == pytest.approx(0.01 * 300 * 2 + costs.SECONDS_PER_RUN))
 
 
 def test_wide_convolutions_cost_what_their_arithmetic_says(digits):

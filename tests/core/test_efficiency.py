@@ -86,7 +86,8 @@ def test_an_answer_far_beyond_the_sizes_measured_is_refused():
 
 def test_too_few_sizes_and_flat_curves_are_said_in_the_sentence():
     two_sizes = analyse_efficiency(study_cells({"conv": CONV, "flat": FLAT}, sizes=(100, 1000)), num_resamples=20)
-    assert "no estimate" in two_sizes.sentences["efficiency"] and "needs at least 3" in two_sizes.sentences["efficiency"]
+    assert ("no estimate" in two_sizes.sentences["efficiency"]
+            and "needs at least 3" in two_sizes.sentences["efficiency"])
     assert "needs at least 4 sample sizes" in two_sizes.sentences["check"]
     flat_curve = analyse_efficiency(study_cells({"conv": CONV, "flat": (0.9, 0.0, 0.5)}), num_resamples=20)
     assert "hardly rises" in flat_curve.sentences["efficiency"]

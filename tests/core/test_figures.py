@@ -36,5 +36,5 @@ def test_the_axes_are_labelled_at_the_sizes_trained_and_in_whole_numbers_with_ro
     figure = plots.time_vs_size(SUMMARY)
     assert list(figure.layout.xaxis.tickvals) == [100, 1000] and list(figure.layout.xaxis.ticktext) == ["100", "1,000"]
     assert list(figure.layout.yaxis.ticktext)[3:9] == ["1", "2", "5", "10", "20", "50"]  # 1 to 8 s, written out
-    for figure in (figure, plots.accuracy_vs_size(SUMMARY, CELLS)):
-        assert figure.layout.xaxis.automargin and figure.layout.yaxis.automargin
+    for each in (figure, plots.accuracy_vs_size(SUMMARY, CELLS)):
+        assert each.layout.xaxis.automargin and each.layout.yaxis.automargin

@@ -25,7 +25,8 @@ def test_markdown_in_user_text_is_escaped_so_no_link_or_image_survives():
     shown = literal("[Session expired](http://127.0.0.1:29999/phish) ![x](http://127.0.0.1:29999/b.png) :red[x] $x$")
     unescaped = [re.search(rf"(?<!\\){re.escape(syntax)}", shown) for syntax in ("](", "![", ":red[", "$x", "://")]
     assert unescaped == [None] * 5
-    assert shown.replace("\\", "") == "[Session expired](http://127.0.0.1:29999/phish) ![x](http://127.0.0.1:29999/b.png) :red[x] $x$"
+    assert shown.replace("\\", "") == ("[Session expired](http://127.0.0.1:29999/phish) "
+                                       "![x](http://127.0.0.1:29999/b.png) :red[x] $x$")
 
 
 def test_control_characters_are_stripped_and_long_values_shortened():

@@ -40,7 +40,8 @@ def test_freed_memory_is_collected_frozen_once_and_trimmed(monkeypatch):
 
 
 
-needs_proc = pytest.mark.skipif(memory.resident_megabytes() is None, reason="resident memory is read from Linux's /proc")
+needs_proc = pytest.mark.skipif(memory.resident_megabytes() is None,
+                                reason="resident memory is read from Linux's /proc")
 
 
 @needs_proc

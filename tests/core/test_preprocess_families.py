@@ -236,7 +236,8 @@ def test_uneven_light_is_evened_out(models, chosen, baseline, light):
 
 
 @pytest.mark.parametrize("noise, specks, light, jpeg", [(25, 0, "even", False), (50, 0, "even", False),
-                                                        (0, 0.01, "even", False), (15, 0.002, "lamp from the left", True)],
+                                                        (0, 0.01, "even", False),
+                                                        (15, 0.002, "lamp from the left", True)],
                          ids=["noise 25", "noise 50", "1% specks", "a phone photo"])
 def test_noise_and_specks_are_left_out(models, chosen, baseline, noise, specks, light, jpeg):
     assert_within_tolerance(score(models, chosen, photographed(light, noise, specks, jpeg)), baseline)

@@ -104,7 +104,7 @@ def test_the_benchmarks_elastic_distortion_moves_ink_keeps_labels_and_repeats_wi
     assert plain.batch_distortion(3) is None
     first, again, other = all_batches(elastic, 3, x, y), all_batches(elastic, 3, x, y), all_batches(elastic, 4, x, y)
     undistorted = all_batches(plain, 3, x, y)
-    for (images, labels), (same_images, same_labels), (plain_images, plain_labels) in zip(first, again, undistorted):
+    for (images, labels), (same_images, _same_labels), (plain_images, plain_labels) in zip(first, again, undistorted):
         np.testing.assert_array_equal(images, same_images)  # one seed: the same distortions, batch by batch
         np.testing.assert_array_equal(labels, plain_labels)  # the same digits, in the same order
         assert images.shape == plain_images.shape and 0 <= images.min() and images.max() <= 1

@@ -56,7 +56,8 @@ def test_the_gaps_speak_points_and_p_values(report):
 
 def test_the_students_table_puts_our_mean_next_to_the_reported_numbers(report):
     table = student_table(report).set_index("network")
-    assert table.loc["conv", "student's accuracy"] == "91.0%" and table.loc["flat", "student's training time"] == "2.7 s"
+    assert (table.loc["conv", "student's accuracy"] == "91.0%"
+            and table.loc["flat", "student's training time"] == "2.7 s")
     ours = report.summary.set_index(["architecture", "sample_size"]).loc[("conv", 1000), "mean_accuracy"]
     assert table.loc["conv", "ours (mean over seeds)"] == f"{ours:.1%}"
 

@@ -121,7 +121,9 @@ def test_a_run_on_other_data_is_refused(stored, digits):
 def test_summaries_over_seeds_have_a_ci_only_with_two_seeds_or_more():
     import pandas as pd
 
-    table = lambda accuracy: pd.DataFrame({"perturbation": ["shift"], "level": [1], "accuracy": [accuracy]})
+    def table(accuracy):
+        return pd.DataFrame({"perturbation": ["shift"], "level": [1], "accuracy": [accuracy]})
+
     summary = summarise_over_seeds({"conv": [table(0.8), table(0.9)], "flat": [table(0.5)]}).set_index("network")
     assert summary.loc["conv", "mean_accuracy"] == pytest.approx(0.85) and summary.loc["conv", "ci_low"] < 0.8
     assert np.isnan(summary.loc["flat", "ci_low"]) and summary.loc["flat", "seeds"] == 1

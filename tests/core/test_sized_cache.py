@@ -20,7 +20,7 @@ def test_values_stay_while_they_fit_and_the_least_recently_used_goes_first():
 def test_more_than_four_values_are_held_when_memory_allows():
     """Regression (issue 27): a count of 4 reloaded every model on every rerun with 5 chosen."""
     cache = SizedCache(max_bytes=1000, size_of=lambda value: 10)
-    for round_ in range(3):
+    for _round in range(3):
         for key in range(10):
             cache.get(key, lambda key=key: key)
     assert len(cache) == 10 and cache.loads == 10

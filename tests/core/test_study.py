@@ -134,7 +134,8 @@ def test_estimate_uses_stored_timings(digits, store):
     spec = StudySpec(architectures=("flat",), sample_sizes=(100,), num_seeds=1, num_epochs=1)
     fallback, missing = estimate_seconds(spec, digits, service(store))
     assert missing == 1 and fallback > 0
-    run_study(StudySpec(architectures=("flat",), sample_sizes=(300,), num_seeds=1, num_epochs=1), digits, service(store, FakeTrainer()))  # fake: 0.01 s per epoch for 300 images
+    run_study(StudySpec(architectures=("flat",), sample_sizes=(300,), num_seeds=1, num_epochs=1), digits,
+              service(store, FakeTrainer()))  # fake: 0.01 s per epoch for 300 images
     measured, _ = estimate_seconds(spec, digits, service(store))
     assert measured == pytest.approx(0.01 / 300 * 100 + 1.5)
 
@@ -182,7 +183,8 @@ def test_a_study_of_any_networks_compares_the_default_pairs_present(digits, stor
 
 
 def test_convolution_is_the_answer_when_matched_conv_networks_still_win(digits, store):
-    run_study(CAPACITY, digits, service(store, FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80)))
+    run_study(CAPACITY, digits,
+              service(store, FakeTrainer(lambda config: 0.95 if config.spec.has_convolution else 0.80)))
     sentence = analyse(CAPACITY, digits, service(store)).verdicts["capacity"]
     assert sentence.startswith("Convolution or capacity? Convolution: with parameter counts matched, the convolutional "
                                "network is still better wherever the data decide (4 of 4 cells")
@@ -199,8 +201,8 @@ def test_capacity_is_the_answer_when_matched_networks_are_comparable(digits, sto
 
     run_study(CAPACITY, digits, service(store, FakeTrainer(by_parameters)))
     report = analyse(CAPACITY, digits, service(store))
-    assert report.verdicts["capacity"].startswith("Convolution or capacity? Capacity: with parameter counts matched, the "
-                                                  "convolutional network is no better (4 of 4 cells")
+    assert report.verdicts["capacity"].startswith("Convolution or capacity? Capacity: with parameter counts matched, "
+                                                  "the convolutional network is no better (4 of 4 cells")
     assert re.search(r"conv leads flat by 1\d\.\d points and flat-wide \(same parameter count\) by 0\.0: about 0% of "
                      r"the gap is convolution, 100% capacity\.", report.verdicts["capacity"])
     verdicts = {pair: set(group["verdict"]) for pair, group in report.gaps.groupby(["first", "second"])}
@@ -219,7 +221,8 @@ def test_matched_pairs_given_flat_first_are_read_from_the_convolutional_side(dig
 
 def test_without_a_matched_pair_the_capacity_sentence_says_what_to_add(digits, store):
     run_study(SPEC, digits, service(store, FakeTrainer()))
-    assert "Compare networks with matched parameter counts" in analyse(SPEC, digits, service(store)).verdicts["capacity"]
+    assert ("Compare networks with matched parameter counts"
+            in analyse(SPEC, digits, service(store)).verdicts["capacity"])
 
 
 def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):

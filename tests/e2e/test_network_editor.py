@@ -23,7 +23,7 @@ def open_compare(browser, url):
     page = browser.new_page(viewport={"width": 1440, "height": 2400})
     page.goto(url)
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-    for attempt in range(3):  # a rerun still running on a busy server can put back a value typed meanwhile
+    for _attempt in range(3):  # a rerun still running on a busy server can put back a value typed meanwhile
         for label, value in (("Training images (balanced across classes)", 100), ("Epochs", 1)):
             field = page.get_by_label(label, exact=True)
             field.fill(str(value))

@@ -31,7 +31,8 @@ def test_runs_table_has_readable_sortable_columns():
     assert list(runs_table([{**row, "recipe": "improved", "precision": "float32"}]).loc[0, ["recipe", "precision"]]) \
         == ["improved", "float32"]
     shuffled = {**row, "config_json": '{"pixels": "shuffled"}'}
-    assert run_choice_label(shuffled) == "conv · mnist · 1,000 images · 12 epochs · seed 0 · shuffled pixels · 94.7% · abc"
+    assert run_choice_label(shuffled) \
+        == "conv · mnist · 1,000 images · 12 epochs · seed 0 · shuffled pixels · 94.7% · abc"
     assert list(runs_table([row, shuffled])["pixels"]) == ["drawn", "shuffled"]
 
 

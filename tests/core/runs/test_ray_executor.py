@@ -98,7 +98,8 @@ def test_a_worker_killed_mid_cell_is_retried_and_the_study_completes(local_ray, 
     slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=8)  # ~10 s on one CPU
     fast = TrainConfig(architecture="flat", sample_size=60, num_epochs=1)
     done: list = []
-    driver = threading.Thread(target=lambda: done.extend(RunsService(store, executor).train_missing([slow, fast], digits)))
+    driver = threading.Thread(
+        target=lambda: done.extend(RunsService(store, executor).train_missing([slow, fast], digits)))
     driver.start()
     killed, seen = None, {}
     deadline = time.time() + 120

@@ -94,7 +94,8 @@ def test_a_failed_write_leaves_no_half_written_entry(store, digits, monkeypatch)
 
 def test_list_runs_and_delete(store, digits):
     for architecture in ("flat", "conv"):
-        service(store, FakeTrainer()).get_or_train(TrainConfig(architecture=architecture, sample_size=100, num_epochs=1), digits)
+        service(store, FakeTrainer()).get_or_train(
+            TrainConfig(architecture=architecture, sample_size=100, num_epochs=1), digits)
     rows = store.list_runs()
     assert {row["architecture"] for row in rows} == {"flat", "conv"}
     assert json.loads(rows[0]["config_json"])["sample_size"] == 100
