@@ -143,3 +143,25 @@ def test_the_difference_caption_names_the_colours_the_matrix_draws(fake_trainer)
     caption = next(text for text in texts(app.caption) if "count minus" in text)
     assert f"{plots.WORSE}: conv does worse" in caption and "that mistake more often off it" in caption
     assert f"{plots.BETTER.capitalize()}: conv does better" in caption
+
+
+def test_the_studys_gap_table_shows_mcnemar_beside_the_verdict_and_explains_its_words(fake_trainer):
+    """Item 7: Study truncated the McNemar column; item 5: H1, H2, CI and McNemar were not explained."""
+    import json
+
+    from core.glossary import explain
+
+    app = open_page("app_pages/study.py")
+    app.multiselect(key="study_sizes").set_value([100, 300])
+    app.number_input(key="study_seeds").set_value(2)
+    app.number_input(key="study_epochs").set_value(1)
+    app.button(key="run_study").click().run()
+    assert not app.exception
+    gaps = next(frame for frame in app.dataframe if "McNemar's test" in frame.value.columns)
+    order = list(gaps.proto.column_order)
+    assert order.index("McNemar's test") <= 5 and order.index("verdict") <= 5
+    columns = json.loads(gaps.proto.columns)
+    assert columns["McNemar's test"]["label"] == "McNemar" and "same test digits" in columns["McNemar's test"]["help"]
+    assert app.number_input(key="study_margin").help.startswith(explain("H2"))
+    words = next(expander for expander in app.expander if expander.label == "What the words mean").markdown[0].value
+    assert all(f"**{term}**" in words for term in ("H1", "H2", "95% CI", "McNemar's test"))
