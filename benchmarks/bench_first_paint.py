@@ -13,7 +13,6 @@ TensorFlow by then (it should not: the page needs none).
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401
-from common import ROOT, machine, table
+from common import ROOT, machine, side_by_side_arguments, table
 
 sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
@@ -66,10 +65,7 @@ def measure(browser, folder) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
-    args = parser.parse_args()
+    args = side_by_side_arguments(__doc__).parse_args()
     from playwright.sync_api import sync_playwright
 
     rows = []

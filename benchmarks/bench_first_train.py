@@ -14,7 +14,6 @@ Targets (issue 17): click-to-rendered at most 1.3x the training seconds on a fre
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401
-from common import ROOT, machine, table
+from common import ROOT, machine, side_by_side_arguments, table
 
 sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
@@ -124,10 +123,8 @@ def measure(browser, folder: Path, wait: float, timeline: bool = False) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = side_by_side_arguments(__doc__)
     parser.add_argument("--wait", type=float, default=3.0, help="seconds between the page appearing and the click")
-    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
     parser.add_argument("--timeline", action="store_true",
                         help="print what the page showed when, after each click (polling costs some CPU)")
     args = parser.parse_args()

@@ -13,7 +13,6 @@ another checkout too (e.g. `git archive <commit> | tar -x -C DIR`), alternating 
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401
-from common import ROOT, machine, table
+from common import ROOT, machine, side_by_side_arguments, table
 
 sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
@@ -111,10 +110,7 @@ def measure(browser, checkout: Path, store: Path, mnist: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
-    args = parser.parse_args()
+    args = side_by_side_arguments(__doc__).parse_args()
     from playwright.sync_api import sync_playwright
 
     from core import data

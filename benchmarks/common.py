@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sys
@@ -75,3 +76,11 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
     return "" if value is None else str(value)
+
+
+def side_by_side_arguments(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's parser with --repeats and --vs (another checkout measured alternately in the same run)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--vs", type=Path, help="another checkout to measure in the same run, alternately")
+    return parser

@@ -225,14 +225,23 @@ class _Pooling(_Windowed):
                                     "The side of the square window it pools, in pixels; the image shrinks by this "
                                     "factor."))
     smaller: ClassVar[str] = "a smaller pool"
+    short: ClassVar[str]  # its name in a one-line description: "MaxPool"
 
     @property
     def window(self) -> int:
         return self.size
 
+    def describe(self) -> str:
+        return f"{self.short} {self.size}"
+
     def output_shape(self, shape: tuple) -> tuple:
         height, width, channels = shape
         return height // self.size, width // self.size, channels
+
+    def keras_layer(self, name: str, dtype: str | None = None):
+        from keras import layers
+
+        return getattr(layers, self.keras_type)(self.size, name=name, dtype=dtype)  # MaxPooling2D, AveragePooling2D
 
 
 @dataclass(frozen=True)
@@ -242,14 +251,7 @@ class MaxPool(_Pooling):
     label: ClassVar[str] = "Max-pooling"
     keras_type: ClassVar[str] = "MaxPooling2D"
     keras_name: ClassVar[str] = "max_pooling2d"
-
-    def describe(self) -> str:
-        return f"MaxPool {self.size}"
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.MaxPooling2D(self.size, name=name, dtype=dtype)
+    short: ClassVar[str] = "MaxPool"
 
 
 @dataclass(frozen=True)
@@ -259,14 +261,7 @@ class AvgPool(_Pooling):
     label: ClassVar[str] = "Average pooling"
     keras_type: ClassVar[str] = "AveragePooling2D"
     keras_name: ClassVar[str] = "average_pooling2d"
-
-    def describe(self) -> str:
-        return f"AvgPool {self.size}"
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.AveragePooling2D(self.size, name=name, dtype=dtype)
+    short: ClassVar[str] = "AvgPool"
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ A folder store's layout (unchanged since runs were first stored):
 from __future__ import annotations
 
 import logging
-import math
 import os
 import sqlite3
 from pathlib import Path
 
+from core import env
 from core.architectures import ArchitectureSpec
 from core.config import TrainConfig, run_id
 from core.data import Dataset
@@ -62,15 +62,9 @@ def default_location() -> str:
 
 
 def default_max_bytes() -> int:
-    configured = os.environ.get("RUN_STORE_MAX_MB")
-    if not configured:
-        return DEFAULT_MAX_BYTES
-    try:
-        megabytes = float(configured)
-    except ValueError:
-        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a number of megabytes, not {configured!r}.") from None
-    if not math.isfinite(megabytes) or megabytes <= 0:  # inf, 1e309 (parsed as inf) and nan included
-        raise StoreSettingError(f"RUN_STORE_MAX_MB must be a finite number of megabytes above 0; got {configured}.")
+    """RUN_STORE_MAX_MB in bytes (DEFAULT_MAX_BYTES when unset); StoreSettingError when it is no number above 0."""
+    megabytes = env.number("RUN_STORE_MAX_MB", DEFAULT_MAX_BYTES / 1024**2, 0, whole=False, unit="megabytes",
+                           above=True, error=StoreSettingError)
     return int(megabytes * 1024**2)
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
 
+from core import env
 from core.memory import resident_megabytes
 
 log = logging.getLogger(__name__)
@@ -61,17 +62,8 @@ class Cancelled(RuntimeError):
 
 
 def setting(name: str, default: int, low: int) -> int:
-    """A whole-number environment setting; ValueError names it when it is not one (a usage error)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {text!r}.") from None
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}; got {value}.")
-    return value
+    """A whole-number environment setting (core/env.py); ValueError names it when it is not one (a usage error)."""
+    return env.number(name, default, low)
 
 
 @dataclass(frozen=True)
