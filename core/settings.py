@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from core import pixels
+from core.glossary import explain
 from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS
 from core.data import DATASETS, MIN_SAMPLE_SIZE
 from core.recipes import RECIPES
@@ -197,7 +198,7 @@ SAMPLE_SIZES = replace(SAMPLE_SIZE, name="sample_sizes", label="Sample sizes", n
 SEEDS = Setting("num_seeds", "Seeds", "whole", low=1, high=MAX_SEEDS, help="Seeds per cell.", param="seeds",
                 key="seeds", flag="--seeds", metavar="N")
 MARGIN = Setting("margin", "H2 margin", "number", low=0.1, high=50.0, step=0.5, scale=100, note="points",
-                 help="H2's equivalence margin in accuracy points.", param="margin", key="margin", flag="--margin",
+                 help=explain("H2"), param="margin", key="margin", flag="--margin",
                  metavar="POINTS")
 STUDY_PIXELS = replace(PIXELS, many=True,
                        help=f"The pixel orders every network trains on. {pixels.HELP} Both: each network is trained on "

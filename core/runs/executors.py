@@ -41,6 +41,7 @@ class Executor(ABC):
 
     name = "executor"
     slots = 1  # runs trained at once
+    queued = False  # True: a started job runs in the executor's own thread and finishes though its asker left
 
     @abstractmethod
     def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:

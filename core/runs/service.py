@@ -146,7 +146,11 @@ class RunsService:
                       on_epoch: OnEpoch = None) -> Iterator[CellDone]:
         """Train the configs through the executor (all at once where it can), yielding each as it lands in the
         store. A run stored meanwhile is yielded as cached; one whose lock another process holds is waited for
-        after the others. Closing the iterator (Ctrl-C, a page left) cancels what is outstanding."""
+        after the others. Closing the iterator (Ctrl-C, a page left) cancels what is outstanding; with a queued
+        executor (the app's workers) a run that has started still finishes and is stored."""
+        if self.executor.queued:
+            yield from self._request_each(configs, dataset, on_start, on_epoch)
+            return
         started, finished = time.perf_counter(), 0
         ours, theirs, problems = [], [], {}
         with ExitStack() as held:
@@ -193,6 +197,39 @@ class RunsService:
                 yield done(config, None, f"{type(failure).__name__}: {failure}", None, time.perf_counter() - begun)
                 continue
             yield done(config, outcome, None, outcome.run.trained_on, time.perf_counter() - begun)
+
+    def _request_each(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart,
+                      on_epoch: OnEpoch) -> Iterator[CellDone]:
+        """train_missing through a queue: every run takes its place in line now, as one click's; each is trained
+        and stored by its job (under the run's lock), so a page left mid-run still gets it stored."""
+        configs = list(dict.fromkeys(configs))
+        started, asked_at = time.perf_counter(), time.perf_counter()
+        handles: list = []
+        try:
+            for config in configs:
+                try:
+                    handles.append(self.request(config, dataset, asked_at))
+                except ValueError as refused:  # over the memory budget: said for this cell, the others go on
+                    handles.append(refused)
+            for finished, (config, handle) in enumerate(zip(configs, handles), start=1):
+                if on_start is not None and not isinstance(handle, (Ready, ValueError)):
+                    on_start(config)
+                begun = time.perf_counter()
+                outcome, error = None, None
+                try:
+                    if isinstance(handle, ValueError):
+                        raise handle
+                    outcome = handle.wait(on_epoch=on_epoch)
+                except Exception as failure:  # the run's own failure, a crashed worker: the others go on
+                    error = f"{type(failure).__name__}: {failure}"
+                pace = (time.perf_counter() - started) / finished
+                yield CellDone(config, outcome, error, outcome.run.trained_on if outcome else None,
+                               time.perf_counter() - begun, finished, len(configs) - finished, len(configs),
+                               pace * (len(configs) - finished))
+        finally:  # done, or the page left: runs not started are dropped unless another session waits for them
+            for handle in handles:
+                if not isinstance(handle, ValueError):
+                    handle.cancel()
 
     def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
         """A head start for the configs that have no stored run (stored runs open without any); returns those

@@ -50,6 +50,7 @@ class WorkerExecutor(Executor):
     """Trains in local worker processes, one queue for every session of the server."""
 
     name = "workers"
+    queued = True
 
     def __init__(self, pool: WorkerPool | None = None):
         self.pool = pool or WorkerPool()

@@ -92,3 +92,27 @@ def test_the_cost_models_memory_estimate_holds_for_real_runs_in_fresh_workers(di
             assert 0.85 <= costs.peak_mb(config, digits) / measured <= 1.3, (config.architecture, measured)
     finally:
         executor.shutdown()
+
+
+def test_a_study_left_mid_cell_still_stores_the_running_cell_and_drops_the_queued_ones(executor, digits, tmp_path):
+    """Issue 24: a page left while a study's cell trains (the iterator closed) — the running run finishes and is
+    stored; the cells that had not started are dropped."""
+    import time
+
+    store = RunStore(tmp_path / "store")
+    runs = RunsService(store, executor)
+    configs = [TrainConfig(sample_size=100, num_epochs=3, seed=seed) for seed in (21, 22, 23)]
+    started = []
+    cells = runs.train_missing(configs, digits, on_start=started.append)
+    first = next(cells)  # the first cell lands
+    assert first.outcome is not None and not first.outcome.cached and started == configs[:1]
+    slot, deadline = executor.pool._slots[0], time.monotonic() + 30
+    while slot.job is None and time.monotonic() < deadline:  # the second starts as the worker comes free
+        time.sleep(0.05)
+    cells.close()  # the page is left while the second trains
+    assert executor.pool._queue == []  # the third, not started and wanted by nobody, is dropped
+    deadline = time.monotonic() + 60
+    while not runs.has(configs[1], digits) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert runs.has(configs[1], digits)  # it had started: finished and stored
+    assert not runs.has(configs[2], digits) and list((store.root / "tmp").iterdir()) == []
