@@ -156,20 +156,24 @@ class Slot:
                                         initargs=(self.events,))
         self.pool.submit(_warm, self.warm)  # start the process (and TensorFlow's import) now, not at the first job
         self.processes = _processes(self.pool)  # kept: the pool forgets a dead worker before we ask how it died
-        self._reader = threading.Thread(target=self._read, args=(self.events,), name=f"worker-{self.number}-events",
-                                        daemon=True)
+        self._stop_reading = threading.Event()
+        self._reader = threading.Thread(target=self._read, args=(self.events, self._stop_reading),
+                                        name=f"worker-{self.number}-events", daemon=True)
         self._reader.start()
 
-    def _read(self, events) -> None:
-        while True:
+    def _read(self, events, stop: threading.Event) -> None:
+        """Route the worker's events until `stop` is set. This process never writes to `events`: a worker killed
+        while writing holds the queue's lock for ever, and a writer here would then hang this process's exit
+        (multiprocessing joins its feeder thread; seen as a test run that never ended)."""
+        while not stop.is_set():
             try:
-                token, payload = events.get()
+                token, payload = events.get(timeout=0.5)
+            except queue.Empty:
+                continue
             except (EOFError, OSError, ValueError, TypeError):  # the queue was closed
                 return
             if token == "pid":
                 self.pid = payload
-            elif token is None:
-                return
             elif payload is _END:
                 self._ended.setdefault(token, threading.Event()).set()
             else:
@@ -210,17 +214,14 @@ class Slot:
 
     def replace(self) -> None:
         """A new worker process in place of this one (crashed, or grown too large)."""
-        old_pool, old_events = self.pool, self.events
+        old_pool = self.pool
         self.pid = None
         processes = self.processes
         old_pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
                 process.kill()
-        try:
-            old_events.put((None, None))  # ends the old reader thread
-        except (OSError, ValueError):
-            pass
+        self._stop_reading.set()  # ends the old reader thread
         self._start()
 
     def shutdown(self) -> None:
@@ -228,10 +229,7 @@ class Slot:
         for process in self.processes:
             if process.is_alive():
                 process.kill()
-        try:
-            self.events.put((None, None))
-        except (OSError, ValueError):
-            pass
+        self._stop_reading.set()
 
 
 def _processes(pool: ProcessPoolExecutor) -> list:
