@@ -107,7 +107,8 @@ def test_a_study_left_mid_cell_still_stores_the_running_cell_and_drops_the_queue
     first = next(cells)  # the first cell lands
     assert first.outcome is not None and not first.outcome.cached and started == configs[:1]
     slot, deadline = executor.pool._slots[0], time.monotonic() + 30
-    while slot.job is None and time.monotonic() < deadline:  # the second starts as the worker comes free
+    second = runs.run_id(configs[1], digits)
+    while (slot.job is None or slot.job.key != second) and time.monotonic() < deadline:  # it starts as the worker frees
         time.sleep(0.05)
     cells.close()  # the page is left while the second trains
     assert executor.pool._queue == []  # the third, not started and wanted by nobody, is dropped
