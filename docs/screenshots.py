@@ -94,7 +94,7 @@ def main() -> int:
                 page.get_by_text("Timing" if name == "compare.png" else "Verdicts", exact=True).wait_for(timeout=120_000)
                 charts = 3  # the study's accuracy, time and gap charts; the comparison's curves and confusion matrices
                 page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=120_000)
-                page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=120_000)
+                page.locator('[data-testid="stDataFrame"]:visible').first.wait_for(timeout=120_000)
                 page.wait_for_timeout(4000)  # the charts finish drawing
                 page.screenshot(path=str(ROOT / "docs" / name))
                 print(f"wrote docs/{name}")
