@@ -1,10 +1,11 @@
 """Remake the README's Compare, Study and Robustness screenshots from a real server and Chromium.
 
-    python docs/screenshots.py [--store DIR] [--chromium /usr/bin/chromium]
+    python docs/screenshots.py [--quick] [--store DIR] [--chromium /usr/bin/chromium]
 
 Trains what the store lacks through the CLI (the student's comparison; the "Convolution or capacity?" study at
-100, 300 and 1,000 digits, 3 seeds: ~10 minutes on 2 cores the first time), serves the app on that store and
-opens both pages by their shareable addresses, so the pictures show stored runs, as a shared link would.
+100, 300 and 1,000 digits, 3 seeds: ~10 minutes on 2 cores the first time; with --quick at 100 and 300 digits,
+2 seeds, 4 epochs: a minute or two), serves the app on that store and opens both pages by their shareable
+addresses, so the pictures show stored runs, as a shared link would.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = "flat,conv,flat-wide,conv-small"
 PAIRS = "conv:flat,conv:flat-wide,conv-small:flat"
-SHOTS = {
-    "compare.png": ("/?size=1000&epochs=12&seed=0&networks=flat,conv", (1440, 2200)),
-    "study.png": (f"/study?sizes=100,300,1000&seeds=3&epochs=12&networks={NETWORKS}&pairs={PAIRS}", (1440, 3000)),
-}
+STUDY = {"sizes": ["100", "300", "1000"], "seeds": "3", "epochs": "12"}
+QUICK_STUDY = {"sizes": ["100", "300"], "seeds": "2", "epochs": "4"}
+COMPARE = "/?size=1000&epochs=12&seed=0&networks=flat,conv"
+
+
+def shots(study: dict) -> dict:
+    """name -> (address, viewport) of each picture."""
+    return {
+        "compare.png": (COMPARE, (1440, 2200)),
+        "study.png": (f"/study?sizes={','.join(study['sizes'])}&seeds={study['seeds']}&epochs={study['epochs']}"
+                      f"&networks={NETWORKS}&pairs={PAIRS}", (1440, 3000)),
+    }
 
 
 def cli(store: Path, *arguments: str) -> None:
@@ -56,11 +65,13 @@ def main() -> int:
     parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "digits-screenshots-store")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--quick", action="store_true", help="a smaller study (a minute or two to train)")
     args = parser.parse_args()
+    study = QUICK_STUDY if args.quick else STUDY
 
     cli(args.store, "compare")
     cli(args.store, "study", "--architectures", *NETWORKS.split(","), "--pairs", *PAIRS.split(","),
-        "--sizes", "100", "300", "1000", "--seeds", "3", "--epochs", "12")
+        "--sizes", *study["sizes"], "--seeds", study["seeds"], "--epochs", study["epochs"])
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(args.port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -78,16 +89,19 @@ def main() -> int:
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-            for name, (path, (width, height)) in SHOTS.items():
+            for name, (path, (width, height)) in shots(study).items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url + path)
                 title = "Timing" if name == "compare.png" else "Verdicts"
                 page.get_by_text(title, exact=True).wait_for(timeout=120_000)
+                charts = 3  # the study's accuracy, time and gap charts; the comparison's curves and confusion matrices
+                page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=120_000)
+                page.locator('[data-testid="stDataFrame"]:visible').first.wait_for(timeout=120_000)
                 page.wait_for_timeout(4000)  # the charts finish drawing
                 page.screenshot(path=str(ROOT / "docs" / name))
                 print(f"wrote docs/{name}")
                 page.close()
-            robustness_shot(browser, url + SHOTS["compare.png"][0])
+            robustness_shot(browser, url + COMPARE)
             browser.close()
     finally:
         server.terminate()

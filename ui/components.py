@@ -257,7 +257,8 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
 
 def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec]) -> str:
     """The Compare page's first lines, said from the settings on screen (the student's experiment is the default)."""
-    networks = " and ".join(f"**{spec.label}** ({'the 28×28 image' if spec.input == 'image' else 'a 784-vector'})"
+    reads = {"image": "the 28×28 image", "vector": "a 784-vector"}
+    networks = " and ".join(f"**{spec.label}** (reading {reads.get(spec.input, 'a 784-vector')})"
                             for spec in architectures) or "no network yet (choose one in the sidebar)"
     student = f"The student trained a flat and a convolutional network on {DEFAULTS.sample_size:,} MNIST digits. "
     return (f"{student}These settings train {networks} on **{sample_size:,} {DATASETS[dataset.name]['label']}** "
