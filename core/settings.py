@@ -198,7 +198,8 @@ SAMPLE_SIZES = replace(SAMPLE_SIZE, name="sample_sizes", label="Sample sizes", n
 SEEDS = Setting("num_seeds", "Seeds", "whole", low=1, high=MAX_SEEDS, help="Seeds per cell.", param="seeds",
                 key="seeds", flag="--seeds", metavar="N")
 MARGIN = Setting("margin", "H2 margin", "number", low=0.1, high=50.0, step=0.5, scale=100, note="points",
-                 help=explain("H2"), param="margin", key="margin", flag="--margin",
+                 help=f"H2's equivalence margin in accuracy points. {explain('H2')}", param="margin", key="margin",
+                 flag="--margin",
                  metavar="POINTS")
 STUDY_PIXELS = replace(PIXELS, many=True,
                        help=f"The pixel orders every network trains on. {pixels.HELP} Both: each network is trained on "
