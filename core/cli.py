@@ -391,11 +391,11 @@ def run_study_command(args) -> int:
     networks, from_files = chosen_networks(args, store, also=pair_names)
     spec = StudySpec(architectures=tuple(networks), **asked)
     configs = spec.configs(dataset.pool_size)
+    service = RunsService(store, _executor(args))  # a bad executor option is said before anything is printed
     save_networks(store, from_files)  # once the study is known to be good
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
     print(f"study: {len(configs)} cells", file=sys.stderr)
 
-    service = RunsService(store, _executor(args))
     progress = StudyProgress(service.executor.slots)
     try:
         run_study(spec, dataset, service, on_cell=lambda cell: print(progress.line(cell), file=sys.stderr, flush=True),
