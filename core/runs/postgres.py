@@ -165,8 +165,8 @@ class Database:
                     if newest is None:
                         for statement in SCHEMA_SQL:
                             connection.execute(sa.text(statement))
-                        connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
-                                           {"v": SCHEMA_VERSION})
+                        connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v) "
+                                                   "ON CONFLICT (version) DO NOTHING"), {"v": SCHEMA_VERSION})
                         newest = SCHEMA_VERSION
             if newest > SCHEMA_VERSION:
                 raise StoreSettingError(f"The run store database {self.shown} was written by a newer version of "
@@ -176,7 +176,13 @@ class Database:
     @staticmethod
     def _version(connection) -> int | None:
         """The newest schema version applied, or None for a database without our tables."""
-        if connection.execute(sa.text("SELECT to_regclass('run_store_schema')")).scalar() is None:
+        # Not to_regclass: a server process remembers a name it once failed to find until it next takes a lock,
+        # so after waiting on the creator's advisory lock it would still say "no table". pg_class read as a table
+        # goes through this statement's snapshot and sees the creator's commit.
+        if not connection.execute(sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE c.relname = 'run_store_schema' AND n.nspname = current_schema())"
+        )).scalar():
             return None
         return connection.execute(sa.text("SELECT max(version) FROM run_store_schema")).scalar()
 

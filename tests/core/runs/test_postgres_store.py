@@ -129,6 +129,48 @@ def test_the_schema_has_a_version_and_a_newer_one_is_refused(postgres_url):
         RunStore(postgres_url)
 
 
+def test_a_process_that_waited_while_another_made_the_schema_uses_it(postgres_url):
+    """CI's failure: two processes opening a new database at once. The second saw no tables, waited on the
+    creator's lock, then still saw none (a name looked up before the wait is remembered by its server process)
+    and tried to insert the version again: 'duplicate key ... run_store_schema_pkey'."""
+    import threading
+
+    creator = postgres.Database(postgres_url)  # another process's pool
+    waiter = postgres.database(postgres_url)
+    with creator.engine.connect() as connection:
+        transaction = connection.begin()
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": postgres.SCHEMA})
+        for statement in postgres.SCHEMA_SQL:
+            connection.execute(sa.text(statement))
+        connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
+                           {"v": postgres.SCHEMA_VERSION})
+        failures = []
+        thread = threading.Thread(target=lambda: _catch(waiter.ensure_schema, failures))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _waits_on_advisory_lock(creator) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waits_on_advisory_lock(creator), "the second process never reached the creator's lock"
+        transaction.commit()
+    thread.join(30)
+    creator.dispose()
+    assert not thread.is_alive() and failures == []
+    assert [row[0] for row in execute(postgres_url, "SELECT version FROM run_store_schema")] == [1]
+
+
+def _catch(function, failures):
+    try:
+        function()
+    except Exception as error:  # noqa: BLE001 - the test reports it
+        failures.append(error)
+
+
+def _waits_on_advisory_lock(db) -> bool:
+    with db.lock_engine.connect() as connection:
+        return bool(connection.execute(sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar())
+
+
 @pytest.mark.parametrize("url, message", [
     ("mysql://runs:hunter2@127.0.0.1/runs", "must be a PostgreSQL URL"),
     ("postgresql+psycopg://runs:hunter2@/runs", "names no database host"),
