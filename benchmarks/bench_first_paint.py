@@ -2,9 +2,10 @@
 
     python benchmarks/bench_first_paint.py [--repeats 3] [--vs DIR]
 
-"Painted" is the last thing the page shows on a first visit, its "Nothing trained yet" line (the Train
-button, which used to end the sidebar, now opens it and paints early). --vs DIR measures another checkout
-too (e.g. `git worktree add /tmp/before <commit>`), alternating with this one in the same run.
+"Painted" is the last thing the page shows on a first visit, its "Nothing is stored for these settings
+yet" line ("Nothing trained yet" in older commits; the Train button, which used to end the sidebar, now opens
+it and paints early). --vs DIR measures another checkout too (e.g. `git worktree add /tmp/before <commit>`),
+alternating with this one in the same run.
 
 Side by side, the same measurement of a one-button Streamlit app: the floor that Streamlit and headless
 Chromium set on this machine, whatever the app does. Also reports whether the server had loaded
@@ -14,6 +15,7 @@ TensorFlow by then (it should not: the page needs none).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,8 +34,10 @@ def tensorflow_loaded(pid: int) -> bool:
         return "libtensorflow" in maps.read()
 
 
-BASELINE_APP = 'import streamlit as st\nst.title("Baseline")\nst.button("Train")\nst.info("Nothing trained yet")\n'
-PAINTED = "Nothing trained yet"  # the last element of both pages
+BASELINE_APP = ('import streamlit as st\nst.title("Baseline")\nst.button("Train")\n'
+                'st.info("Nothing is stored for these settings yet")\n')
+# The last element of both pages (older commits said "Nothing trained yet").
+PAINTED = re.compile("Nothing is stored for these settings yet|Nothing trained yet")
 
 
 def measure(browser, folder) -> float:

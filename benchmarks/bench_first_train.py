@@ -30,7 +30,7 @@ from common import ROOT, machine, side_by_side_arguments, table
 sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
 
-PAINTED = "Nothing trained yet"
+PAINTED = re.compile("Nothing is stored for these settings yet|Nothing trained yet")  # now | older commits
 SECOND = {"Training images (balanced across classes)": 500, "Seed": 1}
 
 
