@@ -9,10 +9,11 @@ import streamlit as st
 
 import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anything imports it)
 from core.runs.errors import StoreError
-from ui.components import keep_choices
+from ui.components import keep_choices, start_workers_now
 
 st.set_page_config(page_title="Flat vs conv on handwritten digits", page_icon=":material/draw:", layout="wide")
 
+MODEL_WORK_PAGES = ("", "compare", "study", "try_it")  # url paths whose buttons train or predict
 navigation = st.navigation([
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
     st.Page("app_pages/study.py", title="Study", icon=":material/query_stats:"),
@@ -22,6 +23,8 @@ navigation = st.navigation([
 ])
 keep_choices()  # the sidebar's choices survive a visit to another page
 try:
+    if navigation.url_path in MODEL_WORK_PAGES:  # TensorFlow's import in the workers overlaps this page's paint
+        start_workers_now()
     navigation.run()
 except StoreError as error:  # the store's database went away mid-page (or refuses us): a message, not a traceback
     st.error(f"{error}", icon=":material/cloud_off:")

@@ -48,6 +48,30 @@ def prepare_after_paint(service, configs, dataset) -> bool:
     return True
 
 
+def start_workers_now(service) -> None:
+    """Start `service`'s worker processes at once (idempotent), at the start of the first script run of a page
+    whose buttons need model work: TensorFlow's import (5-9 s here) then overlaps the page's own run and paint
+    instead of following it. A spawned worker does not take the server's interpreter lock, so the page does not
+    wait for it. Nothing when the app trains in its own process (TensorFlow's import there holds the server's
+    interpreter lock: it waits until after paint, `prepare_after_paint`)."""
+    service.executor.start_processes()
+
+
+# What the first finished comparison needs in the server and the page does not (sklearn.metrics for the
+# confusion matrices and per-class scores: ~1.5 s here): imported while the user reads or waits for a training.
+SERVER_WARM_IMPORTS = ("sklearn.metrics",)
+
+
+def _warm_server_imports() -> None:
+    import importlib
+
+    for name in SERVER_WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a head start only: the page imports it itself and reports a real problem
+            log.exception("importing %s ahead of time failed", name)
+
+
 def _work() -> None:
     global _busy
     first = True
@@ -66,6 +90,8 @@ def _work() -> None:
         try:
             prepared = service.prepare(configs, dataset)
             log.info("prepared %d of %d trainings ahead of a click", len(prepared), len(configs))
+            if service.executor.queued:  # the workers prepare; the server is free meanwhile
+                _warm_server_imports()
         except Exception:  # a warm-up is only ever a head start: training will report any real problem
             log.exception("preparing %s failed", key)
             with _lock:

@@ -223,6 +223,18 @@ def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sampl
             for spec in architectures]
 
 
+def start_workers_now() -> None:
+    """Start the worker processes now, before this page paints (ui.background.start_workers_now); a store that
+    cannot be opened is left for the page to report."""
+    from core.runs import StoreError
+    from ui import background
+
+    try:
+        background.start_workers_now(cache.service(cache.store_location()))
+    except StoreError:
+        return
+
+
 def start_workers_after_paint(dataset: Dataset | None = None) -> None:
     """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
     processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the

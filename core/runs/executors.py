@@ -75,6 +75,10 @@ class Executor(ABC):
         """Get ready to train `configs` soon (a head start for a click); returns those prepared."""
         return []
 
+    def start_processes(self) -> None:
+        """Start the processes this executor trains in, if it has its own (a head start; idempotent)."""
+        return None
+
     def compute(self, key: str | None, function: Callable, args: tuple, peak_mb: float = 0.0, label: str = "",
                 on_queue: Callable | None = None) -> Any:
         """`function(*args, emit)` — model work other than training (predictions, robustness, a download) —

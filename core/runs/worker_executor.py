@@ -84,13 +84,17 @@ class WorkerExecutor(Executor):
         not prepared."""
         fitting = [config for config in configs
                    if costs.peak_mb(config, dataset) <= self.pool.budget_mb - self.pool.server_mb()]
-        self.pool.start()
+        self.start_processes()
         if fitting:
             key = "prepare:" + ",".join(sorted({repr(_kind(config)) for config in fitting}))
             self.pool.submit(key, lambda call: call(prepare_in_worker, fitting, dataset.name, dataset.key),
                              max(costs.peak_mb(config, dataset) for config in fitting), None,
                              label="preparing a training", background=True)
         return fitting
+
+    def start_processes(self) -> None:
+        """The workers start now; each imports TensorFlow at once."""
+        self.pool.start()
 
     def compute(self, key: str | None, function: Callable, args: tuple, peak_mb: float = 0.0, label: str = "",
                 on_queue: Callable | None = None) -> Any:

@@ -241,6 +241,32 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True
 
 
+def test_with_workers_the_server_imports_what_a_finished_comparison_needs_while_they_prepare(
+        warm_ups, digits, monkeypatch, tmp_path):
+    """Issue 24 item 4: the first comparison drawn imported sklearn.metrics (~1.5 s) after the runs were trained;
+    with workers the server is idle meanwhile and imports it then. Training in the server imports nothing more."""
+    import sys
+
+    from core.config import TrainConfig
+    from core.runs import RunStore
+    from ui import background
+
+    (tmp_path / "drawing_needs_this.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(background, "SERVER_WARM_IMPORTS", ("drawing_needs_this",))
+    monkeypatch.delitem(sys.modules, "drawing_needs_this", raising=False)
+    runs = service(RunStore())
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=1)], digits)
+    assert background.wait_until_idle()
+    assert "drawing_needs_this" not in sys.modules  # in-process training: the server's lock is TensorFlow's
+
+    monkeypatch.setattr(type(runs.executor), "queued", True)
+    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=2)], digits)
+    assert background.wait_until_idle()
+    assert "drawing_needs_this" in sys.modules
+    monkeypatch.delitem(sys.modules, "drawing_needs_this")
+
+
 def test_shuffled_pixels_train_their_own_runs_named_shuffled(fake_trainer):
     app = small(open_page())
     assert app.selectbox(key="pixels").value == "drawn"

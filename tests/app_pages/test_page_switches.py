@@ -27,3 +27,22 @@ def test_study_choices_survive_a_visit_to_another_page(fake_trainer):
     assert not app.exception
     assert app.number_input(key="study_seeds").value == 5
     assert app.multiselect(key="study_sizes").value == [100]
+
+
+def test_pages_that_train_or_predict_start_the_workers_as_their_run_begins(monkeypatch):
+    """Issue 24 item 4: TensorFlow's import in the workers overlaps the page's own run and paint; pages that need
+    no model (Data, Runs) start nothing (a worker costs ~1 GB)."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.runs.executors import InProcessExecutor
+    from tests.app_pages.conftest import APP, TIMEOUT
+
+    started = []
+    monkeypatch.setattr(InProcessExecutor, "start_processes", lambda self: started.append(True))
+    for page, expected in (("app_pages/data.py", 0), ("app_pages/runs.py", 0), ("app_pages/compare.py", 1),
+                           ("app_pages/study.py", 1), ("app_pages/try_it.py", 1)):
+        started.clear()
+        app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        app.switch_page(page).run()
+        assert not app.exception
+        assert len(started) == expected, page
