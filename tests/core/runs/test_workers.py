@@ -165,3 +165,22 @@ def test_queued_work_is_cancelled_when_the_pool_shuts_down():
     with pytest.raises(Cancelled):
         queued.wait()
     running.cancel()
+
+
+def test_a_worker_spawned_by_the_app_does_not_run_the_app(monkeypatch):
+    """Streamlit runs app.py as `__main__` and leaves it installed there, so each spawned worker imports app.py
+    again (as `__mp_main__`). It used to import Streamlit and the UI in every worker (memory, seconds of start);
+    once the app started workers from its first run, a worker started workers of its own and nothing trained."""
+    import sys
+    import types
+    from pathlib import Path
+
+    app = types.ModuleType("__main__")
+    app.__file__ = str(Path(__file__).resolve().parents[3] / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", app)  # as Streamlit's script runner leaves it
+    pool = WorkerPool(workers=1, budget_mb=BIG, recycle_mb=BIG, warm=False)
+    try:
+        seen = pool.submit(None, job(worker_tasks.imported), 0).wait()
+    finally:
+        pool.shutdown()
+    assert seen == {"main": app.__file__, "ui": []}

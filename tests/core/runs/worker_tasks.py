@@ -25,3 +25,11 @@ def killed(emit) -> None:
 
 def fail(emit) -> None:
     raise ValueError("a job's own error")
+
+
+def imported(emit) -> dict:
+    """What this worker imported besides its job: its main module's file and the Streamlit/UI modules loaded."""
+    import sys
+
+    return {"main": getattr(sys.modules.get("__mp_main__"), "__file__", None),
+            "ui": sorted(name for name in sys.modules if name.split(".")[0] in ("streamlit", "ui", "app_pages"))}
