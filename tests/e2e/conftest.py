@@ -108,11 +108,14 @@ def serve(folder: Path, mnist_path: Path, **settings: str):
             process.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url(tmp_path_factory, digits):
-    """The app served from a fresh run store, on MNIST digits from a local file (no download)."""
+    """The app served from a run store of its own, on MNIST digits from a local file (no download): one server
+    for the session (its worker's TensorFlow import and warm-up are paid once). The tests sharing it ask for
+    settings no other test asks for, so each sees its own runs trained now; a test that needs a server nobody
+    has used yet starts its own with `serve`."""
     folder = tmp_path_factory.mktemp("e2e")
-    with serve(folder, write_digits(folder, digits)) as url:
+    with serve(folder, write_digits(folder, digits), TRAIN_WORKERS="1") as url:  # the default, said (classroom)
         yield url
 
 
