@@ -95,7 +95,7 @@ def test_a_gpu_the_cluster_does_not_have_is_refused_before_anything_is_submitted
 def test_a_worker_killed_mid_cell_is_retried_and_the_study_completes(local_ray, digits, tmp_path):
     executor, _ = local_ray
     store = RunStore(tmp_path / "store")
-    slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=8)  # ~10 s on one CPU
+    slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=5)  # ~6 s on one CPU: killed at 2 s
     fast = TrainConfig(architecture="flat", sample_size=60, num_epochs=1)
     done: list = []
     driver = threading.Thread(
