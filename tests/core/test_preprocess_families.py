@@ -2,7 +2,7 @@
 
 For each kind (EXIF orientations 1-8, bit depths and modes, transparency forms, crop tightness, uneven
 light, noise) a family of pictures is made from the same 40 real test digits, uploaded through
-`read_upload` + `prepare_digit`, and scored by two small real models (flat and conv, trained once per module);
+`read_upload` + `prepare_digit`, and scored by two small real models (flat and conv, trained once per session);
 each family must score within 2 of the plain 280x280 PNGs of those digits. The five pictures that broke the
 page (tests/data/try_it/, from ../shared/cases/try-it/) are checks with their right answers.
 """
@@ -29,14 +29,11 @@ TOLERANCE = 2  # digits a family may lose against the plain PNGs, per model
 
 
 @pytest.fixture(scope="module")
-def models(digits):
-    """Flat and conv trained on 2,000 of the pool's digits (the student's recipe, few epochs): ~10 s."""
-    from core.config import TrainConfig
-    from core.training import train
-
-    return {name: train(TrainConfig(architecture=name, sample_size=2000, num_epochs=epochs, batch_size=64),
-                        digits).model
-            for name, epochs in (("flat", 10), ("conv", 6))}
+def models(trained_store):
+    """Flat and conv trained on 2,000 of the pool's digits (the student's recipe, few epochs; tests/conftest.py
+    trains them once per session, for the Try it upload test too)."""
+    store, run_ids = trained_store
+    return {name: store.get(run_id).load_model() for name, run_id in run_ids.items()}
 
 
 def predict(model, pixels: list[np.ndarray]) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
+STOP_GRACE_SECONDS = 3
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -93,7 +95,8 @@ def serve(folder: Path, mnist_path: Path, **settings: str):
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)  # a process group of its own: it and its workers, to stop together
     url = f"http://127.0.0.1:{port}"
     SERVER_PIDS[url] = process.pid
     try:
@@ -101,18 +104,32 @@ def serve(folder: Path, mnist_path: Path, **settings: str):
         yield url
     finally:
         SERVER_PIDS.pop(url, None)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
-@pytest.fixture(scope="module")
+def stop(process: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM, then after `grace` seconds SIGKILL for the server and whatever of its group is left (a worker
+    still importing TensorFlow held a stopping server up to ~10 s; nothing a test checks happens then)."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group is empty: all ended
+        pass
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
 def app_url(tmp_path_factory, digits):
-    """The app served from a fresh run store, on MNIST digits from a local file (no download)."""
+    """The app served from a run store of its own, on MNIST digits from a local file (no download): one server
+    for the session (its worker's TensorFlow import and warm-up are paid once). The tests sharing it ask for
+    settings no other test asks for, so each sees its own runs trained now; a test that needs a server nobody
+    has used yet starts its own with `serve`."""
     folder = tmp_path_factory.mktemp("e2e")
-    with serve(folder, write_digits(folder, digits)) as url:
+    with serve(folder, write_digits(folder, digits), TRAIN_WORKERS="1") as url:  # the default, said (classroom)
         yield url
 
 

@@ -8,26 +8,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import SERVER_PIDS, loads_tensorflow, process_tree_mb, serve, write_digits
+from tests.e2e.conftest import SERVER_PIDS, loads_tensorflow, process_tree_mb
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TRAIN_TIMEOUT_MS = 300_000
 
 
-@pytest.fixture(scope="module")
-def class_url(tmp_path_factory, digits):
-    folder = tmp_path_factory.mktemp("classroom")
-    with serve(folder, write_digits(folder, digits), TRAIN_WORKERS="1") as url:
-        yield url
-
-
-def test_three_sessions_wait_their_turn_see_their_place_and_all_get_results(browser, class_url):
-    pid = SERVER_PIDS[class_url]
+def test_three_sessions_wait_their_turn_see_their_place_and_all_get_results(browser, app_url):
+    """On the session's server: one worker (TRAIN_WORKERS' default), runs nobody else asks for."""
+    pid = SERVER_PIDS[app_url]
     pages = []
     for seed in (1, 2, 3):
         context = browser.new_context(viewport={"width": 1366, "height": 900})  # a session of its own
         page = context.new_page()
-        page.goto(f"{class_url}/?size=200&epochs=3&seed={seed}&networks=flat,conv")
+        page.goto(f"{app_url}/?size=200&epochs=3&seed={seed}&networks=flat,conv")
         page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
         pages.append(page)
     for page in pages:
@@ -40,8 +34,10 @@ def test_three_sessions_wait_their_turn_see_their_place_and_all_get_results(brow
     assert not loads_tensorflow(pid), "the web server imported TensorFlow"
     server_mb, tree_mb = process_tree_mb(pid)
     assert server_mb < 350 and tree_mb > server_mb  # the workers are its children and hold TensorFlow
-    for path in ("/runs", "/study"):
-        pages[0].goto(class_url + path)
-        pages[0].wait_for_timeout(3000)
+    for path, title in (("/runs", "Stored runs"), ("/study", "The study: when does conv beat flat?")):
+        pages[0].goto(app_url + path)
+        pages[0].get_by_role("heading", name=title).wait_for(timeout=60_000)
+        pages[0].wait_for_timeout(1000)  # Streamlit's running indicator may show only after a moment
+        expect(pages[0].locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)  # run ended
         assert pages[0].locator('[data-testid="stException"]').count() == 0
     assert not loads_tensorflow(pid)

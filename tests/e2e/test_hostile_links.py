@@ -98,22 +98,27 @@ def test_injection_links_and_a_markdown_description_fetch_nothing_and_show_the_t
     assert requests == []
 
 
-@pytest.mark.parametrize("link", ["/?size=4000&batch=8192&networks=conv&epochs=12",  # over the budget
-                                  "/?size=4000&batch=256&networks=conv&epochs=12"])  # within it, but only a link's
-def test_a_link_on_a_fresh_server_starts_no_training_work_and_stays_within_the_budget(browser, tmp_path, digits,
-                                                                                      link):
+LINKS = ["/?size=4000&batch=8192&networks=conv&epochs=12",  # over the budget
+         "/?size=4000&batch=256&networks=conv&epochs=12"]   # within it, but only a link's
+
+
+def test_links_on_a_fresh_server_start_no_training_work_and_stay_within_the_budget(browser, tmp_path, digits):
+    """Both links, each in a session of its own, on one fresh server: neither may start work."""
     budget_mb = 2400
     with serve(tmp_path, write_digits(tmp_path, digits), MEMORY_BUDGET_MB=str(budget_mb)) as url:
         from tests.e2e.conftest import SERVER_PIDS
 
-        page = browser.new_page()
-        settled(page, url + link)
+        contexts = [browser.new_context() for _ in LINKS]
+        pages = [context.new_page() for context in contexts]
+        for page, link in zip(pages, LINKS):
+            settled(page, url + link)
         peak, tensorflow = 0.0, False
         deadline = time.time() + 20  # the old code had started a worker (TensorFlow) and traced a model by now
         while time.time() < deadline:
             peak = max(peak, process_tree_mb(SERVER_PIDS[url])[1])
             tensorflow = tensorflow or any_tensorflow(SERVER_PIDS[url])
             time.sleep(0.5)
-        page.close()
+        for context in contexts:
+            context.close()
     assert not tensorflow, "TensorFlow was loaded for a link's settings nobody asked to train"
     assert peak < min(budget_mb, 1000), f"the server and its workers reached {peak:,.0f} MB"

@@ -34,7 +34,7 @@ def test_trains_progress_is_in_view_after_the_click_on_compare(browser, app_url)
 
 def test_the_studys_progress_is_in_view_after_run_study(browser, app_url):
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    page.goto(f"{app_url}/study?sizes=100&seeds=1&epochs=1&networks=flat,conv")
+    page.goto(f"{app_url}/study?sizes=100&seeds=1&epochs=1&batch=64&networks=flat,conv")  # cells no other test has
     run = page.get_by_role("button", name="Run study", exact=True)
     run.wait_for(timeout=60_000)
     page.wait_for_timeout(500)

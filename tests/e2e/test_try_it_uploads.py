@@ -1,9 +1,7 @@
 """Issue 27 in a real browser: a phone's EXIF-rotated JPEG and a 16-bit PNG, uploaded on Try it, read as the 7s
-they are by both real models (trained here by the CLI, 2,000 digits)."""
+they are by both real models (2,000 digits, trained once per session: tests/conftest.py)."""
 
-import os
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,11 @@ CASES = ROOT / "tests" / "data" / "try_it"
 
 
 @pytest.fixture(scope="module")
-def trained_app_url(tmp_path_factory, digits):
-    """The app served from a store holding real flat and conv models (trained by `python -m core compare`)."""
+def trained_app_url(tmp_path_factory, digits, trained_store):
+    """The app served from a store holding real flat and conv models (a copy of the session's: tests/conftest.py)."""
     folder = tmp_path_factory.mktemp("try-it")
-    mnist = write_digits(folder, digits)
-    env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(mnist),
-           "KERAS_HOME": str(folder / "keras")}
-    subprocess.run([sys.executable, "-m", "core", "compare", "--sample-size", "2000", "--epochs", "8",
-                    "--batch-size", "64"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
-    with serve(folder, mnist) as url:
+    shutil.copytree(trained_store[0].root, folder / "store")
+    with serve(folder, write_digits(folder, digits)) as url:
         yield url
 
 

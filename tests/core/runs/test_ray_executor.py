@@ -16,7 +16,7 @@ from core.config import TrainConfig  # noqa: E402
 from core.runs.ray_executor import RayExecutor, check_reachable, task_options, tensorflow_threads  # noqa: E402
 from core.runs import RunStore, RunsService  # noqa: E402
 from core.study import StudySpec, analyse, run_study  # noqa: E402
-from tests.fakes import service  # noqa: E402
+from tests.fakes import FakeTrainer, service  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SPEC = StudySpec(sample_sizes=(60, 120), num_seeds=2, num_epochs=1)  # 2 networks x 2 sizes x 2 seeds
@@ -50,7 +50,7 @@ def test_a_local_ray_study_lands_every_cell_with_the_in_process_run_ids(local_ra
     on_ray, in_process = RunStore(tmp_path / "ray"), RunStore(tmp_path / "here")
     reports = []
     run_study(SPEC, digits, RunsService(on_ray, executor), on_cell=reports.append)
-    run_study(SPEC, digits, service(in_process))
+    run_study(SPEC, digits, service(in_process, FakeTrainer()))  # stored under the ids an in-process run gets
     ids = {row["run_id"] for row in on_ray.list_runs()}
     assert len(ids) == 8 and ids == {row["run_id"] for row in in_process.list_runs()}
     assert sorted(report.index for report in reports) == list(range(1, 9))
@@ -95,7 +95,7 @@ def test_a_gpu_the_cluster_does_not_have_is_refused_before_anything_is_submitted
 def test_a_worker_killed_mid_cell_is_retried_and_the_study_completes(local_ray, digits, tmp_path):
     executor, _ = local_ray
     store = RunStore(tmp_path / "store")
-    slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=8)  # ~10 s on one CPU
+    slow = TrainConfig(architecture="conv", sample_size=1000, num_epochs=5)  # ~6 s on one CPU: killed at 2 s
     fast = TrainConfig(architecture="flat", sample_size=60, num_epochs=1)
     done: list = []
     driver = threading.Thread(
