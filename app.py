@@ -31,7 +31,9 @@ def main() -> None:
     ])
     keep_choices()  # the sidebar's choices survive a visit to another page
     try:
-        if navigation.url_path in MODEL_WORK_PAGES:  # TensorFlow's import in the workers overlaps this page's paint
+        # TensorFlow's import in the workers overlaps this page's paint. Not for a link's settings (any query
+        # parameter): opening a link starts no model work until its user chooses (the page decides after paint).
+        if navigation.url_path in MODEL_WORK_PAGES and not st.query_params:
             start_workers_now()
         navigation.run()
     except StoreError as error:  # the store's database went away mid-page (or refuses us): a message, not a traceback

@@ -46,3 +46,9 @@ def test_pages_that_train_or_predict_start_the_workers_as_their_run_begins(monke
         app.switch_page(page).run()
         assert not app.exception
         assert len(started) == expected, page
+    started.clear()
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params["size"] = "300"  # a link: its settings start no model work until its user chooses
+    app.run()
+    assert not app.exception and app.number_input(key="sample_size").value == 300
+    assert started == []
