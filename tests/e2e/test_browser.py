@@ -22,7 +22,10 @@ def open_compare(browser, url, sample_size, epochs):
         field = page.get_by_label(label, exact=True)
         field.fill(str(value))
         field.press("Enter")
-    page.wait_for_timeout(800)  # let the rerun with the new values finish
+    # Until the rerun with the new values has finished: a click before it trained the old epochs (seen in CI as
+    # "trained now" where the stored runs should have opened).
+    expect(page.get_by_text(re.compile(f"^Trains on {sample_size:,} images · {epochs} epochs "))).to_have_count(
+        1, timeout=30_000)
     return page, train
 
 
