@@ -48,15 +48,6 @@ def prepare_after_paint(service, configs, dataset) -> bool:
     return True
 
 
-def start_workers_now(service) -> None:
-    """Start `service`'s worker processes at once (idempotent), at the start of the first script run of a page
-    whose buttons need model work: TensorFlow's import (5-9 s here) then overlaps the page's own run and paint
-    instead of following it. A spawned worker does not take the server's interpreter lock, so the page does not
-    wait for it. Nothing when the app trains in its own process (TensorFlow's import there holds the server's
-    interpreter lock: it waits until after paint, `prepare_after_paint`)."""
-    service.executor.start_processes()
-
-
 # What the first finished comparison needs in the server and the page does not (sklearn.metrics for the
 # confusion matrices and per-class scores: ~1.5 s here): imported while the user reads or waits for a training.
 SERVER_WARM_IMPORTS = ("sklearn.metrics",)

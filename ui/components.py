@@ -224,13 +224,15 @@ def build_configs(dataset: Dataset, architectures: list[ArchitectureSpec], sampl
 
 
 def start_workers_now() -> None:
-    """Start the worker processes now, before this page paints (ui.background.start_workers_now); a store that
-    cannot be opened is left for the page to report."""
+    """Start the worker processes now (idempotent), as the first script run of a page whose buttons need model work
+    begins: TensorFlow's import (5-9 s here) then overlaps the page's own run and paint instead of following it. A
+    spawned worker does not take the server's interpreter lock, so the page does not wait for it. Nothing when the
+    app trains in its own process (the import there would hold that lock: `prepare_in_background` does it after
+    paint). A store that cannot be opened is left for the page to report."""
     from core.runs import StoreError
-    from ui import background
 
     try:
-        background.start_workers_now(cache.service(cache.store_location()))
+        cache.service(cache.store_location()).executor.start_processes()
     except StoreError:
         return
 
