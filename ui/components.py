@@ -362,9 +362,10 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     to_train = [config for config in configs if not runs.has(config, dataset)]
     with area:
         bars = [st.progress(0.0, text=f"{config.spec.label}: waiting…") for config in configs]
+        cancel = st.empty()  # gone once every run has landed: there is nothing left to cancel
         if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
-            st.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not "
-                      "started; a run that has started finishes and is stored (opening it later is instant).")
+            cancel.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not "
+                          "started; a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     requests, outcomes, asked_at = [], [], time.perf_counter()  # this click's runs keep their places together
     for config, bar in zip(configs, bars):
@@ -386,6 +387,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             if request is not None:
                 request.cancel()
         raise
+    cancel.empty()
     if curves is not None:
         curves.placeholder.empty()  # the comparison below draws the finished curves
     return outcomes

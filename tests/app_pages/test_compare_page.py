@@ -47,6 +47,7 @@ def test_train_shows_one_column_per_architecture_with_metrics_and_timing(fake_tr
     assert timing.loc["status", "flat"] == "trained now"
     assert list(timing.loc["peak memory"]) == [f"{FAKE_PEAK_MEMORY_MB:,.0f} MB"] * 2  # memory next to the times
     assert len(app.get("download_button")) == 3
+    assert "cancel_training" not in [button.key for button in app.button]  # nothing left to cancel
 
 
 def test_a_stored_run_opens_from_the_cache_without_training(fake_trainer):
