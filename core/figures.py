@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import math
 
+# Whole before any figure is built: plotly looks pandas up in sys.modules without importing it, and met a half-built
+# one while another thread was importing it (the server's warm-up imports sklearn, which imports pandas; another
+# session's page may import it too): AttributeError "partially initialized module 'pandas'" in place of a chart.
+# An import statement waits for the other thread's import to finish. (ui/plots.py imports this module.)
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 COLOURS = {"flat": "#E4572E", "conv": "#2E86AB", "flat-wide": "#F3A712", "conv-small": "#29A36A",

@@ -68,3 +68,44 @@ def test_the_difference_matrix_draws_the_colours_its_caption_names_on_a_known_ce
     assert hue(drawn_colour(figure, 5, 1)) == plots.BETTER
     assert hue(drawn_colour(figure, 0, 0)) == "neutral"  # no difference: no colour
     assert figure.layout.title.text == "conv minus flat"
+
+
+HALF_IMPORTED_PANDAS = r"""
+import importlib.abc, sys, threading, time
+
+inside = threading.Event()
+
+class SlowPandas(importlib.abc.MetaPathFinder):
+    # pandas/__init__.py is running (pandas is in sys.modules, half built) while its submodule is looked up
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas.core.api" and threading.current_thread().name == "importer":
+            inside.set()
+            time.sleep(2)
+        return None
+
+sys.meta_path.insert(0, SlowPandas())
+importer = threading.Thread(target=lambda: __import__("sklearn.metrics"), name="importer")  # as ui/background does
+importer.start()
+inside.wait(60)
+assert "pandas" in sys.modules and not hasattr(sys.modules["pandas"], "Series")  # half imported, now
+from ui import plots
+plots.learning_curves({"flat": {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8]}})
+print("drawn")
+importer.join()
+"""
+
+
+def test_a_figure_drawn_while_another_thread_imports_pandas_waits_for_it_instead_of_failing():
+    """Seen in CI and in the browser: the server's background import (sklearn.metrics, which imports pandas) was
+    half done when the Train click drew the live learning curves; plotly looks pandas up in sys.modules without
+    importing it, met the half-built module and raised AttributeError ("partially initialized module 'pandas'"),
+    and the page showed an error in place of training. Two sessions' script threads can meet the same way."""
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", HALF_IMPORTED_PANDAS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "drawn"
