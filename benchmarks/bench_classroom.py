@@ -32,7 +32,8 @@ import common  # noqa: F401
 from common import ROOT, machine, table
 
 sys.path.insert(0, str(ROOT))
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, process_tree_mb, wait_healthy  # noqa: E402
+from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, free_port, process_tree_mb, start_streamlit,  # noqa: E402
+                                wait_healthy)
 
 RESULTS = "Timing"  # a heading of the finished comparison
 
@@ -60,13 +61,11 @@ def one_class(checkout: str, sessions: int, args, browser) -> dict:
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "RUN_STORE_DIR": str(Path(folder) / "store")}
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                   "--server.headless", "true", "--server.address", "127.0.0.1",
-                                   "--browser.gatherUsageStats", "false"], cwd=checkout, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        log = Path(folder) / "streamlit.log"
+        server = start_streamlit(Path(checkout), port, env, log)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, server)
+            wait_healthy(url, server, log)
             sampler = Sampler(server.pid)
             pages = []
             for seed in range(1, sessions + 1):

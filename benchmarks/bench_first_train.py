@@ -28,7 +28,7 @@ import common  # noqa: F401
 from common import ROOT, machine, side_by_side_arguments, table
 
 sys.path.insert(0, str(ROOT))
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_healthy  # noqa: E402
 
 PAINTED = re.compile("Nothing is stored for these settings yet|Nothing trained yet")  # now | older commits
 SECOND = {"Training images (balanced across classes)": 500, "Seed": 1}
@@ -89,13 +89,10 @@ def measure(browser, folder: Path, wait: float, timeline: bool = False) -> dict:
 
     port = free_port()
     with tempfile.TemporaryDirectory() as store:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-             "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=folder, env={**os.environ, "RUN_STORE_DIR": store}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+        log = Path(store) / "streamlit.log"  # deleted with the store
+        server = start_streamlit(Path(folder), port, {**os.environ, "RUN_STORE_DIR": store}, log)
         try:
-            wait_healthy(f"http://127.0.0.1:{port}", server)
+            wait_healthy(f"http://127.0.0.1:{port}", server, log)
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
             page.goto(f"http://127.0.0.1:{port}/")
             page.get_by_text(PAINTED).wait_for(timeout=120_000)

@@ -77,18 +77,15 @@ def process_series(runs: int, store: str) -> list[dict]:
 def server_series(runs: int, store: str) -> list[dict]:
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_healthy
 
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "RUN_STORE_DIR": store}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True)
+    log = Path(store) / "streamlit.log"  # deleted with the store
+    server = start_streamlit(ROOT, port, {**os.environ, "RUN_STORE_DIR": store}, log)
     url = f"http://127.0.0.1:{port}"
     series = []
     try:
-        wait_healthy(url, server)
+        wait_healthy(url, server, log)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1200})

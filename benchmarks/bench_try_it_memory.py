@@ -25,7 +25,7 @@ import common  # noqa: F401
 from common import ROOT, machine, side_by_side_arguments, table
 
 sys.path.insert(0, str(ROOT))
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_healthy  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "try_it"
 WARM_UP, HUGE = CASES / "four_tight_crop_marker_black_on_white.png", CASES / "huge_4096_RGBA.png"
@@ -78,13 +78,11 @@ def upload(page, pid: int, path: Path) -> None:
 def measure(browser, checkout: Path, store: Path, mnist: Path) -> dict:
     port = free_port()
     env = {**os.environ, "RUN_STORE_DIR": str(store), "MNIST_PATH": str(mnist)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = store.parent / f"streamlit-{port}.log"
+    server = start_streamlit(checkout, port, env, log)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, server)
+        wait_healthy(url, server, log)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.goto(f"{url}/try_it")
         page.get_by_text("Upload", exact=True).click(timeout=60_000)

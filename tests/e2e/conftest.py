@@ -61,11 +61,14 @@ def loads_tensorflow(pid: int) -> bool:
         return "tensorflow" in maps.read()
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, log: Path | None = None, timeout: float = 60) -> None:
+    """Until the server at `url` answers its health check; RuntimeError (with the end of its `log`, the file
+    its stderr goes to) if it exits first, TimeoutError after `timeout` seconds."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}: {process.stderr.read()}")
+            said = log.read_text(errors="replace")[-4000:] if log is not None else "(its stderr was not kept)"
+            raise RuntimeError(f"streamlit exited with {process.returncode}: {said}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().strip() == b"ok":
@@ -82,7 +85,20 @@ def write_digits(folder: Path, digits) -> Path:
     return path
 
 
+def start_streamlit(folder: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
+    """`streamlit run app.py` from `folder` (a checkout) on 127.0.0.1:`port`, in a process group of its own (it and
+    its workers, to stop together). Its output and its workers' go to the file `log`, where Streamlit prints an app's
+    uncaught exception; not to a pipe, which nobody would read while the server runs (a full one blocks the
+    server)."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 SERVER_PIDS: dict[str, int] = {}  # url -> the web server's process id, while it serves
+SERVER_LOGS: dict[str, Path] = {}  # url -> the file its output (and its workers') goes to
 
 
 @contextmanager
@@ -90,20 +106,18 @@ def serve(folder: Path, mnist_path: Path, **settings: str):
     """`streamlit run app.py` on a free port with its run store in `folder` (and environment `settings`);
     stopped on leaving."""
     port = free_port()
+    log = folder / f"streamlit-{port}.log"
     env = {**os.environ, "RUN_STORE_DIR": str(folder / "store"), "MNIST_PATH": str(mnist_path),
            "KERAS_HOME": str(folder / "keras"), **settings}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)  # a process group of its own: it and its workers, to stop together
+    process = start_streamlit(ROOT, port, env, log)
     url = f"http://127.0.0.1:{port}"
-    SERVER_PIDS[url] = process.pid
+    SERVER_PIDS[url], SERVER_LOGS[url] = process.pid, log
     try:
-        wait_healthy(url, process)
+        wait_healthy(url, process, log)
         yield url
     finally:
         SERVER_PIDS.pop(url, None)
+        SERVER_LOGS.pop(url, None)
         stop(process)
 
 
@@ -143,3 +157,15 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test shows the end of each running server's log (its and its workers' stderr): what the
+    app said is the first thing to read when a page never showed what the test waited for."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for url, log in SERVER_LOGS.items():
+            report.sections.append((f"server log {url} (last 6,000 characters)",
+                                    log.read_text(errors="replace")[-6000:]))
