@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse says this at the top level, whose --help does not list the command's options
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see: {parser.prog} {args.command} --help)")
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
                 "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
     except UsageError as error:

@@ -96,6 +96,8 @@ def test_precision_reaches_the_conv_config_and_the_json(capsys, fake_trainer):
     (["compare", "--batch-size", "0"], "Batch size must be between 1"),
     (["train"], "invalid choice: 'train'"),
     ([], "the following arguments are required: command"),
+    (["compare", "--epocs", "3"], "unrecognized arguments: --epocs 3 (see: python -m core compare --help)"),
+    (["study", "--sizse", "100"], "unrecognized arguments: --sizse 100 (see: python -m core study --help)"),
 ])
 def test_bad_arguments_exit_2_with_one_clear_line(capsys, fake_trainer, argv, message):
     code, out, err = run_cli(capsys, *argv)
