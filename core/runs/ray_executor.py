@@ -159,6 +159,14 @@ def init_quietly(**options) -> None:
                               f"{first}") from None
 
 
+def ray_joined() -> bool:
+    """True when this process has already joined a Ray cluster, without importing Ray. A Ray another thread is still
+    importing (another session's study) counts as not joined: its half-built module has no `is_initialized` yet."""
+    ray = sys.modules.get("ray")
+    is_initialized = getattr(ray, "is_initialized", None)
+    return bool(is_initialized and is_initialized())
+
+
 class RayExecutor(Executor):
     """Connects to a Ray cluster (`address`, else RAY_ADDRESS, else a new local one on this machine) and runs
     cells there."""
@@ -182,8 +190,7 @@ class RayExecutor(Executor):
         return max(1, int(self.status().cpus // self.options["num_cpus"]))
 
     def connect(self) -> ClusterStatus:
-        joined = "ray" in sys.modules and sys.modules["ray"].is_initialized()
-        if self.address and not joined:
+        if self.address and not ray_joined():
             check_reachable(self.address)  # before Ray is imported: a bad address is one line, never Ray's traceback
         import ray
 

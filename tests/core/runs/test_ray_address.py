@@ -111,3 +111,20 @@ def test_rays_own_error_is_one_line(monkeypatch):
     with pytest.raises(ConnectionError) as raised:
         init_quietly(address="127.0.0.1:6379")
     assert "\n" not in str(raised.value) and "first line" in str(raised.value)
+
+
+def test_a_ray_another_thread_is_still_importing_counts_as_not_joined(monkeypatch):
+    """Two sessions' studies at once: one thread imports Ray (its module is in sys.modules, half built) while the
+    other asks whether this process has joined a cluster. That used to raise AttributeError (no `is_initialized`
+    yet); it is "not joined", and the `import ray` that follows waits for the other thread's import."""
+    import sys
+    import types
+
+    from core.runs.ray_executor import ray_joined
+
+    monkeypatch.setitem(sys.modules, "ray", types.ModuleType("ray"))  # half built: nothing defined yet
+    assert ray_joined() is False
+    monkeypatch.setattr(sys.modules["ray"], "is_initialized", lambda: True, raising=False)
+    assert ray_joined() is True
+    monkeypatch.delitem(sys.modules, "ray")
+    assert ray_joined() is False
