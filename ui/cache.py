@@ -101,8 +101,15 @@ def dataset(name: str) -> Dataset:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def test_probabilities(location: str, run_id: str) -> np.ndarray:
-    """A stored run's test-set class probabilities, (num_test, 10)."""
-    return store(location).get(run_id).probabilities()
+    """A stored run's test-set class probabilities, (num_test, 10). ValueError when the run is no longer in the
+    store (another session deleted it after the page found it)."""
+    run = store(location).get(run_id)
+    try:
+        if run is not None:
+            return run.probabilities()
+    except (OSError, KeyError):  # deleted between finding it and reading its file
+        pass
+    raise ValueError(f"Run {run_id} could not be opened: it is no longer in the store.")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

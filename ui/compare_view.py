@@ -48,10 +48,14 @@ def show_comparison(outcomes: list[Outcome]) -> None:
                    "their test-set confusion matrices and mistakes are not shown side by side.")
     else:
         root = cache.current_store().location
-        probabilities = {label: cache.test_probabilities(root, run.run_id) for label, run in zip(labels, runs)}
-        confusion_section(dataset, probabilities)
-        mistakes_section(dataset, probabilities)
-        robustness_section(runs, labels, dataset)
+        try:
+            probabilities = {label: cache.test_probabilities(root, run.run_id) for label, run in zip(labels, runs)}
+        except ValueError as error:  # deleted by another session while this page was drawn
+            st.warning(f"{error} Its confusion matrices, mistakes and robustness are not shown.")
+        else:
+            confusion_section(dataset, probabilities)
+            mistakes_section(dataset, probabilities)
+            robustness_section(runs, labels, dataset)
 
     st.subheader("Model summaries")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):
@@ -178,6 +182,11 @@ def downloads(table: pd.DataFrame, labels: list[str], runs: list[StoredRun]) -> 
     columns[0].download_button("Results (CSV)", table.to_csv().encode(), file_name="comparison.csv",
                                mime="text/csv", on_click="ignore", key="download_csv")
     for column, label, run in zip(columns[1:], labels, runs):
-        column.download_button(f"{label} model (.keras)", run.model_path.read_bytes, on_click="ignore",
+        try:
+            path = run.model_path
+        except KeyError:  # deleted by another session while this page was drawn
+            column.caption(f"{label}: its model is no longer in the store.")
+            continue
+        column.download_button(f"{label} model (.keras)", path.read_bytes, on_click="ignore",
                                file_name=f"{run.config.architecture}-{run.run_id}.keras",
                                mime="application/octet-stream", key=f"download_{run.run_id}")

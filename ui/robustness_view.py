@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -52,6 +54,18 @@ def measured(runs: list[StoredRun], names: tuple, button_label: str, key: str) -
     return clicked
 
 
+@contextmanager
+def not_measured():
+    """A measurement that fails says why (the run deleted by another session meanwhile, the worker out of memory),
+    as a warning in place of the charts; the block's work stops there."""
+    from core.runs.workers import OverBudget, WorkerCrashed
+
+    try:
+        yield
+    except (ValueError, OverBudget, WorkerCrashed, OSError) as error:
+        st.warning(f"Robustness could not be measured: {error}")
+
+
 def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> None:
     st.subheader("Robustness: shifted, rotated, scaled and noisy digits")
     st.caption(f"{WHY} {recipe_words(runs)}")
@@ -62,9 +76,12 @@ def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> Non
     if not measured(runs, names, "Measure robustness", "measure_robustness"):
         return
     root = cache.current_store().location
-    with st.spinner("Perturbing the test digits and predicting them…"):
-        predictions = {label: cache.robustness(root, run.run_id, dataset.name, names)
-                       for label, run in zip(labels, runs)}
+    predictions = {}
+    with st.spinner("Perturbing the test digits and predicting them…"), not_measured():
+        for label, run in zip(labels, runs):
+            predictions[label] = cache.robustness(root, run.run_id, dataset.name, names)
+    if len(predictions) < len(runs):  # not_measured said why
+        return
     tables = {label: accuracy_table(found, dataset.y_test, names) for label, found in predictions.items()}
     st.markdown("  \n".join(sentence(tables, name, PERTURBATIONS[name].levels[3]) for name in names))
     frames = {name: pd.concat([table[table["perturbation"] == name].assign(label=label)
@@ -126,7 +143,12 @@ def study_robustness(report, dataset) -> None:
     bar = st.progress(0.0, text="Measuring robustness…")
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):
-        found = cache.robustness(root, run.run_id, dataset.name, names)
+        found = None
+        with not_measured():
+            found = cache.robustness(root, run.run_id, dataset.name, names)
+        if found is None:
+            bar.empty()
+            return
         label = arm_label(run.config.architecture, run.config.pixels)
         per_network.setdefault(label, []).append(accuracy_table(found, dataset.y_test, names))
         bar.progress(position / len(runs), text=f"Measured {position} of {len(runs)} runs")

@@ -281,3 +281,26 @@ def test_shuffled_pixels_train_their_own_runs_named_shuffled(fake_trainer):
     app.button(key="train").click().run()
     assert len(fake_trainer.calls) == 4  # drawn pixels are other runs: trained, not taken from the shuffled ones
     assert len(RunStore().list_runs()) == 4
+
+
+def test_a_run_deleted_while_the_page_draws_it_is_a_warning_not_a_traceback(fake_trainer, monkeypatch):
+    """Another session deletes the shown runs (Runs page) after this run of the page found them in the store and
+    before it read their test-set predictions (not yet cached in this server, e.g. opened from a link)."""
+    import streamlit as st
+
+    from ui import plots
+
+    app = small(open_page())
+    app.button(key="train").click().run()
+    learning_curves = plots.learning_curves
+
+    def deleted_meanwhile(*args, **kwargs):
+        for run_id in app.session_state["compare"]:
+            RunStore().delete(run_id)
+        return learning_curves(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "learning_curves", deleted_meanwhile)
+    st.cache_data.clear()  # the predictions are read from the store, as on their first showing in a server
+    app.get_by_key("confusion_mode").set_value("row-normalised").run()
+    assert not app.exception
+    assert any("no longer in the store" in text for text in texts(app.warning))

@@ -64,3 +64,22 @@ def test_the_study_shows_robustness_over_seeds(fake_trainer):
     assert not app.exception
     assert robustness_charts(app) == 4
     assert any("Trained with the student recipe" in text for text in texts(app.caption))
+
+
+def test_a_run_deleted_while_its_robustness_is_measured_is_a_warning_not_a_traceback(fake_trainer, monkeypatch):
+    """Measuring takes a worker seconds: meanwhile another session deletes the runs (Runs page), so the worker
+    finds no model to load."""
+    import core.robustness
+
+    app = trained(open_page())
+    measure_in_worker = core.robustness.predicted_labels_in_worker
+
+    def deleted_meanwhile(store_root, run_id, *args, **kwargs):
+        RunStore(store_root).delete(run_id)
+        return measure_in_worker(store_root, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(core.robustness, "predicted_labels_in_worker", deleted_meanwhile)
+    app.button(key="measure_robustness").click().run()
+    assert not app.exception
+    assert any("no longer in the store" in text for text in texts(app.warning))
+    assert robustness_charts(app) == 0

@@ -119,3 +119,26 @@ def test_choosing_shuffled_pixels_adds_their_pairs_and_an_empty_choice_means_dra
     assert not app.exception
     assert any("using the pixels as drawn" in text for text in texts(app.caption))
     assert any("0 of 8 cells are stored" in text for text in texts(app.caption))
+
+
+def test_runs_deleted_while_the_study_is_analysed_count_as_missing_not_a_traceback(fake_trainer, monkeypatch):
+    """Another session deletes the study's runs (Runs page), or a full store evicts them, after this run of the
+    page found them and before it read their test-set predictions (McNemar's test)."""
+    from core.study import analysis
+
+    app = small_study(open_page("app_pages/study.py"))
+    app.button(key="run_study").click().run()
+    summarise, deleted = analysis.summarise, []
+
+    def deleted_meanwhile(cells):
+        if not deleted:
+            deleted.extend(cells["run_id"])
+            for run_id in deleted:
+                RunStore().delete(run_id)
+        return summarise(cells)
+
+    monkeypatch.setattr(analysis, "summarise", deleted_meanwhile)
+    app.run()
+    assert not app.exception
+    assert deleted
+    assert any(text.startswith("No cell of this study is stored yet") for text in texts(app.info))
