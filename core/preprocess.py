@@ -51,6 +51,9 @@ class ImageProblem(ValueError):
     """An image that cannot become a digit; the message is for the user."""
 
 
+NO_INK = "The picture has no ink: nothing stands out from its background."
+
+
 class EmptyImage(ImageProblem):
     """No ink at all: nothing to predict."""
 
@@ -335,7 +338,7 @@ def prepare_digit(image) -> PreparedDigit:
     notes = list(picture.notes)
     grey = picture.grey.astype(np.float32)
     if grey.size == 0 or float(grey.max() - grey.min()) < MIN_CONTRAST * 255:
-        raise EmptyImage("Draw a digit first: the picture has no ink.")
+        raise EmptyImage(NO_INK)
     if dark_ink(grey):
         notes.append(Note("inverted", "Dark ink on a light background was turned into light ink on black, as "
                                       "in MNIST."))
@@ -350,7 +353,7 @@ def prepare_digit(image) -> PreparedDigit:
     threshold = max(otsu_threshold(smooth), MIN_CONTRAST / 2)
     mask = smooth > threshold
     if not mask.any() or float(np.percentile(smooth[mask], 90)) < MIN_CONTRAST:
-        raise EmptyImage("Draw a digit first: the picture has no ink.")
+        raise EmptyImage(NO_INK)
     labels, count = ndimage.label(mask)
     sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, count + 1))
     kept = np.isin(labels, 1 + np.flatnonzero(sizes >= SPECK_SHARE * sizes.max()))

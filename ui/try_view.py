@@ -138,8 +138,9 @@ def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] 
                                len(dataset.y_test) - 1, 1, 0)
         st.caption(f"True class: {dataset.class_names[dataset.y_test[index]]}")
         return PreparedDigit(dataset.x_test[index].astype(np.float32) / 255.0), None
-    except EmptyImage as problem:
-        st.info(str(problem))
+    except EmptyImage as problem:  # the same blank picture: what to do differs for a canvas and an upload
+        st.info(f"Draw a digit first. {problem}" if mode == "Draw" else
+                f"{problem} Upload a picture of one digit, written large on plain paper.")
     except ImageProblem as problem:
         st.error(str(problem))
     return None

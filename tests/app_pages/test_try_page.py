@@ -49,7 +49,7 @@ def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(stored_pair, draw
     assert any("Draw a digit first" in text for text in texts(app.info))
     drawn["value"] = np.full((280, 280, 4), 255, dtype=np.uint8)  # white canvas, no ink
     app.run()
-    assert any("Draw a digit first" in text for text in texts(app.info))
+    assert any("Draw a digit first" in text and "no ink" in text for text in texts(app.info))
     assert len(app.metric) == 0
 
 
@@ -262,4 +262,5 @@ def test_an_empty_picture_is_a_message_not_a_prediction(stored_pair):
     app = open_page("app_pages/try_it.py")
     upload(app, "blank.png", png_bytes(np.full((50, 50), 255, np.uint8)))
     assert not app.exception and len(app.metric) == 0
-    assert any("no ink" in text for text in texts(app.info))
+    said = [text for text in texts(app.info) if "no ink" in text]
+    assert said and "Upload a picture of one digit" in said[0] and "Draw" not in said[0]  # an upload is not drawn

@@ -79,7 +79,7 @@ def test_a_transparent_canvas_with_white_strokes_reads_like_mnist():
 @pytest.mark.parametrize("image", [np.full((100, 100), 255, np.uint8), np.zeros((100, 100), np.uint8),
                                    np.zeros((280, 280, 4), np.uint8)])
 def test_blank_input_is_reported_empty(image):
-    with pytest.raises(EmptyImage, match="Draw a digit first"):
+    with pytest.raises(EmptyImage, match="has no ink"):
         prepare_digit(image)
 
 
