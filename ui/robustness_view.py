@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -54,16 +52,16 @@ def measured(runs: list[StoredRun], names: tuple, button_label: str, key: str) -
     return clicked
 
 
-@contextmanager
-def not_measured():
-    """A measurement that fails says why (the run deleted by another session meanwhile, the worker out of memory),
-    as a warning in place of the charts; the block's work stops there."""
+def measured_or_warned(root: str, run: StoredRun, dataset, names: tuple):
+    """`cache.robustness` for `run`; or None after a warning saying why it could not be measured (the run deleted by
+    another session meanwhile, the worker out of memory or crashed)."""
     from core.runs.workers import OverBudget, WorkerCrashed
 
     try:
-        yield
+        return cache.robustness(root, run.run_id, dataset.name, names)
     except (ValueError, OverBudget, WorkerCrashed, OSError) as error:
         st.warning(f"Robustness could not be measured: {error}")
+        return None
 
 
 def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> None:
@@ -77,11 +75,11 @@ def robustness_section(runs: list[StoredRun], labels: list[str], dataset) -> Non
         return
     root = cache.current_store().location
     predictions = {}
-    with st.spinner("Perturbing the test digits and predicting them…"), not_measured():
+    with st.spinner("Perturbing the test digits and predicting them…"):
         for label, run in zip(labels, runs):
-            predictions[label] = cache.robustness(root, run.run_id, dataset.name, names)
-    if len(predictions) < len(runs):  # not_measured said why
-        return
+            predictions[label] = measured_or_warned(root, run, dataset, names)
+            if predictions[label] is None:
+                return
     tables = {label: accuracy_table(found, dataset.y_test, names) for label, found in predictions.items()}
     st.markdown("  \n".join(sentence(tables, name, PERTURBATIONS[name].levels[3]) for name in names))
     frames = {name: pd.concat([table[table["perturbation"] == name].assign(label=label)
@@ -143,9 +141,7 @@ def study_robustness(report, dataset) -> None:
     bar = st.progress(0.0, text="Measuring robustness…")
     per_network: dict[str, list] = {}
     for position, run in enumerate(runs, start=1):
-        found = None
-        with not_measured():
-            found = cache.robustness(root, run.run_id, dataset.name, names)
+        found = measured_or_warned(root, run, dataset, names)
         if found is None:
             bar.empty()
             return
