@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.safe_text import literal
-from core.study import estimate_seconds, run_study
+from core.study import analyse, estimate_seconds, run_study
 from ui import cache, components, links, study_view
 from ui.network_editor import network_editor
 
@@ -51,5 +51,5 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
         if study_runs is not runs:
             study_runs.executor.shutdown()
 
-study_view.show_report(study_view.analysed(spec, dataset, runs), dataset)
+study_view.show_report(analyse(spec, dataset, runs), dataset)
 components.start_workers_after_paint(dataset)

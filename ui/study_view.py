@@ -184,17 +184,6 @@ GAP_COLUMNS = {
 }
 
 
-def analysed(spec, dataset: Dataset, runs):
-    """core.study.analyse over the store; once more when a run went between reading the store and reading its
-    test-set predictions (deleted in another session, or evicted from a full store): it then counts as missing."""
-    from core.study import analyse
-
-    try:
-        return analyse(spec, dataset, runs)
-    except (KeyError, OSError):
-        return analyse(spec, dataset, runs)
-
-
 def show_report(report, dataset: Dataset) -> None:
     if report.cells.empty:
         st.info("No cell of this study is stored yet: press **Run study**.")

@@ -28,7 +28,16 @@ class StudyReport:
 
 
 def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
-    """Statistics and verdicts over the cells of `spec` that are in the store (nothing is trained)."""
+    """Statistics and verdicts over the cells of `spec` that are in the store (nothing is trained). A run that goes
+    between reading the store and reading its test-set predictions (deleted by another session, evicted from a full
+    store: KeyError or OSError from the backend) makes it read the store once more, where it counts as missing."""
+    try:
+        return _analyse(spec, dataset, service)
+    except (KeyError, OSError):
+        return _analyse(spec, dataset, service)
+
+
+def _analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
     rows, missing, runs = [], 0, {}
     for config in spec.configs(dataset.pool_size):
         run = service.get(config, dataset)

@@ -110,6 +110,26 @@ def test_analyse_summarises_cells_and_answers_both_hypotheses(digits, store):
     assert "at 100 images" in report.verdicts["h2"] and "McNemar p < 10⁻⁹" in report.verdicts["h2"]
 
 
+def test_a_run_deleted_between_reading_the_store_and_its_predictions_counts_as_missing(digits, store, monkeypatch):
+    """Another session deletes a run (or a full store evicts it) after analyse listed it and before McNemar's test
+    read its predictions: the backend's KeyError made the page and the CLI fail; analyse now reads the store again."""
+    from core.study import analysis
+
+    run_study(SPEC, digits, service(store, FakeTrainer()))
+    summarise, deleted = analysis.summarise, []
+
+    def delete_one_meanwhile(cells):
+        if not deleted:
+            deleted.append(cells["run_id"].iloc[0])
+            store.delete(deleted[0])
+        return summarise(cells)
+
+    monkeypatch.setattr(analysis, "summarise", delete_one_meanwhile)
+    report = analyse(SPEC, digits, service(store))
+    assert deleted and report.missing == 1 and len(report.cells) == 7
+    assert deleted[0] not in set(report.cells["run_id"])
+
+
 def test_partial_studies_report_what_is_missing(digits, store):
     run_study(StudySpec(sample_sizes=(100,), num_seeds=2, num_epochs=1), digits, service(store, FakeTrainer()))
     report = analyse(SPEC, digits, service(store))
