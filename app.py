@@ -18,7 +18,8 @@ def main() -> None:
 
     import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anything imports it)
     from core.runs.errors import StoreError
-    from ui.components import keep_choices, start_workers_now
+    from ui.background import start_workers_now
+    from ui.controls import keep_choices
 
     st.set_page_config(page_title="Flat vs conv on handwritten digits", page_icon=":material/draw:", layout="wide")
 

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
+from core.config import configs_for
 from core.runs import Outcome
 from core.safe_text import literal
-from ui import cache, components, links
+from ui import background, cache, compare_state, controls, links, progress
+from ui.network_choice import architecture_select
+from ui.state import CANCEL_TRAINING, SHOWN_RUNS
 from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
@@ -19,35 +22,35 @@ with st.sidebar:
     # shrinks as it loses focus, which used to move the button away from under the first click).
     clicked = st.button("Train", type="primary", key="train", width="stretch")
     values_used = st.empty()
-    dataset_name = components.dataset_select(key="dataset")
-    dataset = components.load_or_stop(dataset_name)
-    sample_size = components.sample_size_input(dataset.pool_size, key="sample_size")
-    recipe = components.recipe_select(key="recipe", epochs_key="epochs")
-    settings = components.training_controls()
-    components.values_line(values_used, sample_size, settings)
-    precision = components.precision_select(key="precision")
-    settings["pixels"] = components.pixels_select(key="pixels")
-    architectures = components.architecture_select(key="architectures")
-intro.markdown(components.compare_intro(dataset, sample_size, architectures))
+    dataset_name = controls.dataset_select(key="dataset")
+    dataset = controls.load_or_stop(dataset_name)
+    sample_size = controls.sample_size_input(dataset.pool_size, key="sample_size")
+    recipe = controls.recipe_select(key="recipe", epochs_key="epochs")
+    settings = controls.training_controls()
+    controls.values_line(values_used, sample_size, settings)
+    precision = controls.precision_select(key="precision")
+    settings["pixels"] = controls.pixels_select(key="pixels")
+    architectures = architecture_select(key="architectures")
+intro.markdown(compare_state.compare_intro(dataset, sample_size, architectures))
 
-components.data_source_line(dataset)
+controls.data_source_line(dataset)
 links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
 
-if st.session_state.get("cancel_training"):
+if st.session_state.get(CANCEL_TRAINING):
     st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
             "stored, so pressing **Train** again opens it at once.")
 try:
-    configs = components.build_configs(dataset, architectures, sample_size, recipe, precision, **settings)
+    configs = configs_for(dataset, architectures, sample_size, recipe=recipe, precision=precision, **settings)
 except ValueError as error:
     configs = None
     if clicked or opened_link:
         st.error(literal(error))
 if configs and clicked:
-    components.trained(configs, dataset, components.train_with_progress(configs, dataset, progress_area))
+    compare_state.trained(configs, dataset, progress.train_with_progress(configs, dataset, progress_area))
 elif configs:  # the settings on screen show their stored runs without a click (nothing trains)
-    components.show_stored_for(configs, dataset, from_link=opened_link)
+    compare_state.show_stored_for(configs, dataset, from_link=opened_link)
 
-shown = st.session_state.get("compare", {})
+shown = st.session_state.get(SHOWN_RUNS, {})
 if shown:
     runs, problems = cache.stored_runs(list(shown))
     for problem in problems:
@@ -60,4 +63,4 @@ elif not clicked and not opened_link:
     st.info("Nothing is stored for these settings yet (the defaults reproduce the student's experiment): press "
             "**Train** (in the sidebar; on a phone, open it with » at the top left).")
 if not clicked:
-    components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)
+    background.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

@@ -3,19 +3,19 @@
 import streamlit as st
 
 from core import settings
-from ui import components
+from ui import controls
 from ui.data_view import show_sample
 
 st.title("The data")
 
-dataset_name = components.dataset_select(key="data_dataset")
-dataset = components.load_or_stop(dataset_name)
-components.data_source_line(dataset)
+dataset_name = controls.dataset_select(key="data_dataset")
+dataset = controls.load_or_stop(dataset_name)
+controls.data_source_line(dataset)
 
 left, right = st.columns([3, 1])
 with left:
-    sample_size = components.sample_size_input(dataset.pool_size, key="data_sample_size")
-seed = components.setting_input(right, settings.SEED, "data_seed")
+    sample_size = controls.sample_size_input(dataset.pool_size, key="data_sample_size")
+seed = controls.setting_input(right, settings.SEED, "data_seed")
 
 try:
     show_sample(dataset, sample_size, seed)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
-from ui import cache, components, links, study_view
+from ui import background, cache, controls, links, study_view
 from ui.network_editor import network_editor
 
 st.title("The study: when does conv beat flat?")
@@ -13,8 +13,8 @@ st.markdown("One run proves little: seeds move accuracy by points at 1,000 digit
             "confidence intervals over seeds and McNemar's exact test on the same test images.")
 
 links.open_link("study", links.STUDY)  # a shared address sets the choices before the widgets
-dataset = components.load_or_stop(components.dataset_select(key="study_dataset"))
-components.data_source_line(dataset)
+dataset = controls.load_or_stop(controls.dataset_select(key="study_dataset"))
+controls.data_source_line(dataset)
 study_view.preset_buttons()
 network_editor()
 run_area = st.container()  # the estimate and Run study, above the controls: their reflow never moves the button
@@ -52,4 +52,4 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
             study_runs.executor.shutdown()
 
 study_view.show_report(analyse(spec, dataset, runs), dataset)
-components.start_workers_after_paint(dataset)
+background.start_workers_after_paint(dataset)

@@ -48,7 +48,8 @@ def reference(architecture: str, x_train, y_train, x_test, y_test, num_epochs: i
 
 
 def ours(config, dataset, validation_size: int, precision: str, warm: bool):
-    from core.training import MODEL_POOL, train
+    from core.model_pool import MODEL_POOL
+    from core.training import train
 
     if not warm:
         MODEL_POOL.clear()  # a new model, traced on first use, like the reference's

@@ -11,10 +11,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from core.glossary import with_term
 from core import settings
 from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec, check_own_name
-from core.config import TrainConfig
-from core.data import DataUnavailable, check_sample_size, load_dataset
+from core.config import TrainConfig, configs_for
+from core.data import DataUnavailable, load_dataset
 from core.evaluation import comparison_table
 from core.perturb import DEFAULT_PERTURBATIONS, PERTURBATIONS
 from core import formats
@@ -22,7 +23,7 @@ from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.safe_text import plain
 from core.settings import Setting, SettingError
 from core.study.spec import StudySpec
-from core.training import EpochReport
+from core.records import EpochReport
 
 DEFAULTS = TrainConfig()
 
@@ -54,7 +55,7 @@ def add_settings(command, declared: tuple, owner) -> None:
     for setting in declared:
         if not setting.flag:
             continue
-        shown = setting.cli_help(settings.declared_default(setting, owner))
+        shown = setting.cli_help(settings.declared_default(setting, owner), with_term(setting.help, setting.term))
         options = {"dest": setting.name, "default": None, "metavar": setting.metavar,
                    "help": shown.replace("%", "%%")}  # argparse formats help with %
         if setting.kind == "choice":
@@ -244,12 +245,9 @@ def _compared(args):
     service = RunsService(RunStore())
     asked = given(args, settings.RUN)
     asked.pop("architectures", None)  # chosen_networks reads them, with the files
-    dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
-    if asked.get("sample_size") == settings.FULL:
-        asked["sample_size"] = dataset.pool_size
-    check_sample_size(asked.get("sample_size", DEFAULTS.sample_size), dataset.pool_size)
+    dataset = load_dataset(asked.pop("dataset", DEFAULTS.dataset))
     networks, from_files = chosen_networks(args, service.store)
-    configs = [TrainConfig.for_network(spec, **asked) for spec in networks]
+    configs = configs_for(dataset, networks, asked.pop("sample_size", DEFAULTS.sample_size), **asked)
     save_networks(service.store, from_files)  # once the settings are known to be good
     print(f"data: {dataset.source}", file=sys.stderr if args.json else sys.stdout)
 
@@ -382,7 +380,7 @@ def run_study_command(args) -> int:
     asked.pop("architectures", None)  # chosen_networks reads them, with the files
     dataset = load_dataset(asked.get("dataset", DEFAULTS.dataset))
     if "sample_sizes" in asked:
-        asked["sample_sizes"] = tuple(dataset.pool_size if size == settings.FULL else size
+        asked["sample_sizes"] = tuple(settings.resolve_full(size, dataset.pool_size)
                                       for size in asked["sample_sizes"])
     for path in (args.csv, args.report):
         if path:

@@ -7,11 +7,10 @@ import json
 from dataclasses import dataclass, fields
 
 from core.architectures import ArchitectureSpec, check_precision, preset
-from core.data import check_dataset_name
+from core.data import check_dataset_name, check_sample_size
 from core.pixels import DEFAULT as DEFAULT_PIXELS, check_pixels
 from core.recipes import RECIPES, check_recipe
-from core.settings import (BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_SEED,  # noqa: F401
-                           MAX_SEEDS, OPTIMIZER, OPTIMIZERS, SAMPLE_SIZE, SEED, VALIDATION_SIZE)
+from core.settings import BATCH_SIZE, EPOCHS, LEARNING_RATE, OPTIMIZER, SAMPLE_SIZE, SEED, VALIDATION_SIZE, resolve_full
 
 # Bump when the meaning of a stored run changes (training code, stored files): old runs stop matching.
 FORMAT_VERSION = 2  # 2: tf.data input pipeline, steps per execution, recipes
@@ -89,3 +88,13 @@ def run_id(config: TrainConfig, data_key: str) -> str:
         identity["spec"] = config.spec.hash
     payload = json.dumps({"config": identity, "data": data_key, "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def configs_for(dataset, networks: list[ArchitectureSpec], sample_size, **settings) -> list[TrainConfig]:
+    """One config per network, trained on `dataset` (a core.data.Dataset): `sample_size` may be 'full' (the whole
+    pool). ValueError, in words for the user, for no network or a sample size the pool cannot give."""
+    if not networks:
+        raise ValueError("Choose at least one architecture to train.")
+    sample_size = check_sample_size(resolve_full(sample_size, dataset.pool_size), dataset.pool_size)
+    return [TrainConfig.for_network(spec, dataset=dataset.name, sample_size=sample_size, **settings)
+            for spec in networks]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 MISSING = "–"
 # Streamlit's "percent" number format shows (precision - 2) decimals, its precision taken from the column's step:
-# a step of 0.001 shows 0.892 as "89.2%", as `percent` does (ui/components.py's percent_column uses these).
+# a step of 0.001 shows 0.892 as "89.2%", as `percent` does (ui/formats.py's percent_column uses these).
 PERCENT_COLUMN = {"format": "percent", "step": 0.001}
 
 

@@ -1,9 +1,11 @@
 """The words of statistics and numerics the pages use, each explained once.
 
 The pages show a term's explanation where it appears (a widget's or a column's help) and list the terms they
-use in a short "What the words mean" section (ui/components.py's `glossary`)."""
+use in a short "What the words mean" section (ui/formats.py's `glossary`)."""
 
 from __future__ import annotations
+
+from core.settings import THRESHOLD
 
 TERMS = {
     "accuracy": "Test accuracy: the share of the test digits (never seen in training) whose most probable class is "
@@ -42,8 +44,9 @@ TERMS = {
 
 def explain(term: str) -> str:
     """The term's explanation (KeyError for a term the glossary lacks: a test lists every term a page uses)."""
-    if "{threshold}" not in TERMS[term]:
-        return TERMS[term]
-    from core.study import THRESHOLD  # pandas: only where the study's words are wanted
-
     return TERMS[term].format(threshold=f"{THRESHOLD:.0%}")
+
+
+def with_term(help: str, term: str | None) -> str:
+    """A setting's help followed by its glossary term's explanation (core/settings.py `Setting.term`), if any."""
+    return f"{help} {explain(term)}" if term else help

@@ -1,10 +1,11 @@
 """Every setting of a run (TrainConfig) and of a study (StudySpec), declared once as data: its label, bounds, help,
 URL parameter, widget key, command-line flag and how a value reads in a run's label. Defaults stay where they are
-declared, on TrainConfig and StudySpec (`default` reads them).
+declared, on TrainConfig and StudySpec (`declared_default` reads them from the class; the pages' widgets start from
+an instance's, ui/controls.py `default`).
 
 Derived from these declarations: the CLI's options (core/cli.py `add_settings`), the numbers' checks in
-TrainConfig and StudySpec (`Setting.check`), the pages' widgets' labels, bounds and help (ui/components.py,
-ui/study_view.py), the links' fields (ui/links.py), the choices kept across pages (ui/components.py) and runs'
+TrainConfig and StudySpec (`Setting.check`), the pages' widgets' labels, bounds and help (ui/controls.py,
+ui/study_view.py), the links' fields (ui/links.py), the choices kept across pages (ui/controls.py) and runs'
 labels (`run_labels`: the CLI, Compare and Try it). Adding a setting is one declaration here, its field on
 TrainConfig or StudySpec, its place in a form below and its use (what it changes in training or a study).
 
@@ -21,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from core import pixels
-from core.glossary import explain
 from core.architectures import DEFAULT_ARCHITECTURES, PRECISION_HELP, PRECISIONS
 from core.data import DATASETS, MIN_SAMPLE_SIZE
 from core.recipes import RECIPES
@@ -34,6 +34,12 @@ MAX_SEED = 2**31 - 1
 MAX_SEEDS = 20  # seeds per cell of a study
 MAX_LEARNING_RATE = 10
 FULL = "full"  # a sample size: the whole training pool of the data source
+THRESHOLD = 0.80  # H1: the test accuracy a network must reach (the student's question: "at least 80%?")
+
+
+def resolve_full(size, pool_size: int):
+    """A sample size as trained: 'full' (FULL) is the data source's whole pool, any other value is itself."""
+    return pool_size if size == FULL else size
 
 
 class SettingError(ValueError):
@@ -64,6 +70,7 @@ class Setting:
     flag: str | None = None            # on the command line
     metavar: str | None = None
     words: str | None = None           # a value in a run's label ("{:,} images"); None: never in labels
+    term: str | None = None            # a glossary term (core/glossary.py) that explains it further, after `help`
 
     @property
     def widget_label(self) -> str:
@@ -143,11 +150,13 @@ class Setting:
         """A value in a run's label: "1,000 images", "seed 3"."""
         return self.words.format(value)
 
-    def cli_help(self, default) -> str:
+    def cli_help(self, default, help: str | None = None) -> str:
+        """`help` (default: the setting's own) ending in the default, for the command line."""
+        help = self.help if help is None else help
         if default is None or (self.many and not default):
-            return self.help
+            return help
         shown = " ".join(map(self.write_one, default)) if self.many else self.write_one(default)
-        return f"{self.help} (default: {shown})" if self.help else f"default: {shown}"
+        return f"{help} (default: {shown})" if help else f"default: {shown}"
 
     def write_one(self, item) -> str:
         if isinstance(item, tuple):
@@ -198,9 +207,8 @@ SAMPLE_SIZES = replace(SAMPLE_SIZE, name="sample_sizes", label="Sample sizes", n
 SEEDS = Setting("num_seeds", "Seeds", "whole", low=1, high=MAX_SEEDS, help="Seeds per cell.", param="seeds",
                 key="seeds", flag="--seeds", metavar="N")
 MARGIN = Setting("margin", "H2 margin", "number", low=0.1, high=50.0, step=0.5, scale=100, note="points",
-                 help=f"H2's equivalence margin in accuracy points. {explain('H2')}", param="margin", key="margin",
-                 flag="--margin",
-                 metavar="POINTS")
+                 help="H2's equivalence margin in accuracy points.", term="H2", param="margin", key="margin",
+                 flag="--margin", metavar="POINTS")
 STUDY_PIXELS = replace(PIXELS, many=True,
                        help=f"The pixel orders every network trains on. {pixels.HELP} Both: each network is trained on "
                             f"each order, and a shuffled one is named like 'conv (shuffled)'.")
@@ -242,25 +250,6 @@ COMPARE_FORM = Form("", RUN)
 STUDY_FORM = Form("study_", STUDY)
 DATA_FORM = Form("data_", (DATASET, SAMPLE_SIZE, SEED))
 FORMS = (COMPARE_FORM, STUDY_FORM, DATA_FORM)
-
-
-def default(setting: Setting, owner=None):
-    """The setting's default as people see it: the field's default on `owner` (TrainConfig() or StudySpec();
-    default: TrainConfig(), else StudySpec()), in people's units (the margin in points)."""
-    if setting is ARCHITECTURES:
-        return DEFAULT_ARCHITECTURES
-    if owner is None:
-        from core.config import TrainConfig
-
-        owner = TrainConfig()
-        if not hasattr(owner, setting.name):
-            from core.study import StudySpec
-
-            owner = StudySpec()
-    value = getattr(owner, setting.name)
-    if value is None and setting is EPOCHS:
-        value = RECIPES[owner.recipe].default_epochs
-    return setting.from_field(value)
 
 
 def declared_default(setting: Setting, owner_class):

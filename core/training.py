@@ -3,8 +3,9 @@
 The trainer knows nothing of display: it calls `on_epoch(EpochReport)` once per epoch; a page moves a
 progress bar with it, the CLI prints a line, tests append the reports to a list.
 
-Compiled models are reused between runs of the same kind (`MODEL_POOL`): reset to the new run's initial
-state, they skip Keras's tracing (~1 s for the conv net); the caller gets its own uncompiled copy.
+Compiled models are reused between runs of the same kind (core/model_pool.py): reset to the new run's initial
+state, they skip Keras's tracing (~1 s for the conv net); the caller gets its own uncompiled copy. What a run
+reports and records (EpochReport, RunRecord, RunResult) is declared in core/records.py.
 """
 
 from __future__ import annotations
@@ -12,65 +13,20 @@ from __future__ import annotations
 import platform
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
-from datetime import datetime, UTC
-from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from core import architectures, lazy, pixels, recipes
 from core.memory import PeakMemory, return_freed_memory
+from core.model_pool import MODEL_POOL, ReusableModel
+from core.records import EpochReport, OnEpoch, RunResult
 from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size, stratified_sample, to_model_input
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 PREDICT_BATCH_SIZE = 250  # large enough to be fast; conv activations at 1,000 cost ~200 MB more
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    epoch: int          # 1-based
-    num_epochs: int
-    metrics: dict       # loss, accuracy and, with a validation set, val_loss, val_accuracy
-    seconds: float      # wall time of this epoch
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunRecord:
-    """What a finished run records, apart from arrays and the model: JSON-friendly values only."""
-    config: TrainConfig
-    history: dict                 # per epoch: loss, accuracy, val_loss, val_accuracy, seconds
-    train_seconds: float
-    num_params: int
-    test_loss: float
-    test_accuracy: float
-    inference_ms_per_image: float
-    layers: list                  # rows of architectures.layer_table
-    data_source: str
-    data_key: str
-    num_validation: int
-    trained_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    # The process's peak resident memory (MB) from the start of training to the end of the test predictions;
-    # None where it cannot be read (not Linux) and for runs stored before it was recorded.
-    peak_memory_mb: float | None = None
-    # Where it trained: this machine's name, or the Ray node that ran the cell of a study on a cluster.
-    trained_on: str | None = None
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        return self.train_seconds / max(1, len(self.history.get("loss", [])))
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunResult(RunRecord):
-    """A run fresh from training: its record, test-set probabilities and the trained keras.Model."""
-    test_probabilities: np.ndarray  # (num_test, 10) float32
-    model: object
-
-
-OnEpoch = Callable[[EpochReport], None] | None
 
 
 def _epoch_reporter(num_epochs: int, on_epoch: OnEpoch, history: dict):
@@ -275,93 +231,6 @@ def _compiled(model, config: TrainConfig, steps_per_epoch: int):
     return ReusableModel(model)
 
 
-class ReusableModel:
-    """A compiled model and its optimizer's initial state. Keras traces a model's training, validation
-    and prediction functions on first use (~1 s for the conv net on 2 cores); a model reset to another
-    run's initial weights, dropout seeds and optimizer state keeps them, and trains exactly as a new
-    model would (tests/core/test_training.py checks equal predictions)."""
-
-    def __init__(self, model):
-        self.model = model
-        self._optimizer_start = [variable.numpy() for variable in model.optimizer.variables]
-        self._prepared: tuple | None = None  # (seed, that seed's fresh model) the model was reset to ahead of time
-
-    def prepare(self, seed: int, fresh) -> None:
-        """Reset to `fresh` now, for a run with `seed` to take later (a warm-up's last step)."""
-        self.reset_to(fresh)
-        self._prepared = (seed, fresh)
-
-    def take_prepared(self, seed: int):
-        """The fresh model this one was prepared from, if that was for `seed`; None otherwise. Either way the
-        preparation is used up: the next run trains the weights away."""
-        prepared, self._prepared = self._prepared, None
-        return prepared[1] if prepared is not None and prepared[0] == seed else None
-
-    def reset_to(self, fresh) -> None:
-        if len(self.model.variables) != len(fresh.variables):
-            raise RuntimeError("A pooled model does not match the architecture it was taken for.")
-        for variable, value in zip(self.model.variables, fresh.variables):  # weights and seed states
-            variable.assign(value)
-        for variable, value in zip(self.model.optimizer.variables, self._optimizer_start):
-            variable.assign(value)
-
-    def __getattr__(self, name):  # fit, predict, get_weights, ... go to the model
-        return getattr(self.model, name)
-
-
-class ModelPool:
-    """A few idle compiled models, one per key, least recently used dropped first. A model is taken out
-    while it trains, so concurrent runs (Streamlit sessions are threads) never share one."""
-
-    def __init__(self, size: int = 4):
-        self.size = size
-        self._idle: OrderedDict = OrderedDict()
-        self._warming: dict = {}  # key -> threading.Event, set when the warm-up gives its model or gives up
-        self._lock = threading.Lock()
-
-    def reserve(self, key) -> bool:
-        """Claim `key` for a warm-up; False if a model of that kind is idle or already being warmed up."""
-        with self._lock:
-            if key in self._idle or key in self._warming:
-                return False
-            self._warming[key] = threading.Event()
-            return True
-
-    def release(self, key) -> None:
-        """A warm-up that gave up: whoever waits for it builds its own model."""
-        with self._lock:
-            event = self._warming.pop(key, None)
-        if event is not None:
-            event.set()
-
-    def take(self, key, wait_seconds: float = 600):
-        """The idle model of kind `key` or None; waits for a warm-up of that kind first (no work done twice)."""
-        with self._lock:
-            event = self._warming.get(key)
-        if event is not None:
-            event.wait(wait_seconds)
-        with self._lock:
-            return self._idle.pop(key, None)
-
-    def give(self, key, model) -> None:
-        with self._lock:
-            self._idle[key] = model
-            self._idle.move_to_end(key)
-            while len(self._idle) > self.size:
-                self._idle.popitem(last=False)
-            event = self._warming.pop(key, None)
-        if event is not None:
-            event.set()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._idle.clear()  # warm-ups in progress give their model when done
-
-    def __len__(self) -> int:
-        return len(self._idle)
-
-
-MODEL_POOL = ModelPool()
 
 
 def predict_timed(model, images: np.ndarray) -> tuple[np.ndarray, float]:

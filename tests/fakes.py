@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from core import architectures
-from core.training import EpochReport, RunResult
+from core.records import EpochReport, RunResult
 
 
 FAKE_PEAK_MEMORY_MB = 1234.5

@@ -31,7 +31,8 @@ def test_ui_never_imports_pages():
 def test_reading_the_store_and_the_ui_modules_do_not_import_tensorflow():
     """Pages that do not train paint before TensorFlow (seconds to import) is loaded."""
     code = ("import sys, core.cli, core.runs, core.data, core.evaluation, core.config\n"
-            "import ui.cache, ui.components, ui.compare_view, ui.data_view, ui.runs_view, ui.plots\n"
+            "import ui.cache, ui.controls, ui.progress, ui.background, ui.compare_view, ui.data_view, ui.runs_view\n"
+            "import ui.plots\n"
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]"
@@ -41,7 +42,8 @@ def test_ray_is_imported_only_by_the_ray_executor():
     """The app's first paint and memory do not pay for Ray unless a study runs on it."""
     importers = {name for name, module in imported_modules("core") | imported_modules("ui") if module == "ray"}
     assert importers == {"ray_executor.py"}
-    code = ("import sys, core.cli, core.study, core.robustness, ui.study_view, ui.compare_view, ui.components\n"
+    code = ("import sys, core.cli, core.study, core.robustness, ui.study_view, ui.compare_view, ui.controls\n"
+            "import ui.progress, ui.background\n"
             "print('ray' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "False"

@@ -1,5 +1,6 @@
-"""Work for a page after it has painted, on one worker thread per server: preparing the training that the
-page's Train button would start, so that the click starts at the first epoch (core.training.prepare_training).
+"""Head starts for model work: the worker processes started as a page that needs them begins, and, after a page has
+painted, on one thread per server, the training its Train button would start prepared (TensorFlow imported, models
+built and traced: core.training.prepare_training), so that the click starts at the first epoch.
 
 The worker never calls Streamlit. Requests are remembered per server, so a rerun asks nothing twice; when
 several wait, only the newest is prepared (the settings a user has now are the ones that matter).
@@ -12,6 +13,12 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+
+from core.architectures import ArchitectureSpec
+from core.config import configs_for
+from core.data import Dataset
+from core.runs import StoreError
+from ui import cache
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +111,43 @@ def forget() -> None:
     with _lock:
         _asked.clear()
         _waiting.clear()
+
+
+def start_workers_now() -> None:
+    """Start the worker processes now (idempotent), as the first script run of a page whose buttons need model work
+    begins: TensorFlow's import (5-9 s here) then overlaps the page's own run and paint instead of following it. A
+    spawned worker does not take the server's interpreter lock, so the page does not wait for it. Nothing when the
+    app trains in its own process (the import there would hold that lock: `prepare_in_background` does it after
+    paint). A store that cannot be opened is left for the page to report."""
+    try:
+        cache.service(cache.store_location()).executor.start_processes()
+    except StoreError:
+        return
+
+
+def start_workers_after_paint(dataset: Dataset | None = None) -> None:
+    """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
+    processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the
+    app trains in its own process."""
+    try:
+        prepare_after_paint(cache.service(cache.store_location()), [], dataset)
+    except StoreError:
+        return
+
+
+def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec], sample_size, recipe: str,
+                          precision: str, settings: dict) -> None:
+    """Call last on a page: once it has painted, prepare the training its Train button would start (TensorFlow
+    imported, models built and traced), so the click starts at the first epoch. Nothing for settings that
+    cannot train or whose runs are all stored (opening those needs no TensorFlow), nor for settings that only came
+    from a link the user has not touched yet (a link's settings are not the user's request), nor for runs over the
+    memory budget (core/costs.py)."""
+    from ui import links
+
+    try:
+        configs = configs_for(dataset, architectures, sample_size, recipe=recipe, precision=precision, **settings)
+        if links.untouched_link_settings(configs):
+            return
+        prepare_after_paint(cache.service(cache.store_location()), configs, dataset)
+    except (ValueError, StoreError):  # Train will say what is wrong
+        return

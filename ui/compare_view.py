@@ -13,7 +13,7 @@ from core.formats import loss, percent, points, seconds
 from core.glossary import explain
 from core.runs import Outcome, StoredRun
 from ui import cache, plots
-from ui.components import glossary, percent_column
+from ui.formats import glossary, percent_column
 from ui.robustness_view import robustness_section
 from ui.runs_view import PEAK_MEMORY_HELP
 

@@ -13,7 +13,8 @@ from core.architectures import (INPUTS, LAYER_KINDS, MAX_DESCRIPTION, PRESETS, A
                                 check_own_name, layer_rows, layer_to_dict)
 from ui import cache
 from core.safe_text import literal
-from ui.components import JUST_SAVED, SHOWN, remember_shown, shown_networks
+from ui.network_choice import remember_shown, shown_networks
+from ui.state import JUST_SAVED, SHOWN_NETWORKS
 
 DRAFT = "network_draft"
 OPEN = "net_open"
@@ -179,7 +180,7 @@ def _save(store, spec: ArchitectureSpec) -> None:
     """Save, unless it would replace a version of the network this session has not seen (another session's)."""
     from core.runs.networks import NetworkChanged
 
-    seen = st.session_state.get(SHOWN, {}).get(spec.name)
+    seen = st.session_state.get(SHOWN_NETWORKS, {}).get(spec.name)
     replaced = seen is not None
     try:
         store.save_network(spec, expected=seen.hash if seen else None)

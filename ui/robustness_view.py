@@ -12,7 +12,7 @@ from core.recipes import RECIPES
 from core.robustness import SEED, sentence, summarise_over_seeds, accuracy_table
 from core.runs import StoredRun
 from ui import cache, plots
-from ui.components import bounded_number
+from ui.controls import bounded_number
 
 WHY = ("Why would convolution win? A convolution applies the same filters at every position, so a stroke means the "
        "same wherever it sits; the flat network has to learn every position separately. Here both read the whole "

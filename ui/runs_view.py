@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.formats import percent
 from core.glossary import explain
-from ui.components import percent_column
+from ui.formats import percent_column
 
 PEAK_MEMORY_HELP = ("The process's peak resident memory while the run trained and predicted the test set, "
                     "TensorFlow itself included (~1 GB on its own); in a server it also counts other sessions' work "

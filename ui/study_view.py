@@ -15,8 +15,10 @@ from ui import cache, plots
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
 from core.glossary import explain
-from ui.components import (architecture_select, glossary, precision_select, progress_reporter, recipe_select,
-                           setting_input)
+from ui.controls import default, precision_select, recipe_select, setting_input
+from ui.formats import glossary
+from ui.network_choice import architecture_select
+from ui.progress import progress_reporter
 
 TERMS = ("H1", "H2", "95% CI", "points", "McNemar's test", "p", "accuracy", "train seconds", "seed", "epoch",
          "bfloat16")
@@ -62,7 +64,7 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     sizes = st.multiselect(settings.SAMPLE_SIZES.widget_label, options, key=key(settings.SAMPLE_SIZES),
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
     numbers = (settings.SEEDS, settings.EPOCHS, settings.BATCH_SIZE, settings.MARGIN)
-    chosen = {setting.name: setting_input(column, setting, key(setting), settings.default(setting, StudySpec()))
+    chosen = {setting.name: setting_input(column, setting, key(setting), default(setting, StudySpec()))
               for column, setting in zip(st.columns(len(numbers)), numbers)}
     left, right = st.columns(2)
     with right:
@@ -81,7 +83,7 @@ def spec_controls(dataset: Dataset) -> StudySpec:
 def pixel_orders_select(key: str) -> list[str]:
     """The pixel orders every network of the study trains on (as drawn by default)."""
     setting = settings.STUDY_PIXELS
-    st.session_state.setdefault(key, [settings.default(setting)])
+    st.session_state.setdefault(key, [default(setting)])
     chosen = st.multiselect(setting.widget_label, list(setting.choices), key=key, format_func=setting.choices.get,
                             help=setting.help)
     if not chosen:

@@ -11,7 +11,8 @@ from core import pixels, settings
 from core.preprocess import EmptyImage, ImageProblem, PreparedDigit, prepare_digit, read_upload
 from core.runs import StoredRun
 from ui import cache, drawing, plots
-from ui.components import bounded_number
+from ui.state import SHOWN_RUNS
+from ui.controls import bounded_number
 
 INPUTS = ["Draw", "Upload", "Test digit"]
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
@@ -67,7 +68,7 @@ def default_run_ids(rows: list[dict]) -> list[str]:
     """The runs of this session's latest comparison; else, per network, the best-scoring stored run (the
     highest test accuracy, the newest of equals) on the data most runs here use, MNIST first."""
     known = {row["run_id"] for row in rows}
-    latest = [run_id for run_id in st.session_state.get("compare", {}) if run_id in known]
+    latest = [run_id for run_id in st.session_state.get(SHOWN_RUNS, {}) if run_id in known]
     if latest:
         return latest
     datasets = [row["dataset"] for row in rows]

@@ -29,7 +29,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.safe_text import plain
 from core.runs.executors import Executor, Finished
-from core.training import RunResult
+from core.records import RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", "tests", "docs", "benchmarks", "artifacts", "**/__pycache__", "*.png", ".ci"]

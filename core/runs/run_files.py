@@ -30,7 +30,7 @@ import numpy as np
 from core import lazy
 from core.config import FORMAT_VERSION, TrainConfig, run_id as run_id_of
 from core.runs.backend import RunBackend, sha256
-from core.training import RunRecord, RunResult
+from core.records import RunRecord, RunResult
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from core.runs.errors import LockTimeout, StoreError
 from core.runs.executors import Executor, InProcessExecutor, OnStart
 from core.runs.run_files import StoredRun
 from core.runs.store import RunStore
-from core.training import OnEpoch
+from core.records import OnEpoch
 
 log = logging.getLogger(__name__)
 

@@ -33,13 +33,13 @@ from core import env
 from core.architectures import ArchitectureSpec
 from core.config import TrainConfig, run_id
 from core.data import Dataset
-from core.runs import eviction
+from core.runs.eviction import enforce_limit
 from core.runs.backend import FolderBackend, check_run_id, is_database_url
 from core.runs.errors import StoreError, StoreSettingError
 from core.runs.index import RunIndex
 from core.runs.networks import ANY, NetworkRegistry
 from core.runs.run_files import RunFiles, StoredRun
-from core.training import RunResult
+from core.records import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,15 @@ class RunStore:
         self.location = str(location) if location is not None else default_location()
         self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         if is_database_url(self.location):
-            from core.runs import postgres
+            from core.runs.postgres import PostgresBackend, PostgresIndex, PostgresNetworks, database
 
             self.root = None  # nothing of the store is on this machine but a cache
-            db = postgres.database(self.location)
+            db = database(self.location)
             self.shown = db.shown
-            self.backend = postgres.PostgresBackend(db, default_root() / "database-cache", self.max_bytes)
+            self.backend = PostgresBackend(db, default_root() / "database-cache", self.max_bytes)
             self.files = RunFiles(self.backend)
-            self.index = postgres.PostgresIndex(db, self.files.inspect)
-            self.network_registry = postgres.PostgresNetworks(db)
+            self.index = PostgresIndex(db, self.files.inspect)
+            self.network_registry = PostgresNetworks(db)
         else:
             self.root = Path(self.location).expanduser()
             self.shown = str(self.root)
@@ -155,7 +155,7 @@ class RunStore:
 
     def enforce_limit(self, protect=frozenset()) -> list[str]:
         """Remove least recently used runs while the store is over `max_bytes` (see core/runs/eviction.py)."""
-        return eviction.enforce_limit(self.list_runs(), self.max_bytes, self.backend, self.delete, protect)
+        return enforce_limit(self.list_runs(), self.max_bytes, self.backend, self.delete, protect)
 
     # --- users' own networks ----------------------------------------------------------------------
 

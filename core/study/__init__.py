@@ -8,8 +8,9 @@ sentences. The names below are the package's public ones: `from core.study impor
 from core.study.analysis import (GAP_COLUMNS, StudyReport, analyse, compare_pairs, h1_verdict, h2_verdict,
                                  machine_description, student_comparison, summarise)
 from core.study.run import CellReport, StudyProgress, estimate_seconds, run_study
-from core.study.spec import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, THRESHOLD,
-                             StudySpec, default_pairs, pair_arms)
+from core.settings import THRESHOLD
+from core.study.spec import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudySpec,
+                             default_pairs, pair_arms)
 from core.study.verdict import (SPATIAL_PAIRS, capacity_sentence, h1_sentence, h2_sentence, pair_gaps,
                                 spatial_sentence)
 

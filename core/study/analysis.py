@@ -13,7 +13,8 @@ from core.data import Dataset
 from core.pixels import SHUFFLED, arm_label
 from core.runs import RunsService
 from core.stats import mcnemar_exact, mean_ci, paired_difference
-from core.study.spec import STUDENT, THRESHOLD, StudySpec
+from core.settings import THRESHOLD
+from core.study.spec import STUDENT, StudySpec
 from core.study.verdict import capacity_sentence, h1_sentence, h2_sentence, spatial_sentence
 
 

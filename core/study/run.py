@@ -11,7 +11,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.runs import Outcome, RunsService
 from core.study.spec import StudySpec
-from core.training import OnEpoch
+from core.records import OnEpoch
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from core.recipes import check_recipe
 from core.settings import BATCH_SIZE, EPOCHS, MARGIN, SEEDS
 
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
-THRESHOLD = 0.80
 # What the student reported (1,000 of 60,000 MNIST digits, 2.7 GHz Intel Core i5).
 STUDENT = {
     "sample_size": 1000,

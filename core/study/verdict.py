@@ -9,7 +9,8 @@ import pandas as pd
 from core.architectures import parameter_matched
 from core.pixels import DRAWN, SHUFFLED, arm_label, split_label
 from core.stats import p_value_words
-from core.study.spec import STUDENT, THRESHOLD, StudySpec
+from core.settings import THRESHOLD
+from core.study.spec import STUDENT, StudySpec
 
 
 def pair_gaps(gaps: pd.DataFrame, first: str, second: str) -> pd.DataFrame:

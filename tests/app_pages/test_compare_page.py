@@ -60,16 +60,16 @@ def test_a_stored_run_opens_from_the_cache_without_training(fake_trainer):
 
 
 def test_progress_moves_every_epoch(fake_trainer, monkeypatch):
-    from ui import components
+    from ui import progress
 
     reported = []
-    original = components.progress_reporter
+    original = progress.progress_reporter
 
     def spy(bar, label):
         report = original(bar, label)
         return lambda progress: (reported.append((label, progress.epoch)), report(progress))
 
-    monkeypatch.setattr(components, "progress_reporter", spy)
+    monkeypatch.setattr(progress, "progress_reporter", spy)
     small(open_page(), epochs=3).button(key="train").click().run()
     assert reported == [("Flat (dense)", 1), ("Flat (dense)", 2), ("Flat (dense)", 3),
                         ("Convolutional", 1), ("Convolutional", 2), ("Convolutional", 3)]

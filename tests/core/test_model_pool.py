@@ -3,7 +3,7 @@
 import threading
 import time
 
-from core.training import ModelPool
+from core.model_pool import ModelPool
 
 
 def test_a_take_waits_for_a_warm_up_of_its_kind_and_gets_its_model():

@@ -42,7 +42,7 @@ def test_the_kept_choices_are_every_pages_widget_keys():
               "study_sizes", "study_seeds", "study_epochs", "study_batch_size", "study_margin", "study_architectures",
               "study_pairs", "study_recipe", "study_precision", "pixels", "study_pixels", "data_dataset",
               "data_sample_size", "data_seed"}  # the list ui/components.py held by hand
-    from ui.components import KEPT_CHOICES
+    from ui.controls import KEPT_CHOICES
 
     assert set(KEPT_CHOICES) == before | {"study_dataset"}  # the hand-kept list had forgotten the study's dataset
     assert len(set(KEPT_CHOICES)) == len(KEPT_CHOICES)

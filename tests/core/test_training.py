@@ -5,7 +5,8 @@ import pytest
 
 from core import memory
 from core.config import TrainConfig
-from core.training import PREDICT_BATCH_SIZE, EpochReport, loss_and_accuracy, predict, split_indices, train
+from core.records import EpochReport
+from core.training import PREDICT_BATCH_SIZE, loss_and_accuracy, predict, split_indices, train
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def test_bfloat16_conv_trains_learns_and_reopens_with_the_same_predictions(digit
 def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
     """The second run of a kind reuses the first run's compiled model (no tracing); resetting it must
     leave nothing behind: weights, dropout seeds, optimizer state."""
-    from core.training import MODEL_POOL
+    from core.model_pool import MODEL_POOL
 
     config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=3)
     MODEL_POOL.clear()
@@ -138,7 +139,7 @@ def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
 
 
 def test_the_pool_keeps_one_idle_model_per_kind_and_drops_the_least_recently_used():
-    from core.training import ModelPool
+    from core.model_pool import ModelPool
 
     pool = ModelPool(size=2)
     pool.give("a", "model a")
@@ -164,7 +165,8 @@ def test_training_registers_nothing_in_tensorflows_global_gradient_registry(digi
 def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits):
     """Issue 17: the first Train click waited for TensorFlow's start-up; a warm-up does it ahead of time.
     The run must not depend on whether it happened."""
-    from core.training import MODEL_POOL, prepare_training as warm_up
+    from core.model_pool import MODEL_POOL
+    from core.training import prepare_training as warm_up
 
     config = TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=8)
     MODEL_POOL.clear()

@@ -37,8 +37,8 @@ def test_runs_table_has_readable_sortable_columns():
 
 
 def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoch(monkeypatch):
-    from core.training import EpochReport
-    from ui import components
+    from core.records import EpochReport
+    from ui import progress
 
     clock, draws = [100.0], []
 
@@ -46,10 +46,10 @@ def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoc
         draws.append({label: list(history.get("accuracy", [])) for label, history in self.histories.items()})
         self._drawn_at = clock[0]
 
-    monkeypatch.setattr(components.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(components.LiveCurves, "_draw", draw)
-    monkeypatch.setattr(components.LiveCurves, "LIVE_SECONDS", 1.0)
-    curves = components.LiveCurves(placeholder=None, num_epochs=3)
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(progress.LiveCurves, "_draw", draw)
+    monkeypatch.setattr(progress.LiveCurves, "LIVE_SECONDS", 1.0)
+    curves = progress.LiveCurves(placeholder=None, num_epochs=3)
     assert draws == [{}]  # drawn empty at once: the browser loads the charts' code before the first epoch
     seen = []
     for label in ("flat", "conv"):

@@ -1,0 +1,58 @@
+"""Compare's own state: which runs the page shows (trained now, opened from the store, or chosen on the Runs
+page) and the words that introduce them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.architectures import ArchitectureSpec
+from core.config import TrainConfig
+from core.data import DATASETS, Dataset
+from core.runs import Outcome
+from ui import cache
+from ui.state import FOLLOWED, MISSING, OPENED_RUNS, SHOWN_RUNS
+
+DEFAULTS = TrainConfig()
+
+
+def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec]) -> str:
+    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default)."""
+    reads = {"image": "the 28×28 image", "vector": "a 784-vector"}
+    networks = " and ".join(f"**{spec.label}** (reading {reads.get(spec.input, 'a 784-vector')})"
+                            for spec in architectures) or "no network yet (choose one in the sidebar)"
+    student = f"The student trained a flat and a convolutional network on {DEFAULTS.sample_size:,} MNIST digits. "
+    return (f"{student}These settings train {networks} on **{sample_size:,} {DATASETS[dataset.name]['label']}** "
+            f"training images. Change anything, then press **Train**; runs already trained open at once from the "
+            f"store.")
+
+
+def show_stored_for(configs: list[TrainConfig], dataset: Dataset, from_link: bool = False) -> None:
+    """Without a click, the settings on screen show their stored runs: on a first visit (a plain address, a new tab,
+    after a restart), from a shared link, and whenever a setting changes. Only the store is read; nothing trains."""
+    runs = cache.current_runs()
+    ids = tuple(runs.run_id(config, dataset) for config in configs)
+    if st.session_state.pop(OPENED_RUNS, False):
+        st.session_state[FOLLOWED] = ids
+        st.session_state.pop(MISSING, None)
+        return
+    if st.session_state.get(FOLLOWED) != ids:
+        st.session_state[FOLLOWED] = ids
+        stored = [run.run_id for run in (runs.get(config, dataset) for config in configs) if run is not None]
+        st.session_state[SHOWN_RUNS] = {run_id: True for run_id in stored}
+        st.session_state[MISSING] = (len(configs) - len(stored), len(configs), from_link)
+    missing, total, link = st.session_state.get(MISSING, (0, 0, False))
+    shown = st.session_state.get(SHOWN_RUNS)
+    if missing and shown:
+        what = "of this link" if link else "for these settings"
+        st.info(f"{missing} of the {total} runs {what} {'is' if missing == 1 else 'are'} not stored on this server "
+                f"yet: press **Train** to train {'it' if missing == 1 else 'them'} (the stored ones are shown below).")
+    elif missing and link:
+        st.info(f"{missing} of the {total} runs of this link are not stored on this server yet: press **Train** to "
+                f"train them.")
+
+
+def trained(configs: list[TrainConfig], dataset: Dataset, outcomes: list[Outcome]) -> None:
+    """After Train: the page shows these outcomes (as trained now or opened) until a setting changes."""
+    st.session_state[SHOWN_RUNS] = {outcome.run.run_id: outcome.cached for outcome in outcomes}
+    st.session_state[FOLLOWED] = tuple(cache.current_runs().run_id(config, dataset) for config in configs)
+    st.session_state.pop(MISSING, None)

@@ -1,0 +1,177 @@
+"""Training with progress on a page: a bar per run (its place in the workers' line, then its epochs), a Cancel
+button and the learning curves drawn as they grow."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import streamlit as st
+
+from core.config import TrainConfig
+from core.data import Dataset
+from core.formats import loss, percent
+from core.records import EpochReport
+from core.runs import Outcome, StoreError
+from ui import cache
+from ui.formats import trained_in
+from ui.state import CANCEL_TRAINING
+
+log = logging.getLogger(__name__)
+
+
+class LastDrawn:
+    """A progress bar that remembers what it shows, so it can be drawn again unchanged."""
+
+    def __init__(self, bar, text: str):
+        self.bar, self.value, self.text, self.started = bar, 0.0, text, False
+
+    def progress(self, value: float, text: str) -> None:
+        self.value, self.text = value, text
+        self.bar.progress(value, text=text)
+
+    def redraw(self) -> None:
+        self.bar.progress(self.value, text=self.text)
+
+    def empty(self) -> None:
+        self.bar.empty()
+
+def progress_reporter(bar, label: str):
+    """An on_epoch function that moves `bar` with the epoch, the latest metrics and the time left."""
+    seconds: list[float] = []
+
+    def report(progress: EpochReport) -> None:
+        seconds.append(progress.seconds)
+        left = np.mean(seconds) * (progress.num_epochs - progress.epoch)
+        metrics = " · ".join(f"{name.replace('_', ' ')} {percent(value) if 'accuracy' in name else loss(value)}"
+                             for name, value in progress.metrics.items())
+        bar.progress(progress.epoch / progress.num_epochs,
+                     text=f"{label}: epoch {progress.epoch}/{progress.num_epochs} · {metrics} · "
+                          f"about {left:.0f} s left")
+
+    return report
+
+def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None) -> list[Outcome]:
+    """Open stored runs at once; queue the missing ones together (each takes its place in the workers' line
+    now), then wait for each with a progress bar — its place in line while it waits, its epochs while it trains
+    — and the learning curves drawn as they grow. The bars come first, in `area` (default: here), so they are in
+    view where the user looks after the click; the curves below them. Errors become messages."""
+    from core.runs.workers import OverBudget
+
+    area = area or st.container()
+    runs = cache.current_runs()
+    to_train = [config for config in configs if not runs.has(config, dataset)]
+    with area:
+        bars = [st.progress(0.0, text=f"{config.spec.label}: waiting…") for config in configs]
+        cancel = st.empty()  # gone once every run has landed: there is nothing left to cancel
+        if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
+            cancel.button("Cancel training", key=CANCEL_TRAINING, help="Drops this session's runs that have not "
+                          "started; a run that has started finishes and is stored (opening it later is instant).")
+    curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
+    requests, outcomes, asked_at = [], [], time.perf_counter()  # this click's runs keep their places together
+    for config, bar in zip(configs, bars):
+        try:
+            requests.append(runs.request(config, dataset, asked_at))
+        except OverBudget as error:
+            bar.empty()
+            st.error(f"{config.spec.label} was not trained: {error}")
+            requests.append(None)
+    try:
+        for config, request, bar in zip(configs, requests, bars):
+            if request is None:
+                continue
+            outcome = _wait_with_progress(config, request, curves, bar)
+            if outcome is not None:
+                outcomes.append(outcome)
+    except BaseException:  # the page was left or rerun: what this session queued and nobody else waits for goes
+        for request in requests:
+            if request is not None:
+                request.cancel()
+        raise
+    cancel.empty()
+    if curves is not None:
+        curves.placeholder.empty()  # the comparison below draws the finished curves
+    return outcomes
+
+def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
+    from core.runs.workers import WorkerCrashed
+
+    label = config.spec.label
+    bar = LastDrawn(bar, f"{label}: preparing…")
+    bar.progress(0.0, text=f"{label}: preparing…")
+    report = progress_reporter(bar, label)
+    if curves is not None:
+        report = curves.reporter(config.architecture, then=report)
+
+    def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
+        if place.place:
+            bar.progress(0.0, text=f"{label}: {place.describe()} (other sessions' trainings go first)")
+        elif not bar.started:
+            bar.started = True
+            bar.progress(0.0, text=f"{label}: starting…")
+        else:  # running: the epoch line stays as the last epoch drew it
+            bar.redraw()
+
+    try:
+        outcome = request.wait(on_epoch=report, on_queue=in_line)
+    except (StoreError, OSError) as error:
+        bar.empty()
+        st.error(f"{label} could not be trained or stored: {error}")
+        return None
+    except WorkerCrashed as error:
+        bar.empty()
+        st.error(f"{label} was not trained: {error} Press Train to try again.")
+        return None
+    except Exception as error:  # keep the page usable whatever Keras raises
+        log.exception("training %s failed", config)
+        bar.empty()
+        st.error(f"{label} failed to train: {error}")
+        return None
+    how = "opened from the store" if outcome.cached else trained_in(outcome.run)
+    bar.progress(1.0, text=f"{label}: {how}")
+    if outcome.problem:
+        st.warning(f"{label}: the stored run was broken ({outcome.problem}), so it was trained again.")
+    return outcome
+
+class LiveCurves:
+    """The learning curves of the runs training now, drawn empty at once, then after each run's last epoch and
+    otherwise at most every LIVE_SECONDS. (Drawing at the click lets the browser load the charts' code while the
+    server starts TensorFlow; measured, the comparison did not appear sooner: benchmarks/README.md §6.) Not more
+    often: with the browser on the same 2 cores, a redraw every second cost training time."""
+
+    LIVE_SECONDS = 5.0
+
+    def __init__(self, placeholder, num_epochs: int):
+        self.placeholder = placeholder
+        self.num_epochs = num_epochs  # the x axis is the whole run from the start: the curves grow along it
+        self.histories: dict[str, dict] = {}
+        self._drawn_at = 0.0
+        self._draw()
+
+    def reporter(self, label: str, then):
+        history = self.histories.setdefault(label, {})
+
+        def report(progress: EpochReport) -> None:
+            for name, value in progress.metrics.items():
+                history.setdefault(name, []).append(value)
+            if progress.epoch == progress.num_epochs or time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS:
+                self._draw()
+            then(progress)
+
+        return report
+
+    def _draw(self) -> None:
+        from ui import plots  # plotly: not needed for first paint
+
+        figure = plots.learning_curves(self.histories)
+        figure.update_xaxes(range=[0.5, self.num_epochs + 0.5], dtick=max(1, self.num_epochs // 10))
+        figure.update_yaxes(range=[0, 1], row=1, col=2)
+        if not any(self.histories.values()):  # before the first epoch: both panels' axes, plausible ranges
+            for column in (1, 2):
+                figure.add_scatter(x=[None], y=[None], showlegend=False, hoverinfo="skip", row=1, col=column)
+            figure.update_yaxes(range=[0, 2.5], row=1, col=1)
+        with self.placeholder.container():
+            st.caption("Learning curves so far: training solid, validation dashed.")
+            st.plotly_chart(figure)
+        self._drawn_at = time.perf_counter()
