@@ -6,6 +6,7 @@ from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
 from ui import background, cache, controls, links, study_view
 from ui.network_editor import network_editor
+from ui.state import owner
 
 st.title("The study: when does conv beat flat?")
 st.markdown("One run proves little: seeds move accuracy by points at 1,000 digits. Here every "
@@ -40,7 +41,7 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
         study_runs = study_view.connect(runs, where, address)
         on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)
     try:
-        run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch)
+        run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch, owner=owner())
         if failures:  # the others are stored and in the report below
             st.error(f"{len(failures)} cell(s) failed: " + "; ".join(failures))
         else:

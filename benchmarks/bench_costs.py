@@ -36,6 +36,8 @@ def main() -> None:
     from core import costs
     from core.config import TrainConfig
     from core.data import load_dataset
+    from core.runs.executors import Job, run
+    from core.runs.jobs import train_run
     from core.runs.worker_executor import WorkerExecutor
     from core.runs.workers import WorkerPool
 
@@ -50,7 +52,7 @@ def main() -> None:
                                  num_epochs=epochs, validation_size=1000)
             estimate = costs.estimate(config, dataset)
             started = time.perf_counter()
-            result = executor.train(config, dataset)
+            result = run(executor, Job(train_run, (config, None), dataset))
             rows.append({"dataset": dataset_name, "network": network, "images": size, "batch": batch,
                          "epochs": epochs, "peak MB": result.peak_memory_mb, "estimate MB": estimate.peak_mb,
                          "estimate / peak": estimate.peak_mb / result.peak_memory_mb,

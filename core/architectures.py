@@ -3,7 +3,7 @@
 A spec says how the image is read (a 28x28 image or a 784-vector) and lists the hidden layers in order;
 the output layer (Dense 10, softmax) is always added by the builder. Named presets and users' own
 networks are the same kind of thing, so a new variant is one `PRESETS` line; a new layer type is one
-`Layer` subclass (its settings, output shape, parameter count and Keras layer).
+`Layer` subclass in core/layers.py (its settings, output shape, parameter count and Keras layer).
 
 Shapes and parameter counts are worked out here in plain Python, so a page can show a spec's layer
 table before TensorFlow is loaded; tests check that Keras agrees. Keras is imported only in `build` and
@@ -16,20 +16,17 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from dataclasses import dataclass, field
 
 from core import lazy
+from core.layers import (IMAGE_SIZE, INPUT_SHAPE, LAYER_KINDS, Conv, Dense, Dropout, Flatten, Layer, MaxPool,
+                         layer_from_dict, layer_to_dict)
 from core.safe_text import echo, plain
 
-IMAGE_SIZE = 28
-INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 NUM_CLASSES = 10
 INPUTS = {"image": "28×28 image", "vector": "784-vector"}
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
 MAX_PARAMS = 5_000_000      # keeps a training within Streamlit Community Cloud's memory
 MAX_LAYERS = 20
-MAX_WIDTH = 4096            # filters or units in one layer
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 MAX_DESCRIPTION = 300       # characters of a network's one-line description (plain text, shown as text)
 
@@ -48,6 +45,15 @@ def check_precision(name: str) -> str:
     return name
 
 
+def check_name(name) -> str:
+    """A network's name: 1 to 40 letters, digits, '-' or '_', starting with a letter or digit (it names files and
+    rows, so it can never reach outside them); ValueError otherwise."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
+                         f"or digit; got {echo(name)}.")
+    return name
+
+
 def check_description(text) -> str:
     """A network's description: one line of plain text (shown as text, never as Markdown), at most
     MAX_DESCRIPTION characters, without control characters."""
@@ -59,296 +65,6 @@ def check_description(text) -> str:
     if plain(text) != text or "\n" in text:
         raise ValueError("A network's description must be one line of text without control characters.")
     return text
-
-
-# --- layers ---------------------------------------------------------------------------------------
-# Each layer type is one class: its settings (bounds, editor label and help), what it does to a shape, its
-# parameter count and its Keras layer. Defining a subclass with a `kind` registers it in LAYER_KINDS: the
-# spec's JSON, the layer table, the builder and the network editor all read it from there.
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting of a layer type: the values it may take (checked when a layer is made; a ValueError
-    names `what`) and how the network editor asks for it (`label`, `step`, `help`).
-
-    A whole number from `low` to `high`; with `fraction`, a float at least `low` and below `high`; with
-    `choices`, one of them."""
-    what: str                  # the setting in an error message: "A convolution's filters"
-    label: str                 # the editor's label: "filters"
-    low: float = 0
-    high: float = 0
-    step: float = 1            # the editor's step
-    help: str = ""
-    fraction: bool = False
-    choices: tuple = ()
-
-    def check(self, value):
-        """`value` as the setting keeps it (int, float or str); ValueError when it is out of bounds."""
-        if self.choices:
-            if not isinstance(value, str) or value not in self.choices:
-                raise ValueError(f"Unknown {self.label} {value!r}; choose from: {', '.join(self.choices)}.")
-            return value
-        if self.fraction:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.low <= value < self.high:
-                raise ValueError(f"{self.what} must be at least {self.low:g} and below {self.high:g}; got {value!r}.")
-            return float(value)
-        if isinstance(value, bool) or not hasattr(value, "__index__") or not self.low <= value <= self.high:
-            raise ValueError(f"{self.what} must be a whole number from {self.low} to {self.high:,}; got {value!r}.")
-        return int(value)
-
-    @property
-    def editor_high(self) -> float:
-        """The editor's largest value (a fraction's bound is excluded: one step below it)."""
-        return round(self.high - self.step, 10) if self.fraction else self.high
-
-
-def _setting(default, setting: Setting):
-    return field(default=default, metadata={"setting": setting})
-
-
-ACTIVATION = Setting("An activation", "activation", choices=ACTIVATIONS,
-                     help="The function applied to each output: relu (the student's) and elu pass positive values "
-                          "through; tanh and sigmoid squash them; linear leaves them as they are.")
-LAYER_KINDS: dict[str, type] = {}   # "conv" -> Conv, in the order the types are defined (the editor's order)
-
-
-@dataclass(frozen=True)
-class Layer:
-    """A hidden layer. Subclasses declare their settings as dataclass fields made with `_setting` (checked
-    on creation), and say what they do to a shape, how many parameters they have and which Keras layer
-    they are. Shapes exclude the batch dimension: (height, width, channels) for an image, (values,) for a
-    vector."""
-    kind: ClassVar[str]              # the "type" in a spec's JSON: part of a network's hash, never renamed
-    label: ClassVar[str]             # the editor's name for it: "Convolution"
-    keras_type: ClassVar[str]        # the Keras class a built model has: "Conv2D"
-    keras_name: ClassVar[str]        # Keras's default layer name: conv2d_1, or max_pooling2d when alone
-    always_numbered: ClassVar[bool] = False
-    needs: ClassVar[str | None] = None   # "image" or "vector": what its input must be (None: either)
-    spatial: ClassVar[bool] = False      # computes over rows and columns: bfloat16 applies, before Flatten
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "kind" in cls.__dict__:
-            LAYER_KINDS[cls.kind] = cls
-
-    def __post_init__(self):
-        for item in fields(self):
-            object.__setattr__(self, item.name, item.metadata["setting"].check(getattr(self, item.name)))
-
-    @classmethod
-    def settings(cls) -> dict[str, Setting]:
-        """The editable settings, in the order of the spec's JSON."""
-        return {item.name: item.metadata["setting"] for item in fields(cls)}
-
-    def describe(self) -> str:
-        return self.label
-
-    def check_input(self, shape: tuple, where: str, input_kind: str) -> None:
-        """ValueError, starting with `where`, when this layer cannot take an input of `shape`."""
-        if self.needs == "image" and len(shape) != 3:
-            hint = "the 784-vector input has no rows and columns" if input_kind == "vector" else \
-                "the image was already flattened before it"
-            raise ValueError(f"{where} needs an image, but {hint}.")
-        if self.needs == "vector" and len(shape) != 1:
-            raise ValueError(f"{where} needs a vector: add a Flatten before it.")
-
-    def output_shape(self, shape: tuple) -> tuple:
-        return shape
-
-    def num_params(self, shape: tuple) -> int:
-        """Weights and biases (trainable or not: what Keras's count_params counts) for an input of `shape`."""
-        return 0
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        """A new Keras layer named `name` (Keras is imported here, on first use); `dtype`: its dtype policy
-        (None: the default, float32)."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class _Windowed(Layer):
-    """A layer that slides a square window over the image: the window must fit."""
-    needs: ClassVar[str] = "image"
-    spatial: ClassVar[bool] = True
-    smaller: ClassVar[str] = "a smaller window"
-
-    @property
-    def window(self) -> int:
-        raise NotImplementedError
-
-    def check_input(self, shape: tuple, where: str, input_kind: str) -> None:
-        super().check_input(shape, where, input_kind)
-        if self.window > min(shape[:2]):
-            raise ValueError(f"{where} needs an image of at least {self.window}×{self.window} pixels but gets "
-                             f"{shape[0]}×{shape[1]}: use {self.smaller}, or shrink the image less before it.")
-
-
-@dataclass(frozen=True)
-class Conv(_Windowed):
-    """A convolution, stride 1, no padding (as the student's): (h, w, c) -> (h - k + 1, w - k + 1, filters)."""
-    filters: int = _setting(32, Setting("A convolution's filters", "filters", 1, MAX_WIDTH, 8,
-                                        "How many patterns it learns: the output's channels."))
-    kernel_size: int = _setting(3, Setting("A convolution's kernel size", "kernel", 1, IMAGE_SIZE, 1,
-                                           "The side of the square window it looks through, in pixels."))
-    activation: str = _setting("relu", ACTIVATION)
-    kind: ClassVar[str] = "conv"
-    label: ClassVar[str] = "Convolution"
-    keras_type: ClassVar[str] = "Conv2D"
-    keras_name: ClassVar[str] = "conv2d"
-    always_numbered: ClassVar[bool] = True
-    smaller: ClassVar[str] = "a smaller kernel"
-
-    @property
-    def window(self) -> int:
-        return self.kernel_size
-
-    def describe(self) -> str:
-        return f"Conv {self.filters} {self.kernel_size}×{self.kernel_size} {self.activation}"
-
-    def output_shape(self, shape: tuple) -> tuple:
-        height, width, _ = shape
-        return height - self.kernel_size + 1, width - self.kernel_size + 1, self.filters
-
-    def num_params(self, shape: tuple) -> int:
-        return (self.kernel_size * self.kernel_size * shape[2] + 1) * self.filters  # a kernel and a bias per filter
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.Conv2D(self.filters, self.kernel_size, activation=self.activation, name=name, dtype=dtype)
-
-
-@dataclass(frozen=True)
-class _Pooling(_Windowed):
-    """One value per size x size window, stride = size: (h, w, c) -> (h // size, w // size, c)."""
-    size: int = _setting(2, Setting("A pooling size", "size", 1, IMAGE_SIZE, 1,
-                                    "The side of the square window it pools, in pixels; the image shrinks by this "
-                                    "factor."))
-    smaller: ClassVar[str] = "a smaller pool"
-    short: ClassVar[str]  # its name in a one-line description: "MaxPool"
-
-    @property
-    def window(self) -> int:
-        return self.size
-
-    def describe(self) -> str:
-        return f"{self.short} {self.size}"
-
-    def output_shape(self, shape: tuple) -> tuple:
-        height, width, channels = shape
-        return height // self.size, width // self.size, channels
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return getattr(layers, self.keras_type)(self.size, name=name, dtype=dtype)  # MaxPooling2D, AveragePooling2D
-
-
-@dataclass(frozen=True)
-class MaxPool(_Pooling):
-    """The largest value of each window."""
-    kind: ClassVar[str] = "pool"
-    label: ClassVar[str] = "Max-pooling"
-    keras_type: ClassVar[str] = "MaxPooling2D"
-    keras_name: ClassVar[str] = "max_pooling2d"
-    short: ClassVar[str] = "MaxPool"
-
-
-@dataclass(frozen=True)
-class AvgPool(_Pooling):
-    """The mean of each window."""
-    kind: ClassVar[str] = "avgpool"
-    label: ClassVar[str] = "Average pooling"
-    keras_type: ClassVar[str] = "AveragePooling2D"
-    keras_name: ClassVar[str] = "average_pooling2d"
-    short: ClassVar[str] = "AvgPool"
-
-
-@dataclass(frozen=True)
-class Dropout(Layer):
-    """Sets a random share `rate` of its inputs to zero while training (none when predicting); any shape."""
-    rate: float = _setting(0.25, Setting("A dropout rate", "rate", 0, 1, 0.05, "The share of inputs dropped while "
-                                         "training, at random; predictions use them all.", fraction=True))
-    kind: ClassVar[str] = "dropout"
-    label: ClassVar[str] = "Dropout"
-    keras_type: ClassVar[str] = "Dropout"
-    keras_name: ClassVar[str] = "dropout"
-    always_numbered: ClassVar[bool] = True
-
-    def describe(self) -> str:
-        return f"Dropout {self.rate:g}"
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.Dropout(self.rate, name=name, dtype=dtype)
-
-
-@dataclass(frozen=True)
-class Flatten(Layer):
-    """The image as one vector: (h, w, c) -> (h * w * c,)."""
-    kind: ClassVar[str] = "flatten"
-    label: ClassVar[str] = "Flatten"
-    keras_type: ClassVar[str] = "Flatten"
-    keras_name: ClassVar[str] = "flatten"
-    needs: ClassVar[str] = "image"
-
-    def output_shape(self, shape: tuple) -> tuple:
-        height, width, channels = shape
-        return (height * width * channels,)
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.Flatten(name=name, dtype=dtype)
-
-
-@dataclass(frozen=True)
-class Dense(Layer):
-    """Every input connected to each of `units` outputs: (n,) -> (units,)."""
-    units: int = _setting(50, Setting("A dense layer's units", "units", 1, MAX_WIDTH, 10,
-                                      "How many outputs it has, each a weighted sum of all its inputs."))
-    activation: str = _setting("relu", ACTIVATION)
-    kind: ClassVar[str] = "dense"
-    label: ClassVar[str] = "Dense"
-    keras_type: ClassVar[str] = "Dense"
-    keras_name: ClassVar[str] = "dense"
-    always_numbered: ClassVar[bool] = True
-    needs: ClassVar[str] = "vector"
-
-    def describe(self) -> str:
-        return f"Dense {self.units} {self.activation}"
-
-    def output_shape(self, shape: tuple) -> tuple:
-        return (self.units,)
-
-    def num_params(self, shape: tuple) -> int:
-        return (shape[0] + 1) * self.units  # a weight per input and a bias, per unit
-
-    def keras_layer(self, name: str, dtype: str | None = None):
-        from keras import layers
-
-        return layers.Dense(self.units, activation=self.activation, name=name, dtype=dtype)
-
-
-def layer_to_dict(layer: Layer) -> dict:
-    return {"type": layer.kind, **{item.name: getattr(layer, item.name) for item in fields(layer)}}
-
-
-def layer_from_dict(values) -> Layer:
-    if not isinstance(values, dict):
-        raise ValueError(f"A layer must be a JSON object such as {{\"type\": \"dense\", \"units\": 50}}; "
-                         f"got {echo(values)}.")
-    values = dict(values)
-    kind = values.pop("type", None)
-    if not isinstance(kind, str) or kind not in LAYER_KINDS:
-        raise ValueError(f"Unknown layer type {echo(kind)}; choose from: {', '.join(LAYER_KINDS)}.")
-    known = {item.name for item in fields(LAYER_KINDS[kind])}
-    unknown = set(values) - known
-    if unknown:
-        raise ValueError(f"A {kind} layer has no setting {', '.join(plain(name, 40) for name in sorted(unknown))}"
-                         + (f"; it takes: {', '.join(sorted(known))}." if known else " (it takes none)."))
-    return LAYER_KINDS[kind](**values)
 
 
 # --- the spec -------------------------------------------------------------------------------------
@@ -373,9 +89,7 @@ class ArchitectureSpec:
     rows: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
-            raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
-                             f"or digit; got {echo(self.name)}.")
+        check_name(self.name)
         if not isinstance(self.input, str) or self.input not in INPUTS:
             raise ValueError(f"A network reads the digit as 'image' (28x28) or 'vector' (784); got {echo(self.input)}.")
         check_description(self.description)
@@ -387,8 +101,6 @@ class ArchitectureSpec:
         if any(type(layer) not in LAYER_KINDS.values() for layer in layers):
             raise ValueError(f"A network's layers must be of these types: "
                              f"{', '.join(kind.label for kind in LAYER_KINDS.values())}.")
-        if len(layers) > MAX_LAYERS:
-            raise ValueError(f"A network may have at most {MAX_LAYERS} hidden layers; this one has {len(layers)}.")
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "rows", _infer_rows(self.input, layers))
         if self.num_params > MAX_PARAMS:
@@ -543,9 +255,7 @@ def preset(name: str) -> ArchitectureSpec:
 
 def check_own_name(name: str) -> str:
     """A name for a user's network: a valid network name that no preset has."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"A network's name must be 1 to 40 letters, digits, '-' or '_', starting with a letter "
-                         f"or digit; got {echo(name)}.")
+    check_name(name)
     if name in PRESETS:
         raise ValueError(f"{name!r} is a preset's name; choose another name for your network.")
     return name

@@ -75,13 +75,33 @@ def multiply_adds(spec: ArchitectureSpec) -> int:
 def peak_mb(config: TrainConfig, dataset: Dataset) -> float:
     """The estimated peak resident memory (MB) of a process training `config` on `dataset`."""
     spec = config.spec
-    arrays = dataset.x_train.nbytes + dataset.x_test.nbytes + dataset.y_train.nbytes + dataset.y_test.nbytes
-    data = DATA_COPIES * arrays / MB
+    data = DATA_COPIES * _dataset_bytes(dataset) / MB
     parameters = PARAMETER_COPIES * 4 * spec.num_params / MB
     per_image = activation_values(spec) * 4 / MB
     activations = ACTIVATION_FACTOR * per_image * config.batch_size + per_image * PREDICT_BATCH
     sample = SAMPLE_COPIES * config.sample_size * 28 * 28 / MB  # the sample's uint8 copies the pipeline reads
     return WORKER_BASE_MB + data + parameters + activations + sample
+
+
+PERTURBED_SETS_MB = 160  # core.robustness.MAX_PERTURBED_BYTES: perturbed test sets a worker keeps
+
+
+def prediction_peak_mb(specs: list[ArchitectureSpec], dataset: Dataset | None = None, images: int = 1,
+                       gradient: bool = False) -> float:
+    """The estimated peak resident memory (MB) of a worker predicting `images` digits at once with each of `specs`
+    (Try it: one digit and its saliency, `gradient`; robustness: up to core.robustness.MAX_IMAGES_PER_CALL perturbed
+    digits, its perturbed sets and the dataset). Each model's weights are loaded once and kept; a predict batch's
+    activations are the largest model's (twice with a gradient); the inputs are uint8 and their float32 copy."""
+    data = DATA_COPIES * _dataset_bytes(dataset) / MB + PERTURBED_SETS_MB if dataset is not None else 0.0
+    weights = sum(2 * 4 * spec.num_params for spec in specs) / MB  # the weights, and a copy while loading
+    batch = min(images, PREDICT_BATCH)
+    activations = (1 + gradient) * max((activation_values(spec) for spec in specs), default=0) * 4 * batch / MB
+    inputs = images * 28 * 28 * (1 + 4) / MB
+    return WORKER_BASE_MB + data + weights + activations + inputs
+
+
+def _dataset_bytes(dataset: Dataset) -> int:
+    return dataset.x_train.nbytes + dataset.x_test.nbytes + dataset.y_train.nbytes + dataset.y_test.nbytes
 
 
 def seconds_per_image_epoch(spec: ArchitectureSpec, batch_size: int = 32) -> float:

@@ -106,7 +106,7 @@ def looks_in_worker(store_root: str, run_ids: list[str], image: np.ndarray, orde
                     emit=None) -> dict[str, Look]:
     """`look` for each stored run (trained on pixels in `orders`, default as drawn), in a worker process, which
     keeps recently used models loaded: run id -> Look. ValueError names a run that can no longer be opened."""
-    from core.runs.worker_executor import worker_model
+    from core.runs.jobs import worker_model
 
     orders = orders or ["drawn"] * len(run_ids)
     return {run_id: look(worker_model(store_root, run_id), image, order) for run_id, order in zip(run_ids, orders)}

@@ -47,15 +47,18 @@ def _glibc():
         return None
 
 
-STATM = "/proc/self/statm"  # Linux: the process's sizes in pages; the second field is what is resident
-
-
 def resident_megabytes() -> float | None:
-    """The process's resident memory now, in MB (1024² bytes); None where /proc is not there (macOS, Windows)."""
+    """This process's resident memory now, in MB (1024² bytes); None where it cannot be read."""
+    return process_megabytes(os.getpid())
+
+
+def process_megabytes(pid: int) -> float | None:
+    """A process's resident memory now, in MB (psutil: Linux, macOS, Windows); None when it is gone or unreadable."""
+    import psutil
+
     try:
-        with open(STATM) as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024**2
-    except (OSError, ValueError, IndexError):
+        return psutil.Process(pid).memory_info().rss / 1024**2
+    except (psutil.Error, OSError):
         return None
 
 

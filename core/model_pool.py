@@ -8,7 +8,8 @@ are built by core/training.py.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+
+from cachetools import LRUCache
 
 
 class ReusableModel:
@@ -51,7 +52,7 @@ class ModelPool:
 
     def __init__(self, size: int = 4):
         self.size = size
-        self._idle: OrderedDict = OrderedDict()
+        self._idle = LRUCache(maxsize=size)  # key -> an idle compiled model, least recently given dropped first
         self._warming: dict = {}  # key -> threading.Event, set when the warm-up gives its model or gives up
         self._lock = threading.Lock()
 
@@ -82,9 +83,6 @@ class ModelPool:
     def give(self, key, model) -> None:
         with self._lock:
             self._idle[key] = model
-            self._idle.move_to_end(key)
-            while len(self._idle) > self.size:
-                self._idle.popitem(last=False)
             event = self._warming.pop(key, None)
         if event is not None:
             event.set()

@@ -20,12 +20,12 @@ import json
 import logging
 import threading
 import zipfile
-from collections import OrderedDict
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from core import pixels
 from core.data import Dataset, to_model_input
@@ -110,19 +110,18 @@ def predicted_labels(model, dataset: Dataset, levels: list[tuple], order: str = 
             for name, level in levels}
 
 
-def predicted_labels_in_worker(store_root: str, run_id: str, dataset_name: str, dataset_key: str, levels: list,
-                               order: str = "drawn", emit=None) -> dict[str, np.ndarray]:
-    """`predicted_labels` in a worker process: the model from the store (the worker keeps recent ones), the
-    test digits loaded there. The server writes the cache (one owner)."""
-    from core.runs.worker_executor import worker_dataset, worker_model
+def predicted_labels_in_worker(dataset: Dataset, store_root: str, run_id: str, levels: list, order: str = "drawn",
+                               emit=None) -> dict[str, np.ndarray]:
+    """`predicted_labels` where the executor does model work (a job's function, core/runs/executors.py): the model
+    from the store (a worker keeps recent ones). The server writes the cache (one owner)."""
+    from core.runs.jobs import worker_model
 
-    return predicted_labels(worker_model(store_root, run_id), worker_dataset(dataset_name, dataset_key), levels,
-                            order)
+    return predicted_labels(worker_model(store_root, run_id), dataset, levels, order)
 
 
-_PERTURBED: OrderedDict = OrderedDict()  # (data key, name, level) -> uint8 test set, newest last
-_PERTURBED_LOCK = threading.Lock()
 MAX_PERTURBED_BYTES = 160 * 1024**2  # 20 sets of a 10,000-digit test set: a comparison's models share them
+_PERTURBED = LRUCache(maxsize=MAX_PERTURBED_BYTES, getsizeof=lambda images: images.nbytes)  # (data key, name, level)
+_PERTURBED_LOCK = threading.Lock()
 
 
 def _perturbed_test_set(dataset: Dataset, name: str, level) -> np.ndarray:
@@ -131,13 +130,13 @@ def _perturbed_test_set(dataset: Dataset, name: str, level) -> np.ndarray:
     wanted = (dataset.key, name, float(level))
     with _PERTURBED_LOCK:
         if wanted in _PERTURBED:
-            _PERTURBED.move_to_end(wanted)
             return _PERTURBED[wanted]
     images = perturbed(dataset.x_test, name, level, seed=SEED)
     with _PERTURBED_LOCK:
-        _PERTURBED[wanted] = images
-        while sum(kept.nbytes for kept in _PERTURBED.values()) > MAX_PERTURBED_BYTES and len(_PERTURBED) > 1:
-            _PERTURBED.popitem(last=False)
+        try:
+            _PERTURBED[wanted] = images
+        except ValueError:  # one set larger than the bound (a test set of over 200,000 digits): not kept
+            pass
     return images
 
 

@@ -9,12 +9,14 @@ being loaded by one thread is waited for, not loaded again, by another.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from cachetools import LRUCache
 
 
 class SizedCache:
-    """key -> value, least recently used first out once the values' sizes add up to more than `max_bytes`.
+    """key -> value, least recently used first out once the values' sizes add up to more than `max_bytes`
+    (cachetools' LRUCache with `getsizeof`), thread-safe, loading each missing value once.
 
     The value just loaded is always kept, even alone above the bound (a cache that cannot hold what was asked
     for would reload it on every use)."""
@@ -23,60 +25,59 @@ class SizedCache:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be above 0, not {max_bytes}.")
         self.max_bytes = max_bytes
-        self._size_of = size_of
-        self._values: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._values = LRUCache(maxsize=max_bytes, getsizeof=lambda value: int(size_of(value)))
+        self._oversized: tuple | None = None  # (key, value) of a value larger than the whole bound
         self._lock = threading.Lock()
         self._loading: dict[Hashable, threading.Lock] = {}
         self.loads = 0  # how many times a value was loaded (for tests and benchmarks)
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
-            return key in self._values
+            return self._find(key)[0]
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._values)
-
-    @property
-    def total_bytes(self) -> int:
-        with self._lock:
-            return sum(size for _, size in self._values.values())
+            return len(self._values) + (self._oversized is not None)
 
     def get(self, key: Hashable, load: Callable[[], object]):
         """The value of `key`, calling `load()` (once, whichever threads ask at the same time) if it is not here."""
         with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key][0]
+            found, value = self._find(key)
+            if found:
+                return value
             loading = self._loading.setdefault(key, threading.Lock())
         with loading:
             with self._lock:
-                if key in self._values:  # another thread loaded it while this one waited
-                    self._values.move_to_end(key)
-                    return self._values[key][0]
+                found, value = self._find(key)  # another thread loaded it while this one waited
+                if found:
+                    return value
             try:
                 value = load()
-                size = int(self._size_of(value))
             finally:
                 with self._lock:
                     self._loading.pop(key, None)
             with self._lock:
                 self.loads += 1
-                self._values[key] = (value, size)
-                self._evict(keep=key)
+                try:
+                    self._values[key] = value  # evicts the least recently used until it fits
+                except ValueError:  # larger than the whole bound: kept alone
+                    self._values.clear()
+                    self._oversized = (key, value)
+                else:
+                    self._oversized = None
             return value
+
+    def _find(self, key: Hashable) -> tuple[bool, object]:
+        if self._oversized is not None and self._oversized[0] == key:
+            return True, self._oversized[1]
+        if key in self._values:
+            return True, self._values[key]  # marks it used
+        return False, None
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-
-    def _evict(self, keep: Hashable) -> None:
-        total = sum(size for _, size in self._values.values())
-        for key in list(self._values):
-            if total <= self.max_bytes:
-                break
-            if key != keep:
-                total -= self._values.pop(key)[1]
+            self._oversized = None
 
 
 # A loaded Keras 3 model's own objects beyond its variables. Measured here (benchmarks/README.md §10): ten conv

@@ -86,9 +86,9 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server):
     """The URL of a new, empty database (its pools are closed after the test)."""
-    from core.runs import postgres
+    from tests.postgres_server import forget_databases
 
     url = postgres_server.new_database()
     yield url
-    postgres.forget_databases()
+    forget_databases()
     postgres_server.drop_database(url)

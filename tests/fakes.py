@@ -63,4 +63,21 @@ def service(store, trainer=None):
     """The runs service over `store`, training in this process with `trainer` (default: the real one)."""
     from core.runs import InProcessExecutor, RunsService
 
-    return RunsService(store, InProcessExecutor(trainer))
+    return RunsService(store, InProcessExecutor(), trainer=trainer)
+
+
+def wait_until_background_idle(timeout: float = 60) -> bool:
+    """True once ui.background has nothing waiting or being prepared (within `timeout` seconds)."""
+    from ui import background
+
+    with background._lock:
+        return background._lock.wait_for(lambda: not background._waiting and not background._busy, timeout)
+
+
+def forget_background() -> None:
+    """ui.background forgets what was asked, as a restarted server would (its thread stays)."""
+    from ui import background
+
+    with background._lock:
+        background._asked.clear()
+        background._waiting.clear()

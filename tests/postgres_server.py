@@ -128,3 +128,14 @@ class ThrowawayPostgres:
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.folder)
         if done.returncode != 0:
             raise RuntimeError(f"{program} failed: {done.stderr.strip() or done.stdout.strip()}")
+
+
+def forget_databases() -> None:
+    """Close every connection pool this process opened (core/runs/database.py keeps one per URL): as a new process
+    or a rebooted app would start."""
+    from core.runs import database
+
+    with database._DATABASES_LOCK:
+        for found in database._DATABASES.values():
+            found.dispose()
+        database._DATABASES.clear()

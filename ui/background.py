@@ -9,10 +9,10 @@ several wait, only the newest is prepared (the settings a user has now are the o
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
-from collections import OrderedDict
+
+from cachetools import LRUCache
 
 from core.architectures import ArchitectureSpec
 from core.config import configs_for
@@ -23,30 +23,26 @@ from ui import cache
 log = logging.getLogger(__name__)
 
 _lock = threading.Condition()
-_asked: OrderedDict = OrderedDict()  # run ids of recent requests, so that a rerun asks nothing twice
 MAX_REMEMBERED = 256  # a long-lived server meets endless settings: remember the newest only
+_asked = LRUCache(maxsize=MAX_REMEMBERED)  # run ids of recent requests, so that a rerun asks nothing twice
 _waiting: list = []       # requests not yet taken by the worker, oldest first
 _busy = False
 _worker: threading.Thread | None = None
-# TensorFlow's import holds Python's lock for seconds at a time (loading its libraries); started as soon as the
-# script ends, it starved the server thread still sending the page, and first paint took up to 3 s longer. A
-# worker process imports it without the server's lock: only its start waits a little, for the page's bytes.
-IMPORT_DELAY_SECONDS = 1.5
-WORKER_START_DELAY_SECONDS = 0.3
+# Let the page that asked reach the browser first: TensorFlow's import (in a worker process, or here with
+# TRAIN_WORKERS=0) and the model building start a moment after its script has ended.
+START_DELAY_SECONDS = 0.3
 
 
 def prepare_after_paint(service, configs, dataset) -> bool:
-    """Ask the worker to prepare `configs`' training through `service` (a RunsService); False if these runs
-    were asked for before."""
+    """Ask the worker to start the executor and prepare `configs`' training through `service` (a RunsService);
+    False if these runs were asked for before."""
     global _worker
     key = tuple(service.run_id(config, dataset) for config in configs)
     with _lock:
         if key in _asked:
-            _asked.move_to_end(key)
+            _asked[key] = None  # used: the newest again
             return False
         _asked[key] = None
-        while len(_asked) > MAX_REMEMBERED:
-            _asked.popitem(last=False)
         _waiting.append((key, service, configs, dataset))
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_work, name="warm-up", daemon=True)
@@ -81,15 +77,15 @@ def _work() -> None:
                 _asked.pop(skipped, None)
             _waiting.clear()
             _busy = True
-        if first:  # let the page that asked reach the browser first
-            in_server = service.executor.name == "in-process" and "tensorflow" not in sys.modules
-            time.sleep(IMPORT_DELAY_SECONDS if in_server else WORKER_START_DELAY_SECONDS)
+        if first:
+            time.sleep(START_DELAY_SECONDS)
             first = False
         try:
-            prepared = service.prepare(configs, dataset)
-            log.info("prepared %d of %d trainings ahead of a click", len(prepared), len(configs))
-            if service.executor.queued:  # the workers prepare; the server is free meanwhile
-                _warm_server_imports()
+            service.executor.start()
+            handles = service.prepare(configs, dataset)
+            _warm_server_imports()  # while the models are prepared where they will train
+            prepared = [handle.result() for handle in handles]
+            log.info("prepared %d trainings ahead of a click", sum(prepared))
         except Exception:  # a warm-up is only ever a head start: training will report any real problem
             log.exception("preparing %s failed", key)
             with _lock:
@@ -100,27 +96,13 @@ def _work() -> None:
                 _lock.notify_all()
 
 
-def wait_until_idle(timeout: float = 60) -> bool:
-    """For tests and benchmarks: True once nothing is waiting or being prepared."""
-    with _lock:
-        return _lock.wait_for(lambda: not _waiting and not _busy, timeout)
-
-
-def forget() -> None:
-    """For tests: forget what was asked (the worker stays)."""
-    with _lock:
-        _asked.clear()
-        _waiting.clear()
-
-
 def start_workers_now() -> None:
     """Start the worker processes now (idempotent), as the first script run of a page whose buttons need model work
     begins: TensorFlow's import (5-9 s here) then overlaps the page's own run and paint instead of following it. A
     spawned worker does not take the server's interpreter lock, so the page does not wait for it. Nothing when the
-    app trains in its own process (the import there would hold that lock: `prepare_in_background` does it after
-    paint). A store that cannot be opened is left for the page to report."""
+    app trains in its own process. A store that cannot be opened is left for the page to report."""
     try:
-        cache.service(cache.store_location()).executor.start_processes()
+        cache.service(cache.store_location()).executor.start()
     except StoreError:
         return
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.data import Dataset, load_dataset
 from core.runs import RunsService, RunStore, StoredRun
+from ui.state import owner
 
 
 @st.cache_resource(show_spinner=False)
@@ -23,14 +24,14 @@ def service(location: str | None = None) -> RunsService:
     """The runs service over that store, shared by every session. Training and other model work run in local
     worker processes (TRAIN_WORKERS, default 1) behind one fair queue, so the server never imports TensorFlow;
     TRAIN_WORKERS=0 trains inside the server instead (one user on a laptop; the tests' fake trainer)."""
-    from core.runs import InProcessExecutor
+    from core.runs import Budget, InProcessExecutor
     from core.runs.workers import setting
 
     if setting("TRAIN_WORKERS", 1, 0) == 0:  # the memory budget still holds (core/costs.py's estimate)
         from core.runs.workers import DEFAULT_BUDGET_MB
 
         return RunsService(store(location),
-                           InProcessExecutor(budget_mb=setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)))
+                           InProcessExecutor(Budget(setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300))))
     from core.runs.worker_executor import WorkerExecutor
 
     return RunsService(store(location), WorkerExecutor())
@@ -88,15 +89,16 @@ def networks() -> dict:
 def dataset(name: str) -> Dataset:
     """Read-only arrays, shared by every session (cache_data would copy 50 MB on every read). A download, if
     one is needed, is made by a worker process (Keras's downloader imports TensorFlow)."""
-    from core.runs import StoreError
-    from core.runs.worker_executor import download_in_worker
+    from core.runs import Job, StoreError
+    from core.runs.executors import run
+    from core.runs.jobs import download
 
     try:
         executor = service(store_location()).executor
     except (StoreError, ValueError):  # the digits need neither: Train says what is wrong with the store or setting
         return load_dataset(name)
-    return load_dataset(name, download=lambda wanted: executor.compute(f"download:{wanted}", download_in_worker,
-                                                                        (wanted,), label="downloading the digits"))
+    return load_dataset(name, download=lambda wanted: run(executor, Job(download, (wanted,), key=f"download:{wanted}",
+                                                                        label="downloading the digits")))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -117,14 +119,19 @@ def looks(run_ids: tuple, digit: np.ndarray) -> dict:
     """run id -> core.inside.Look of each stored run for the (28, 28) digit: computed in a worker process, which
     keeps the models loaded (bounded by their memory), so a rerun with the same digit recomputes nothing and a new
     stroke loads no model again. ValueError names a run that can no longer be opened."""
+    from core import costs
     from core.inside import looks_in_worker
+    from core.runs import Job
+    from core.runs.executors import run
+
     root = store_location()
     runs = [store(root).get(run_id) for run_id in run_ids]
     if None in runs:
         raise ValueError(f"Run {run_ids[runs.index(None)]} is no longer in the store.")
-    orders = tuple(run.config.pixels for run in runs)
-    return service(root).executor.compute(None, looks_in_worker, (root, list(run_ids), digit, list(orders)),
-                                          label="predicting your digit")
+    orders = [run.config.pixels for run in runs]
+    peak = costs.prediction_peak_mb([run.config.spec for run in runs], gradient=True)
+    return run(service(root).executor, Job(looks_in_worker, (root, list(run_ids), digit, orders),
+                                           cost=costs.Cost(peak, None), label="predicting your digit", owner=owner()))
 
 
 def stored_runs(run_ids: list[str]) -> tuple[list[StoredRun], list[str]]:
@@ -152,17 +159,21 @@ def efficiency(cells):
 def robustness(location: str, run_id: str, dataset_name: str, names: tuple) -> dict:
     """A stored run's predicted labels on every perturbed test set of `names` (measured once, then read from
     beside the run). Raises ValueError for a run trained on other data."""
-    from core.robustness import measure, predicted_labels_in_worker
+    from core import costs
+    from core.robustness import MAX_IMAGES_PER_CALL, measure, predicted_labels_in_worker
+    from core.runs import Job
+    from core.runs.executors import run as run_job
 
     run = store(location).get(run_id)
     if run is None:
         raise ValueError(f"Run {run_id} is no longer in the store.")
     data, executor = dataset(dataset_name), service(location).executor
+    peak = costs.prediction_peak_mb([run.config.spec], data, min(MAX_IMAGES_PER_CALL, len(data.y_test) * 20))
 
     def in_worker(levels: list) -> dict:
-        return executor.compute(f"robustness:{run_id}:{levels}", predicted_labels_in_worker,
-                                (location, run_id, data.name, data.key, levels, run.config.pixels),
-                                label="measuring robustness")
+        return run_job(executor, Job(predicted_labels_in_worker, (location, run_id, levels, run.config.pixels), data,
+                                     costs.Cost(peak, None), "measuring robustness", f"robustness:{run_id}:{levels}",
+                                     owner()))
 
     return measure(run, data, names, predict_missing=in_worker).predictions
 

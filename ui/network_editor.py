@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.architectures import (INPUTS, LAYER_KINDS, MAX_DESCRIPTION, PRESETS, ArchitectureSpec, Flatten,
-                                check_own_name, layer_rows, layer_to_dict)
+from core.architectures import INPUTS, MAX_DESCRIPTION, PRESETS, ArchitectureSpec, check_own_name, layer_rows
+from core.layers import LAYER_KINDS, Flatten, layer_to_dict
 from ui import cache
 from core.safe_text import literal
 from ui.network_choice import remember_shown, shown_networks

@@ -13,10 +13,10 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.formats import loss, percent
 from core.records import EpochReport
-from core.runs import Outcome, StoreError
+from core.runs import OverBudget, Outcome, StoreError, WorkerCrashed
 from ui import cache
 from ui.formats import trained_in
-from ui.state import CANCEL_TRAINING
+from ui.state import CANCEL_TRAINING, owner
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,6 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     now), then wait for each with a progress bar — its place in line while it waits, its epochs while it trains
     — and the learning curves drawn as they grow. The bars come first, in `area` (default: here), so they are in
     view where the user looks after the click; the curves below them. Errors become messages."""
-    from core.runs.workers import OverBudget
-
     area = area or st.container()
     runs = cache.current_runs()
     to_train = [config for config in configs if not runs.has(config, dataset)]
@@ -69,10 +67,10 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             cancel.button("Cancel training", key=CANCEL_TRAINING, help="Drops this session's runs that have not "
                           "started; a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
-    requests, outcomes, asked_at = [], [], time.perf_counter()  # this click's runs keep their places together
+    requests, outcomes = [], []
     for config, bar in zip(configs, bars):
         try:
-            requests.append(runs.request(config, dataset, asked_at))
+            requests.append(runs.request(config, dataset, owner()))
         except OverBudget as error:
             bar.empty()
             st.error(f"{config.spec.label} was not trained: {error}")
@@ -94,9 +92,8 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
         curves.placeholder.empty()  # the comparison below draws the finished curves
     return outcomes
 
-def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
-    from core.runs.workers import WorkerCrashed
 
+def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
     label = config.spec.label
     bar = LastDrawn(bar, f"{label}: preparing…")
     bar.progress(0.0, text=f"{label}: preparing…")
@@ -106,7 +103,7 @@ def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | 
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.place:
-            bar.progress(0.0, text=f"{label}: {place.describe()} (other sessions' trainings go first)")
+            bar.progress(0.0, text=f"{label}: {place.describe()} (sessions take turns on this server's workers)")
         elif not bar.started:
             bar.started = True
             bar.progress(0.0, text=f"{label}: starting…")
@@ -114,7 +111,7 @@ def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | 
             bar.redraw()
 
     try:
-        outcome = request.wait(on_epoch=report, on_queue=in_line)
+        outcome = request.result(on_event=report, on_queue=in_line)
     except (StoreError, OSError) as error:
         bar.empty()
         st.error(f"{label} could not be trained or stored: {error}")

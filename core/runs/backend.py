@@ -20,10 +20,11 @@ import shutil
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from collections.abc import Iterator, Mapping
+
+from cachetools import LRUCache
 
 from core.atomic import write_atomically
 from core.runs.errors import LockTimeout, StoreSettingError
@@ -104,7 +105,7 @@ class FolderBackend(RunBackend):
     def __init__(self, root: Path):
         self.root = Path(root)
         self.runs, self.tmp, self.locks = self.root / "runs", self.root / "tmp", self.root / "locks"
-        self._hashed: OrderedDict = OrderedDict()  # (path, size, mtime_ns) -> SHA-256
+        self._hashed = LRUCache(maxsize=MAX_HASHED)  # (path, size, mtime_ns) -> SHA-256
         try:
             for folder in (self.runs, self.tmp, self.locks):
                 folder.mkdir(parents=True, exist_ok=True)
@@ -159,16 +160,13 @@ class FolderBackend(RunBackend):
         stat = path.stat()
         key = (str(path), stat.st_size, stat.st_mtime_ns)
         if key in self._hashed:
-            self._hashed.move_to_end(key)
             return self._hashed[key]
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        self._hashed[key] = digest.hexdigest()
-        while len(self._hashed) > MAX_HASHED:
-            self._hashed.popitem(last=False)
-        return self._hashed[key]
+        self._hashed[key] = found = digest.hexdigest()
+        return found
 
     def local_path(self, run_id: str, name: str) -> Path:
         path = self.folder(run_id) / _file_name(name)

@@ -1,162 +1,308 @@
-"""Where runs train: one interface for every place, and the in-process executor (the CLI's default).
+"""Where model work runs: one protocol for every place — submit a job, get a handle (progress, result, cancel).
 
-An executor is given configs and a dataset and gives back finished runs as values (`RunResult`s: record,
-test probabilities, the model or its .keras bytes). It never writes the store: the runs service
-(core/runs/service.py) owns the store, its locks and its checks. A new place to train is one new class:
-in-process (here), a Ray cluster (core/runs/ray_executor.py), local worker processes.
+A `Job` says what to compute (a module-level function and its arguments, the dataset it needs), what it costs
+(core/costs.py) and, optionally, what to do around it in this process (`around`: the runs service takes the
+run's lock, trains and stores the run there). An executor runs it where it does model work and gives back a
+`Handle`: the caller waits on `handle.result(on_event, on_queue)` — progress events and its place in line arrive
+in the calling thread — or gives up with `handle.cancel()`. The places: this process (`InProcessExecutor`, the
+CLI's default), local worker processes behind a fair queue (core/runs/worker_executor.py, the app's), a Ray
+cluster (core/runs/ray_executor.py). Callers never ask which one they hold; a new place is one new class.
+
+An executor never writes the store (the runs service does, in a job's `around`), and refuses a job that cannot
+fit in its memory budget before anything runs (core/runs/budget.py).
 """
 
 from __future__ import annotations
 
-import platform
+import queue
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterator
+from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Protocol
-from collections.abc import Callable, Iterator
+from typing import Any
 
-from core.config import TrainConfig
 from core.costs import Cost
 from core.data import Dataset
-from core.training import OnEpoch, RunResult, prepare_training, train
+from core.runs.budget import Budget
 
-OnStart = Callable[[TrainConfig], None] | None
-Trainer = Callable[..., RunResult]  # (config, dataset, on_epoch=None) -> RunResult, like core.training.train
+POLL_SECONDS = 0.25  # how often a waiter looks at its place in line (and, waiting on several jobs, at each)
+
+
+class WorkerCrashed(RuntimeError):
+    """The process doing a job died; the message is for the user."""
+
+
+class Cancelled(RuntimeError):
+    """The job was dropped: every asker left before it started, or the executor shut down."""
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """Model work for an executor.
+
+    `function(*args, emit)` — or `function(dataset, *args, emit)` when `dataset` is given, which each executor
+    delivers its own way (workers load it by name and check its fingerprint, Ray ships it once) — runs where the
+    executor does model work; it must be a module-level function (it may be pickled) and calls `emit(event)` for
+    progress (the trainer's EpochReports). `around(work)`, if given, runs in this process and returns the job's
+    value: `work()` computes and returns the function's value (the runs service stores a run there, holding its
+    lock). Jobs with the same `key` asked at once are done once (where the executor queues). `owner` is who asked
+    (a session): a queue shares its workers fairly between owners. A `background` job (a head start) runs only
+    when nothing else waits. `advice(free_mb)` says what would fit when the job is over the budget."""
+    function: Callable
+    args: tuple = ()
+    dataset: Dataset | None = None
+    cost: Cost = Cost(0.0, None)
+    label: str = "model work"
+    key: str | None = None
+    owner: Hashable | None = None
+    background: bool = False
+    around: Callable[[Callable[[], Any]], Any] | None = None
+    advice: Callable[[float], str] | None = None
+
+    def arguments(self, dataset) -> tuple:
+        """The function's arguments before `emit`, with `dataset` (however this executor delivers it) first."""
+        return self.args if self.dataset is None else (dataset, *self.args)
+
+    def perform(self, work: Callable[[], Any]) -> Any:
+        """The job's value in this process: `around(work)`, or `work()` when there is nothing around it."""
+        return self.around(work) if self.around is not None else work()
 
 
 @dataclass(frozen=True)
-class Finished:
-    """One run an executor finished, or failed to."""
-    config: TrainConfig
-    result: RunResult | None  # None when it failed
-    error: str | None         # why it failed ("TypeName: message"), else None
-    node: str | None          # where it trained
-    seconds: float            # from its start (or submission) to its result
+class QueueReport:
+    """Where a waiting job stands: `place` 1 is next; 0 means it is running now."""
+    place: int
+    running: int                # jobs running now
+    wait_seconds: float | None  # until it starts, from the estimates (None when unknown)
+
+    def describe(self) -> str:
+        if self.place == 0:
+            return "running now"
+        ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.place, f"{self.place}th")
+        wait = f" — about {rounded_seconds(self.wait_seconds)} s" if self.wait_seconds is not None else ""
+        return f"{ordinal} in line{wait}"
+
+
+def rounded_seconds(seconds: float) -> int:
+    """An estimate as a person says it: whole seconds under 10 s, then steps of 5 s (so a waiting page's text
+    changes every few seconds, not four times a second)."""
+    return round(seconds) if seconds < 10 else 5 * round(seconds / 5)
+
+
+class Handle:
+    """One asker's wait for a job: its progress events, its place in line, its result; cancel to stop waiting.
+
+    The executor calls `emit`, `started` and `finish`; the asker calls `result` (in its own thread: a page's
+    script thread, which is the only one allowed to draw) and `cancel`. `joined` is True when this asker joined a
+    job someone else had asked for. `transform`, if set, is applied to the value before `result` returns it."""
+
+    def __init__(self, where: Callable[[], QueueReport | None] | None = None,
+                 on_cancel: Callable[[Handle], None] | None = None, joined: bool = False):
+        self.future: futures.Future = futures.Future()
+        self.joined = joined
+        self.transform: Callable[[Any], Any] | None = None
+        self._events: queue.Queue = queue.Queue()
+        self._where, self._on_cancel = where, on_cancel
+        self._started = threading.Event()
+
+    @classmethod
+    def done(cls, value) -> Handle:
+        """A handle whose job is already answered (a stored run)."""
+        handle = cls()
+        handle.finish(value)
+        return handle
+
+    # --- the executor's side ---------------------------------------------------------------------------
+
+    def emit(self, event) -> None:
+        self._events.put(("event", event))
+
+    def started(self) -> None:
+        self._started.set()
+
+    def finish(self, value=None, error: BaseException | None = None) -> None:
+        """The job's value (or the error it raised); every event emitted before this reaches the asker first."""
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(value)
+        self._events.put(("done", None))
+
+    # --- the asker's side --------------------------------------------------------------------------------
+
+    @property
+    def has_started(self) -> bool:
+        return self._started.is_set() or self.future.done()
+
+    def report(self) -> QueueReport | None:
+        """Where the job stands now (None when the executor cannot tell, or once it is done)."""
+        return None if self._where is None or self.future.done() else self._where()
+
+    def deliver(self, on_event: Callable | None) -> None:
+        """Hand the events that have arrived to `on_event`, in this thread, without waiting."""
+        while True:
+            try:
+                kind, payload = self._events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "event" and on_event is not None:
+                on_event(payload)
+
+    def result(self, on_event: Callable | None = None, on_queue: Callable[[QueueReport], None] | None = None):
+        """The job's value, calling `on_event` with each progress event and `on_queue` when its place or its rounded
+        wait changes and at least every second (a page handles Stop, Cancel and reruns only when it draws), in the
+        calling thread. Raises what the job raised, WorkerCrashed, or Cancelled."""
+        said, when = None, 0.0
+        while not self.future.done():
+            try:
+                kind, payload = self._events.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                kind, payload = None, None
+            if kind == "event" and on_event is not None:
+                on_event(payload)
+            if on_queue is not None:
+                report = self.report()
+                if report is not None and (report.describe() != said or time.perf_counter() - when > 1.0):
+                    said, when = report.describe(), time.perf_counter()
+                    on_queue(report)
+        self.deliver(on_event)
+        value = self.future.result()
+        return self.transform(value) if self.transform is not None else value
+
+    def cancel(self) -> None:
+        """Stop waiting: a job nobody else waits for is dropped if it has not started (one that has finishes)."""
+        if self._on_cancel is not None and not self.future.done():
+            self._on_cancel(self)
+
+
+def as_finished(handles: list[Handle], on_event: Callable | None = None,
+                on_start: Callable[[Handle], None] | None = None) -> Iterator[Handle]:
+    """Each handle once its job is done, in the order they finish, handing every job's progress events to
+    `on_event` and each job's start to `on_start` in the calling thread meanwhile."""
+    pending, begun = list(handles), set()
+    while pending:
+        for handle in pending:
+            if on_start is not None and handle not in begun and handle.has_started and not handle.future.done():
+                begun.add(handle)
+                on_start(handle)
+            handle.deliver(on_event)
+        finished = [handle for handle in pending if handle.future.done()]
+        for handle in finished:
+            pending.remove(handle)
+            handle.deliver(on_event)
+            yield handle
+        if pending and not finished:
+            futures.wait([handle.future for handle in pending], timeout=POLL_SECONDS,
+                         return_when=futures.FIRST_COMPLETED)
+
+
+def run(executor: Executor, job: Job, on_queue: Callable[[QueueReport], None] | None = None,
+        on_event: Callable | None = None):
+    """Submit `job` and wait for its value (a prediction, a download); leaving (an exception, a page rerun)
+    cancels it."""
+    handle = executor.submit(job)
+    try:
+        return handle.result(on_event=on_event, on_queue=on_queue)
+    except BaseException:
+        handle.cancel()
+        raise
 
 
 class Executor(ABC):
-    """Trains runs somewhere and returns them as values. Errors: `train` raises what training raised (ValueError
-    for a config that cannot train on the dataset); `train_each` reports a run's own failure in its
-    Finished and goes on with the others; KeyboardInterrupt cancels what is outstanding."""
+    """Runs jobs where it does model work. `slots`: jobs it runs at once."""
 
-    name = "executor"
-    slots = 1  # runs trained at once
-    queued = False  # True: a started job runs in the executor's own thread and finishes though its asker left
+    slots = 1
 
     @abstractmethod
-    def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
-        """Train one run and wait for it."""
+    def submit(self, job: Job) -> Handle:
+        """Queue `job` and return a handle at once; OverBudget (core/runs/budget.py) for a job that cannot fit
+        even alone, before anything runs."""
 
-    def train_each(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart = None,
-                   on_epoch: OnEpoch = None) -> Iterator[Finished]:
-        """Train every config; yield each as it finishes (in any order). This default trains one after
-        another, calling `on_start(config)` before each."""
-        for config in configs:
-            if on_start is not None:
-                on_start(config)
-            started = time.perf_counter()
-            try:
-                result = self.train(config, dataset, on_epoch=on_epoch)
-            except Exception as error:  # the run's own failure: the others go on
-                yield Finished(config, None, f"{type(error).__name__}: {error}", None, time.perf_counter() - started)
-                continue
-            yield Finished(config, result, None, result.trained_on, time.perf_counter() - started)
-
-    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable[[Callable[[], RunResult]], Any],
-              estimate: Cost | None = None, asked_at: float | None = None) -> Handle:
-        """Arrange for `body(train)` to run, where `train()` trains `config` here and returns its RunResult; the
-        body decides what becomes of it (the runs service stores it under the run's lock). Returns a handle to
-        wait on. This default runs the body in the thread that waits; an executor with a queue runs it when the
-        job's turn comes (in the order of `asked_at`, the asker's click), once for every caller asking with the
-        same `key`, even if they all stop waiting after it has started."""
-        return InlineHandle(self, config, dataset, body)
-
-    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
-        """Get ready to train `configs` soon (a head start for a click); returns those prepared."""
-        return []
-
-    def start_processes(self) -> None:
-        """Start the processes this executor trains in, if it has its own (a head start; idempotent)."""
-        return None
-
-    def compute(self, key: str | None, function: Callable, args: tuple, peak_mb: float = 0.0, label: str = "",
-                on_queue: Callable | None = None) -> Any:
-        """`function(*args, emit)` — model work other than training (predictions, robustness, a download) —
-        where this executor does model work; its value. Equal `key`s asked at once are computed once (where the
-        executor has a queue). This default computes it here."""
-        return function(*args, lambda event: None)
+    def start(self) -> None:  # noqa: B027 - a head start: executors with nothing to start need not override it
+        """Start what this executor runs jobs in (processes, a cluster connection) ahead of the first job."""
 
     def shutdown(self) -> None:  # noqa: B027 - an optional hook: executors holding nothing need not override it
-        """Release what the executor holds (processes, a cluster connection)."""
-
-
-class Handle(Protocol):
-    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Any:
-        """The body's value; progress reports reach `on_epoch`, the place in a queue `on_queue`, in the
-        calling thread. Raises what the body raised."""
-
-    def cancel(self) -> None:
-        """Stop waiting (a queued job nobody else waits for is dropped)."""
-
-
-class InlineHandle:
-    """The body runs when it is waited for, in the waiting thread."""
-
-    def __init__(self, executor: Executor, config: TrainConfig, dataset: Dataset, body: Callable):
-        self.executor, self.config, self.dataset, self.body = executor, config, dataset, body
-
-    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Any:
-        return self.body(lambda: self.executor.train(self.config, self.dataset, on_epoch=on_epoch))
-
-    def cancel(self) -> None:
-        pass
+        """Release what the executor holds (processes, threads, a cluster connection)."""
 
 
 class InProcessExecutor(Executor):
-    """Trains in this process, one run at a time, with `trainer` (default: core.training.train). With
-    `budget_mb` (the app with TRAIN_WORKERS=0: MEMORY_BUDGET_MB), a run whose estimated peak is over it is
-    refused before it starts (OverBudget, saying what would fit) and never prepared."""
+    """Jobs in this process, one at a time, on a thread of its own: the CLI, and the app with TRAIN_WORKERS=0 (one
+    user on a laptop; the tests' fake trainer). Askers' jobs go first in the order they came, then background
+    ones. The thread is a daemon, so Ctrl-C ends the CLI at once (a run being trained is then not stored: its
+    lock dies with the process); it ends after IDLE_SECONDS without work and starts again with the next job."""
 
-    name = "in-process"
+    IDLE_SECONDS = 10.0
 
-    def __init__(self, trainer: Trainer | None = None, budget_mb: float | None = None):
-        self.trainer = trainer
-        self.budget_mb = budget_mb
+    def __init__(self, budget: Budget | None = None):
+        self.budget = budget or Budget(None)
+        self._changed = threading.Condition()
+        self._waiting: list[tuple[Job, Handle]] = []
+        self._running: Handle | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
-    def fits(self, config: TrainConfig, dataset: Dataset, estimate: Cost | None = None) -> bool:
-        from core import costs
+    def submit(self, job: Job) -> Handle:
+        self.budget.check(job)
+        with self._changed:
+            if self._closed:
+                raise Cancelled("The executor has shut down.")
+            handle = Handle(where=lambda: self._place(handle), on_cancel=self._drop)
+            self._waiting.append((job, handle))
+            self._waiting.sort(key=lambda entry: entry[0].background)  # stable: askers' jobs in order, then background
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="in-process-executor", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+        return handle
 
-        peak = estimate.peak_mb if estimate is not None else costs.peak_mb(config, dataset)
-        return self.budget_mb is None or peak <= self.budget_mb
+    def _place(self, handle: Handle) -> QueueReport | None:
+        with self._changed:
+            if handle is self._running:
+                return QueueReport(0, 1, 0.0)
+            places = [index for index, (_, waiting) in enumerate(self._waiting) if waiting is handle]
+            return QueueReport(places[0] + 1, int(self._running is not None), None) if places else None
 
-    def start(self, key: str, config: TrainConfig, dataset: Dataset, body: Callable, estimate: Cost | None = None,
-              asked_at: float | None = None):
-        self.check_budget(config, dataset, estimate)
-        return super().start(key, config, dataset, body, estimate)
+    def _drop(self, handle: Handle) -> None:
+        with self._changed:
+            self._waiting = [(job, waiting) for job, waiting in self._waiting if waiting is not handle]
 
-    def check_budget(self, config: TrainConfig, dataset: Dataset, estimate: Cost | None = None) -> None:
-        """OverBudget, saying what would fit, for a run whose estimated peak is over `budget_mb`."""
-        from core import costs
-        from core.runs.workers import OverBudget
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                if not self._changed.wait_for(lambda: self._waiting or self._closed, timeout=self.IDLE_SECONDS):
+                    self._thread = None
+                    return
+                if self._closed:
+                    return
+                job, handle = self._waiting.pop(0)
+                self._running = handle
+            self._run(job, handle)
+            with self._changed:
+                self._running = None
 
-        estimate = estimate or costs.estimate(config, dataset)
-        if not self.fits(config, dataset, estimate):
-            raise OverBudget(f"Training {config.architecture} on {config.sample_size:,} images needs about "
-                             f"{estimate.peak_mb:,.0f} MB, more than this server's memory budget of "
-                             f"{self.budget_mb:,.0f} MB (MEMORY_BUDGET_MB): "
-                             f"{costs.over_budget_advice(config, dataset, self.budget_mb)}.")
+    @staticmethod
+    def _run(job: Job, handle: Handle) -> None:
+        handle.started()
+        try:
+            value = job.perform(lambda: job.function(*job.arguments(job.dataset), handle.emit))
+        except BaseException as error:  # the job's own failure: a message for its asker, the next job runs
+            handle.finish(error=error)
+        else:
+            handle.finish(value)
 
-    def train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None) -> RunResult:
-        if self.budget_mb is not None:  # a study's cells come here directly (train_each)
-            self.check_budget(config, dataset)
-        return (self.trainer or train)(config, dataset, on_epoch=on_epoch)
-
-    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
-        """TensorFlow imported, each config's model built and traced (core.training.prepare_training), so that a
-        later `train` starts at its first epoch. Nothing with a custom trainer."""
-        if self.trainer is not None:
-            return []
-        return [config for config in configs if self.fits(config, dataset) and prepare_training(config, dataset)]
+    def shutdown(self) -> None:
+        with self._changed:
+            self._closed = True
+            waiting, self._waiting = self._waiting, []
+            self._changed.notify_all()
+        for _, handle in waiting:
+            handle.finish(error=Cancelled("The executor has shut down."))
 
     def __repr__(self) -> str:
+        import platform
+
         return f"InProcessExecutor(on {platform.node() or 'this machine'})"

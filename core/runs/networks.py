@@ -13,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from core.architectures import NAME_PATTERN, PRESETS, ArchitectureSpec, check_own_name
+from core.architectures import PRESETS, ArchitectureSpec, check_name, check_own_name
 from core.atomic import write_atomically
 from core.spec_files import parse_spec, read_bounded
 
@@ -160,6 +160,4 @@ class NetworkRegistry(BaseNetworkRegistry):
         return existed
 
     def _path(self, name: str) -> Path:
-        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-            raise ValueError(f"Not a network name: {name!r}")
-        return self.folder / f"{name}.json"
+        return self.folder / f"{check_name(name)}.json"

@@ -1,12 +1,12 @@
 """Running a study's cells on a Ray cluster (`python -m core study --executor ray`). Imported only then.
 
 The study decides *what* to run; this executor decides *where*. The driver (this process) owns the run store:
-the runs service submits only the cells the store lacks, as Ray tasks; the dataset reaches the workers once, through
-Ray's object store (no download, no shared disk); a task trains one cell and returns the run as values (record,
-test probabilities, the `.keras` archive's bytes, the node it ran on), and the driver writes it into the
-store exactly as an in-process run (locked, atomic, indexed). Workers get this project's code through
-Ray's runtime environment (`working_dir`: the project folder is uploaded to the cluster), so they need the
-same requirements installed, nothing else.
+the runs service submits only the cells the store lacks, as jobs that become Ray tasks; the dataset reaches the
+workers once, through Ray's object store (no download, no shared disk); a task trains one cell and returns the run
+as values (record, test probabilities, the `.keras` archive's bytes, the node it ran on), and the driver writes it
+into the store exactly as an in-process run (locked, atomic, indexed), in the job's `around`. Workers get this
+project's code through Ray's runtime environment (`working_dir`: the project folder is uploaded to the cluster),
+so they need the same requirements installed, nothing else.
 
 Faults: a worker that dies mid-cell (a killed process, a lost node) is retried by Ray, up to `max_retries`
 times; a cell that fails for its own reason (an exception) is reported and the others go on; Ctrl-C or a
@@ -20,16 +20,14 @@ import os
 import re
 import socket
 import sys
-import time
-from dataclasses import dataclass, replace
+import threading
+from concurrent import futures
+from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
-from core.config import TrainConfig
 from core.data import Dataset
+from core.runs.executors import Executor, Handle, Job
 from core.safe_text import plain
-from core.runs.executors import Executor, Finished
-from core.records import RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", "tests", "docs", "benchmarks", "artifacts", "**/__pycache__", "*.png", ".ci"]
@@ -63,10 +61,10 @@ def tensorflow_threads(cpus_per_cell: float) -> tuple[int, int]:
     return max(1, int(cpus_per_cell)), 1
 
 
-def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> RunResult:
-    """What a Ray task runs: one cell trained on the worker, returned as values (the model as .keras bytes)."""
-    import ray
-
+def run_task(function, dataset, args: tuple, cpus_per_cell: float):
+    """What a Ray task runs: a job's function on the cluster (core/runs/jobs.py), TensorFlow held to the task's
+    CPUs; its value comes back through Ray's object store (a run with its model as .keras bytes). No progress
+    events from a cluster."""
     intra, inter = tensorflow_threads(cpus_per_cell)
     import tensorflow as tf
 
@@ -75,12 +73,7 @@ def train_cell(config: TrainConfig, dataset: Dataset, cpus_per_cell: float) -> R
         tf.config.threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:  # a worker reused for another cell of the same study: already set
         pass
-    from core.runs.run_files import model_bytes
-    from core.training import train
-
-    result = train(config, dataset)
-    node = ray.get_runtime_context().get_node_id()
-    return replace(result, model=model_bytes(result.model), trained_on=f"{socket.gethostname()} · Ray node {node[:8]}")
+    return function(*(args if dataset is None else (dataset, *args)), lambda event: None)
 
 
 HOST_PATTERN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?|\[[0-9A-Fa-f:.]{2,45}\]")
@@ -178,7 +171,12 @@ class RayExecutor(Executor):
         self.options = task_options(cpus_per_cell, gpus_per_cell, max_retries)
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.local_cpus = local_cpus
-        self._pending: dict = {}
+        self._lock = threading.Lock()
+        self._pending: dict = {}      # handle -> its running task's ObjectRef
+        self._cancelled: set = set()  # handles cancelled before their task was submitted
+        self._datasets: dict = {}     # dataset key -> its ObjectRef
+        # One thread per job in flight waits for its task (Ray schedules them on the cluster): at most this many.
+        self._threads = futures.ThreadPoolExecutor(max_workers=256, thread_name_prefix="ray-job")
 
     @property
     def slots(self) -> int:
@@ -219,54 +217,68 @@ class RayExecutor(Executor):
         address = ray.get_runtime_context().gcs_address
         return ClusterStatus(address, len(alive), resources.get("CPU", 0.0), resources.get("GPU", 0.0))
 
-    def train(self, config: TrainConfig, dataset: Dataset, on_epoch=None) -> RunResult:
-        """Train one run on the cluster and wait for it (no epoch reports from a cluster)."""
-        (finished,) = self.train_each([config], dataset)
-        if finished.error:
-            raise RuntimeError(f"The run failed on the cluster: {finished.error}")
-        return finished.result
-
-    def train_each(self, configs: list[TrainConfig], dataset: Dataset, on_start=None,
-                   on_epoch=None) -> Iterator[Finished]:
-        """Submit every config as a task at once and yield each as it finishes; a task's own failure (an
-        exception) and a worker lost beyond its retries are reported in its Finished. Closing the iterator
-        (Ctrl-C, a page left) cancels the tasks outstanding. No epoch reports from a cluster."""
+    def submit(self, job: Job) -> Handle:
+        """Run `job` as a Ray task (connecting first if needed); its `around` runs in a thread of this process, which
+        waits for the task. A task's own failure (an exception) reaches the handle as that exception; a worker lost
+        beyond its retries as Ray's error. Cancel drops a task not started and stops a running one."""
         import ray
 
-        if not configs:
-            return
         self.connect()
-        remote = ray.remote(train_cell).options(**self.options)
-        data = ray.put(dataset)  # once, shared by every task through the object store
-        self._pending = {remote.remote(config, data, self.options["num_cpus"]): (config, time.perf_counter())
-                         for config in configs}
-        try:
-            while self._pending:
-                ready, _ = ray.wait(list(self._pending), num_returns=1)
-                config, submitted = self._pending.pop(ready[0])
-                result, error = None, None
-                try:
-                    result = ray.get(ready[0])
-                except ray.exceptions.RayTaskError as failure:  # the cell's own error, e.g. a bad network
-                    error = f"{type(failure.cause).__name__}: {failure.cause}" if failure.cause else str(failure)
-                except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                        ray.exceptions.TaskCancelledError) as failure:  # retries used up
-                    error = f"{type(failure).__name__}: {failure}"
-                yield Finished(config, result, error, result.trained_on if result else None,
-                               time.perf_counter() - submitted)
-        finally:  # done, Ctrl-C, or the page left: nothing more runs on the cluster for these
-            self.cancel()
+        handle = Handle(on_cancel=self._cancel)
+        data = None if job.dataset is None else self._put(job.dataset)
+        remote = ray.remote(run_task).options(**self.options)
 
-    def cancel(self) -> None:
+        def work():
+            reference = remote.remote(job.function, data, job.args, self.options["num_cpus"])
+            with self._lock:
+                if handle in self._cancelled:
+                    ray.cancel(reference, force=True)
+                self._pending[handle] = reference
+            try:
+                return ray.get(reference)
+            except ray.exceptions.RayTaskError as failure:  # the task's own error, e.g. a network that cannot train
+                raise failure.cause if isinstance(failure.cause, Exception) else failure from None
+            finally:
+                with self._lock:
+                    self._pending.pop(handle, None)
+
+        def perform() -> None:
+            handle.started()
+            try:
+                handle.finish(job.perform(work))
+            except BaseException as error:  # Ray's lost worker or a cancelled task, beyond its retries
+                handle.finish(error=error)
+
+        self._threads.submit(perform)
+        return handle
+
+    def _put(self, dataset: Dataset):
+        """The dataset in Ray's object store, once per dataset (every task reads it from there)."""
         import ray
 
-        for reference in list(self._pending):
+        with self._lock:
+            if dataset.key not in self._datasets:
+                self._datasets[dataset.key] = ray.put(dataset)
+            return self._datasets[dataset.key]
+
+    def _cancel(self, handle: Handle) -> None:
+        import ray
+
+        with self._lock:
+            self._cancelled.add(handle)
+            reference = self._pending.pop(handle, None)
+        if reference is not None:
             ray.cancel(reference, force=True)
-        self._pending.clear()
+
+    def start(self) -> None:
+        self.connect()
 
     def shutdown(self) -> None:
         """Leave the cluster; a local Ray this executor started is stopped."""
         import ray
 
+        for handle in list(self._pending):
+            self._cancel(handle)
+        self._threads.shutdown(wait=False, cancel_futures=True)
         if ray.is_initialized():
             ray.shutdown()

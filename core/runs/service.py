@@ -1,10 +1,11 @@
-"""The runs service: what to train and whether it is stored. It is given a store and an executor (where runs
-train) and never imports a trainer itself.
+"""The runs service: what to train and whether it is stored. It is given a store and an executor (where model work
+runs) and hands the executor jobs (core/runs/executors.py); it never asks which executor it has.
 
 - `has`, `get`, `inspect`: a config's run in the store (nothing trained);
-- `get_or_train`: one run, trained once across threads and processes (the run's lock is held while it trains);
-- `train_missing`: many runs through the executor at once where it can (a study's cells), each written into
-  the store as it arrives, locks held while they train; a run another process is training is waited for;
+- `request`: a handle on a config's run — at once when stored, else a training job that takes the run's lock,
+  trains and stores it (trained once across threads and processes);
+- `get_or_train`: one run, waited for; `train_missing`: many runs asked at once (a study's cells), each yielded as
+  it lands in the store;
 - `prepare`: a head start for the runs a click would train.
 """
 
@@ -13,23 +14,24 @@ from __future__ import annotations
 import logging
 import statistics
 import time
-from contextlib import ExitStack
-from dataclasses import dataclass
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, replace
 
 from core import costs
 from core.config import TrainConfig
 from core.costs import Cost
 from core.data import Dataset
-from core.runs.errors import LockTimeout, StoreError
-from core.runs.executors import Executor, InProcessExecutor, OnStart
+from core.records import OnEpoch
+from core.runs.budget import OverBudget
+from core.runs.executors import Executor, Handle, InProcessExecutor, Job, as_finished
+from core.runs.jobs import prepare_runs, train_run
 from core.runs.run_files import StoredRun
 from core.runs.store import RunStore
-from core.records import OnEpoch
 
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_SECONDS = 6 * 3600  # the longest a request waits for another one training the same run
+OnStart = Callable[[TrainConfig], None] | None
 
 
 @dataclass(frozen=True)
@@ -46,30 +48,20 @@ class CellDone:
     outcome: Outcome | None     # None when it failed
     error: str | None
     node: str | None
-    seconds: float              # its start (or submission) to its result
+    seconds: float              # from its request to its result
     done: int                   # runs finished so far, failed ones included
     running: int                # asked for and not finished
     total: int                  # runs asked for
     eta_seconds: float | None   # for the rest, from the pace so far
 
 
-class Ready:
-    """A request already answered (a stored run)."""
-
-    def __init__(self, outcome: Outcome):
-        self.outcome = outcome
-
-    def wait(self, on_epoch: OnEpoch = None, on_queue: Callable | None = None) -> Outcome:
-        return self.outcome
-
-    def cancel(self) -> None:
-        pass
-
-
 class RunsService:
-    def __init__(self, store: RunStore, executor: Executor | None = None):
+    def __init__(self, store: RunStore, executor: Executor | None = None, trainer=None):
+        """`trainer`: what trains a config (default core.training.train; the tests' fake): it must be picklable
+        where the executor sends jobs to other processes."""
         self.store = store
         self.executor = executor if executor is not None else InProcessExecutor()
+        self.trainer = trainer
 
     def run_id(self, config: TrainConfig, dataset: Dataset) -> str:
         return self.store.id_for(config, dataset)
@@ -85,36 +77,99 @@ class RunsService:
         """The config's stored run (marked used), or None."""
         return self.store.get(self.run_id(config, dataset))
 
-    def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,
-                     on_queue: Callable | None = None) -> Outcome:
-        """The stored run for `config`, trained first by the executor if needed: once, across threads and
-        processes (its lock is held while it trains and is stored). `on_queue` hears of its place in the
-        executor's queue, if it has one. Raises what training raises (OverBudget, before anything is queued, for
-        a run the memory budget cannot hold; WorkerCrashed); StoreError or OSError when it cannot be stored."""
-        handle = self.request(config, dataset)
-        try:
-            return handle.wait(on_epoch=on_epoch, on_queue=on_queue)
-        except BaseException:
-            handle.cancel()  # a session that leaves drops its queued work, unless another one waits for it
-            raise
-
-    def request(self, config: TrainConfig, dataset: Dataset, asked_at: float | None = None):
-        """A handle whose `wait(on_epoch, on_queue)` gives the config's Outcome: at once when it is stored, else
-        once the executor has trained and the service stored it (ask for several, then wait for each: with a
-        queue, they all take their place in line now, in the order of `asked_at`, the click's
-        time.perf_counter()). `cancel()` stops waiting."""
+    def request(self, config: TrainConfig, dataset: Dataset, owner: Hashable | None = None) -> Handle:
+        """A handle whose `result(on_event, on_queue)` is the config's Outcome: at once when it is stored, else once
+        the executor has trained it and it is stored (ask for several, then wait: with a queue they all take their
+        place in line now). `owner` (a session) is who asks. OverBudget, before anything is queued, for a run the
+        memory budget cannot hold."""
         identity = self.run_id(config, dataset)
         run, problem = self.store.inspect(identity)
         if run is not None:
             self.store.index.touch(run)
-            return Ready(Outcome(run, cached=True))
+            return Handle.done(Outcome(run, cached=True))
 
         def train_and_store(train) -> Outcome:
             with self.store.lock(identity, timeout=LOCK_TIMEOUT_SECONDS):
                 return self._train_locked(config, dataset, problem, train)
 
-        return self.executor.start(identity, config, dataset, train_and_store, self.estimate(config, dataset),
-                                   asked_at)
+        handle = self.executor.submit(Job(
+            train_run, (config, self.trainer), dataset, self.estimate(config, dataset), run_label(config), identity,
+            owner, around=train_and_store, advice=lambda free_mb: costs.over_budget_advice(config, dataset, free_mb)))
+        # Joining someone else's training: the run is opened from the store, trained once for whoever asked first.
+        handle.transform = lambda outcome: (replace(outcome, cached=True) if handle.joined and not outcome.cached
+                                            else outcome)
+        return handle
+
+    def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,
+                     on_queue: Callable | None = None, owner: Hashable | None = None) -> Outcome:
+        """The stored run for `config`, trained first if needed (once, across threads and processes). `on_queue`
+        hears of its place in the executor's queue. Raises what training raises (OverBudget, WorkerCrashed);
+        StoreError or OSError when it cannot be stored."""
+        handle = self.request(config, dataset, owner)
+        try:
+            return handle.result(on_event=on_epoch, on_queue=on_queue)
+        except BaseException:
+            handle.cancel()  # a session that leaves drops its queued work, unless another one waits for it
+            raise
+
+    def train_missing(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart = None,
+                      on_epoch: OnEpoch = None, owner: Hashable | None = None) -> Iterator[CellDone]:
+        """Ask for every config at once and yield each as it lands in the store (a run stored meanwhile is yielded
+        as cached; a run over the budget or failing to train is yielded with its error, and the others go on).
+        `on_start(config)` hears when a run starts training. Closing the iterator (Ctrl-C, a page left) cancels
+        what has not started; a run that has started is trained and stored."""
+        configs = list(dict.fromkeys(configs))
+        started, finished = time.perf_counter(), 0
+
+        def done(config, outcome, error, asked_at) -> CellDone:
+            nonlocal finished
+            finished += 1
+            pace = (time.perf_counter() - started) / finished
+            node = outcome.run.trained_on if outcome is not None else None
+            return CellDone(config, outcome, error, node, time.perf_counter() - asked_at, finished,
+                            len(configs) - finished, len(configs), pace * (len(configs) - finished))
+
+        asked: dict[Handle, tuple[TrainConfig, float]] = {}
+        refused: list[tuple[TrainConfig, Exception]] = []
+        try:
+            for config in configs:
+                try:
+                    asked[self.request(config, dataset, owner)] = (config, time.perf_counter())
+                except OverBudget as error:  # said for this cell; the others go on
+                    refused.append((config, error))
+            for config, error in refused:
+                yield done(config, None, f"{type(error).__name__}: {error}", started)
+            starts = None if on_start is None else (lambda handle: on_start(asked[handle][0]))
+            for handle in as_finished(list(asked), on_event=on_epoch, on_start=starts):
+                config, asked_at = asked[handle]
+                try:
+                    outcome, error = handle.result(), None
+                except Exception as failure:  # the run's own failure, a crashed worker: the others go on
+                    outcome, error = None, f"{type(failure).__name__}: {failure}"
+                yield done(config, outcome, error, asked_at)
+        finally:  # done, or the page left: runs not started are dropped unless another session waits for them
+            for handle in asked:
+                handle.cancel()
+
+    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[Handle]:
+        """A head start for the configs that have no stored run (stored runs open without any): background jobs that
+        build and trace their models where they will train, one per kind of model. Nothing with a custom trainer, nor
+        for runs over the budget. Returns the jobs' handles."""
+        if self.trainer is not None:
+            return []
+        kinds: dict[tuple, list[TrainConfig]] = {}
+        for config in configs:
+            if not self.has(config, dataset):
+                kinds.setdefault(prepared_kind(config), []).append(config)
+        handles = []
+        for kind, alike in kinds.items():
+            try:
+                peak = max(costs.peak_mb(config, dataset) for config in alike)
+                handles.append(self.executor.submit(Job(prepare_runs, (alike,), dataset, Cost(peak, None),
+                                                        "preparing a training", f"prepare:{kind!r}", background=True)))
+            except OverBudget:
+                continue
+        return handles
 
     def estimate(self, config: TrainConfig, dataset: Dataset) -> Cost:
         """What training `config` costs (core/costs.py), its time from this store's timings where it has any."""
@@ -142,96 +197,13 @@ class RunsService:
             self.store.delete(identity)
         return Outcome(self.store.put(train()), cached=False, problem=problem)
 
-    def train_missing(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart = None,
-                      on_epoch: OnEpoch = None) -> Iterator[CellDone]:
-        """Train the configs through the executor (all at once where it can), yielding each as it lands in the
-        store. A run stored meanwhile is yielded as cached; one whose lock another process holds is waited for
-        after the others. Closing the iterator (Ctrl-C, a page left) cancels what is outstanding; with a queued
-        executor (the app's workers) a run that has started still finishes and is stored."""
-        if self.executor.queued:
-            yield from self._request_each(configs, dataset, on_start, on_epoch)
-            return
-        started, finished = time.perf_counter(), 0
-        ours, theirs, problems = [], [], {}
-        with ExitStack() as held:
-            for config in dict.fromkeys(configs):
-                identity = self.run_id(config, dataset)
-                try:
-                    held.enter_context(self.store.lock(identity, timeout=0))
-                except LockTimeout:
-                    theirs.append(config)
-                    continue
-                run, problems[identity] = self.store.inspect(identity)
-                if run is None:
-                    ours.append(config)
-                else:
-                    theirs.append(config)  # stored meanwhile: served below, as cached
-            total = len(ours) + len(theirs)
 
-            def done(config, outcome, error, node, seconds) -> CellDone:
-                nonlocal finished
-                finished += 1
-                pace = (time.perf_counter() - started) / finished
-                return CellDone(config, outcome, error, node, seconds, finished, total - finished, total,
-                                pace * (total - finished))
+def run_label(config: TrainConfig) -> str:
+    """A run as a queue and a budget message name it: "conv on 1,000 images"."""
+    return f"training {config.architecture} on {config.sample_size:,} images"
 
-            results = self.executor.train_each(ours, dataset, on_start=on_start, on_epoch=on_epoch)
-            try:
-                for cell in results:
-                    outcome, error = None, cell.error
-                    if cell.result is not None:
-                        try:
-                            outcome = self._train_locked(cell.config, dataset,
-                                                         problems[self.run_id(cell.config, dataset)],
-                                                         lambda cell=cell: cell.result)
-                        except (StoreError, OSError) as failure:
-                            error = f"could not be stored: {failure}"
-                    yield done(cell.config, outcome, error, cell.node, cell.seconds)
-            finally:
-                results.close()  # an executor's own clean-up: outstanding work is cancelled
-        for config in theirs:  # our locks are released: wait for whoever trains these, then take what they stored
-            begun = time.perf_counter()
-            try:
-                outcome = self.get_or_train(config, dataset, on_epoch=on_epoch)
-            except Exception as failure:
-                yield done(config, None, f"{type(failure).__name__}: {failure}", None, time.perf_counter() - begun)
-                continue
-            yield done(config, outcome, None, outcome.run.trained_on, time.perf_counter() - begun)
 
-    def _request_each(self, configs: list[TrainConfig], dataset: Dataset, on_start: OnStart,
-                      on_epoch: OnEpoch) -> Iterator[CellDone]:
-        """train_missing through a queue: every run takes its place in line now, as one click's; each is trained
-        and stored by its job (under the run's lock), so a page left mid-run still gets it stored."""
-        configs = list(dict.fromkeys(configs))
-        started, asked_at = time.perf_counter(), time.perf_counter()
-        handles: list = []
-        try:
-            for config in configs:
-                try:
-                    handles.append(self.request(config, dataset, asked_at))
-                except ValueError as refused:  # over the memory budget: said for this cell, the others go on
-                    handles.append(refused)
-            for finished, (config, handle) in enumerate(zip(configs, handles), start=1):
-                if on_start is not None and not isinstance(handle, (Ready, ValueError)):
-                    on_start(config)
-                begun = time.perf_counter()
-                outcome, error = None, None
-                try:
-                    if isinstance(handle, ValueError):
-                        raise handle
-                    outcome = handle.wait(on_epoch=on_epoch)
-                except Exception as failure:  # the run's own failure, a crashed worker: the others go on
-                    error = f"{type(failure).__name__}: {failure}"
-                pace = (time.perf_counter() - started) / finished
-                yield CellDone(config, outcome, error, outcome.run.trained_on if outcome else None,
-                               time.perf_counter() - begun, finished, len(configs) - finished, len(configs),
-                               pace * (len(configs) - finished))
-        finally:  # done, or the page left: runs not started are dropped unless another session waits for them
-            for handle in handles:
-                if not isinstance(handle, ValueError):
-                    handle.cancel()
-
-    def prepare(self, configs: list[TrainConfig], dataset: Dataset) -> list[TrainConfig]:
-        """A head start for the configs that have no stored run (stored runs open without any); returns those
-        the executor prepared."""
-        return self.executor.prepare([config for config in configs if not self.has(config, dataset)], dataset)
+def prepared_kind(config: TrainConfig) -> tuple:
+    """What a prepared model depends on (not the seed): equal kinds share one preparation."""
+    return (config.spec.hash, config.precision, config.optimizer, config.learning_rate, config.recipe,
+            config.sample_size, config.batch_size, config.num_epochs)

@@ -79,7 +79,8 @@ class RunStore:
         self.location = str(location) if location is not None else default_location()
         self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         if is_database_url(self.location):
-            from core.runs.postgres import PostgresBackend, PostgresIndex, PostgresNetworks, database
+            from core.runs.database import database
+            from core.runs.postgres import PostgresBackend, PostgresIndex, PostgresNetworks
 
             self.root = None  # nothing of the store is on this machine but a cache
             db = database(self.location)

@@ -3,7 +3,7 @@ what is trained already and an interrupted study resumes where it stopped."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from core import costs
@@ -62,13 +62,15 @@ class StudyProgress:
 
 
 def run_study(spec: StudySpec, dataset: Dataset, service: RunsService,
-              on_cell: Callable[[CellReport], None] | None = None, on_epoch: OnEpoch = None) -> list[Outcome]:
+              on_cell: Callable[[CellReport], None] | None = None, on_epoch: OnEpoch = None,
+              owner: Hashable | None = None) -> list[Outcome]:
     """Train every missing cell through the service's executor (reusing stored ones) and return the outcomes
     of the stored cells, in the spec's order.
 
     `on_cell` hears first of the stored cells, then, for each missing one, when it starts (where the executor
     can tell: in this process) and when it has finished, with where it trained, its time and the time left.
-    Whatever the executor, every run lands in the service's store under the same run id."""
+    Whatever the executor, every run lands in the service's store under the same run id. `owner` (a session) is
+    who asks: a shared queue takes the study's cells in turns with other sessions' work."""
     configs = spec.configs(dataset.pool_size)
     report = on_cell or (lambda cell: None)
     stored = [config for config in configs if service.has(config, dataset)]
@@ -83,7 +85,7 @@ def run_study(spec: StudySpec, dataset: Dataset, service: RunsService,
         report(CellReport(len(stored) + started, len(configs), config, cached=False))
 
     outcomes = {}
-    for cell in service.train_missing(missing, dataset, on_start=on_start, on_epoch=on_epoch):
+    for cell in service.train_missing(missing, dataset, on_start=on_start, on_epoch=on_epoch, owner=owner):
         if cell.outcome is not None:
             outcomes[cell.config] = cell.outcome
         report(CellReport(len(stored) + cell.done, len(configs), cell.config,

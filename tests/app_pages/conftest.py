@@ -8,8 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from core.runs import executors as executors_module
-from tests.fakes import FakeTrainer
+from core.runs import jobs as jobs_module
+from tests.fakes import FakeTrainer, forget_background, wait_until_background_idle
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 60
@@ -33,20 +33,19 @@ def clear_streamlit_caches():
 @pytest.fixture(autouse=True)
 def warm_ups(monkeypatch) -> list:
     """The background preparation of a training, recorded instead of tracing real models."""
-    from ui import background
 
     asked = []
-    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: asked.append(config) or True)
-    background.forget()
+    monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: asked.append(config) or True)
+    forget_background()
     yield asked
-    background.wait_until_idle()
-    background.forget()
+    wait_until_background_idle()
+    forget_background()
 
 
 @pytest.fixture
 def fake_trainer(monkeypatch) -> FakeTrainer:
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     return trainer
 
 

@@ -4,7 +4,7 @@ from core.config import TrainConfig
 from core.recipes import RECIPES
 from core.runs import RunStore
 from tests.app_pages.conftest import open_page, texts, usable_controls
-from tests.fakes import FAKE_PEAK_MEMORY_MB, service
+from tests.fakes import FAKE_PEAK_MEMORY_MB, forget_background, service, wait_until_background_idle
 
 CONTROL_KEYS = ["dataset", "sample_size", "sample_size_pick", "epochs", "batch_size", "seed", "architectures", "train"]
 
@@ -194,33 +194,31 @@ def test_choosing_a_recipe_sets_its_epochs_and_trains_with_it(fake_trainer, reci
 
 
 def test_the_page_prepares_the_training_train_would_start_once_it_has_painted(fake_trainer, warm_ups):
-    from ui import background
 
     app = open_page()
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert [(config.architecture, config.sample_size) for config in warm_ups] == [("flat", 1000), ("conv", 1000)]
     app.run()  # a rerun with the same settings asks nothing again
     small(app, sample_size=300).run()
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert [config.sample_size for config in warm_ups] == [1000, 1000, 300, 300]
     app.button(key="train").click().run()
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     app.run()
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert len(warm_ups) == 4 and len(fake_trainer.calls) == 2  # trained once, stored: nothing more to prepare
 
 
 def test_stored_runs_are_not_prepared_again_on_a_new_server(fake_trainer, warm_ups, digits):
     """'Costs nothing when the app serves only stored runs': a fresh session on a store that has them."""
-    from ui import background
 
     app = open_page()
     app.button(key="train").click().run()
-    background.wait_until_idle()
+    wait_until_background_idle()
     warm_ups.clear()
-    background.forget()  # as on a restarted server
+    forget_background()  # as on a restarted server
     open_page()
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert warm_ups == []
 
 
@@ -234,7 +232,7 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
     runs = service(RunStore())
     for seed in range(5):
         assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=seed)], digits) is True
-        assert background.wait_until_idle()  # prepared one by one (waiting ones would be skipped for the newest)
+        assert wait_until_background_idle()  # prepared one by one (waiting ones would be skipped for the newest)
     assert len(background._asked) == 3 and len(warm_ups) == 5
     # recent: skipped
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=4)], digits) is False
@@ -258,12 +256,12 @@ def test_with_workers_the_server_imports_what_a_finished_comparison_needs_while_
     monkeypatch.delitem(sys.modules, "drawing_needs_this", raising=False)
     runs = service(RunStore())
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=1)], digits)
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert "drawing_needs_this" not in sys.modules  # in-process training: the server's lock is TensorFlow's
 
     monkeypatch.setattr(type(runs.executor), "queued", True)
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=2)], digits)
-    assert background.wait_until_idle()
+    assert wait_until_background_idle()
     assert "drawing_needs_this" in sys.modules
     monkeypatch.delitem(sys.modules, "drawing_needs_this")
 

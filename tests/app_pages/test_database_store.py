@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.runs import postgres
 from tests.app_pages.conftest import APP, TIMEOUT, texts
 from tests.app_pages.test_links import SMALL, train_small
-from tests.postgres_server import PASSWORD, free_port
+from tests.postgres_server import PASSWORD, forget_databases, free_port
 
 
 def open_app(url: str, params: dict | None = None) -> AppTest:
@@ -31,7 +30,7 @@ def test_a_rebooted_app_reopens_a_shared_comparison_from_the_database_without_tr
 
     st.cache_data.clear()
     st.cache_resource.clear()
-    postgres.forget_databases()
+    forget_databases()
     app = open_app(postgres_url, SMALL)
     assert not app.exception
     assert sum("from cache" in text for text in texts(app.caption)) == 2
@@ -78,5 +77,5 @@ def test_a_database_going_away_mid_session_is_a_message_and_the_page_comes_back(
         app.run()
         assert not app.exception and not app.error
     finally:
-        postgres.forget_databases()
+        forget_databases()
         server.remove()

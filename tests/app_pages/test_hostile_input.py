@@ -7,10 +7,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.architectures import ArchitectureSpec, Dense
+from core.architectures import ArchitectureSpec
+from core.layers import Dense
 from core.runs import RunStore
 from tests.app_pages.conftest import APP, TIMEOUT, open_page, texts
-from ui import background
+from tests.fakes import wait_until_background_idle
 
 PHISH = "[Session expired - click here to log in again](http://127.0.0.1:29999/phish)"
 
@@ -82,10 +83,10 @@ def test_a_save_does_not_silently_replace_another_sessions_network_and_train_use
 def test_settings_that_only_came_from_a_link_are_not_prepared(fake_trainer, warm_ups):
     app = open_link({"dataset": "mnist", "size": "1000", "batch": "64", "networks": "conv"})
     assert not app.exception
-    background.wait_until_idle()
+    wait_until_background_idle()
     assert warm_ups == []  # nothing until the user touches a setting
     app.number_input(key="epochs").set_value(2).run()
-    background.wait_until_idle()
+    wait_until_background_idle()
     assert [config.architecture for config in warm_ups] == ["conv"]
 
 
@@ -95,7 +96,7 @@ def test_settings_over_the_memory_budget_are_neither_prepared_nor_trained_in_pro
     app = open_page()
     app.multiselect(key="architectures").set_value(["conv"]).run()
     app.number_input(key="batch_size").set_value(8192).run()
-    background.wait_until_idle()
+    wait_until_background_idle()
     assert all(config.batch_size != 8192 for config in warm_ups)
     app.button(key="train").click().run()
     assert not app.exception and fake_trainer.calls == []

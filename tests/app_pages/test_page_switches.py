@@ -38,7 +38,7 @@ def test_pages_that_train_or_predict_start_the_workers_as_their_run_begins(monke
     from tests.app_pages.conftest import APP, TIMEOUT
 
     started = []
-    monkeypatch.setattr(InProcessExecutor, "start_processes", lambda self: started.append(True))
+    monkeypatch.setattr(InProcessExecutor, "start", lambda self: started.append(True))
     for page, expected in (("app_pages/data.py", 0), ("app_pages/runs.py", 0), ("app_pages/compare.py", 1),
                            ("app_pages/study.py", 1), ("app_pages/try_it.py", 1)):
         started.clear()

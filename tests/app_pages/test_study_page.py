@@ -84,12 +84,12 @@ def test_a_study_trains_every_cell_with_the_recipe_chosen(fake_trainer):
 
 
 def test_the_spatial_preset_trains_both_pixel_orders_and_answers_with_numbers(monkeypatch):
-    from core.runs import executors as executors_module
+    from core.runs import jobs as jobs_module
     from tests.core.test_study import learning_curve
     from tests.fakes import FakeTrainer
 
     trainer = FakeTrainer(learning_curve())
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     app = open_page("app_pages/study.py")
     app.button(key="study_spatial_preset").click().run()
     assert app.multiselect(key="study_pixels").value == ["drawn", "shuffled"]

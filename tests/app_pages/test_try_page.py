@@ -116,7 +116,8 @@ def test_the_models_disagreeing_is_pointed_out(stored_pair, drawn, monkeypatch):
 
 
 def test_a_users_own_network_is_tried_like_the_presets(fake_trainer, digits):
-    from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
+    from core.architectures import ArchitectureSpec
+    from core.layers import Conv, Dense, Flatten, MaxPool
 
     mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
     service(RunStore(), fake_trainer).get_or_train(TrainConfig.for_network(mine, sample_size=100, num_epochs=1), digits)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.runs import executors as executors_module
+from core.runs import jobs as jobs_module
 from tests.fakes import FakeTrainer
 
 
 @pytest.fixture
 def fake_trainer(monkeypatch) -> FakeTrainer:
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     return trainer

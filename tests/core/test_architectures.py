@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import architectures
-from core.architectures import (LAYER_KINDS, PRESETS, ArchitectureSpec, AvgPool, Conv, Dense, Dropout, Flatten, MaxPool,
-                                build, layer_rows, layer_table, parameter_matched)
+from core.architectures import PRESETS, ArchitectureSpec, build, layer_rows, layer_table, parameter_matched
+from core.layers import LAYER_KINDS, AvgPool, Conv, Dense, Dropout, Flatten, MaxPool
 from core.config import TrainConfig, run_id
 
 EXPECTED = {

@@ -100,7 +100,8 @@ def test_a_run_stored_before_specs_reads_back_as_the_preset():
 
 
 def test_the_network_is_part_of_the_identity():
-    from core.architectures import PRESETS, ArchitectureSpec, Dense
+    from core.architectures import PRESETS, ArchitectureSpec
+    from core.layers import Dense
 
     mine = ArchitectureSpec("mine", "vector", (Dense(64),))
     wider = ArchitectureSpec("mine", "vector", (Dense(65),))
@@ -112,7 +113,8 @@ def test_the_network_is_part_of_the_identity():
 
 
 def test_a_custom_network_round_trips_through_the_stored_config():
-    from core.architectures import ArchitectureSpec, Conv, Flatten
+    from core.architectures import ArchitectureSpec
+    from core.layers import Conv, Flatten
 
     config = TrainConfig.for_network(ArchitectureSpec("tiny", "image", (Conv(4, 3), Flatten())), precision="bfloat16")
     again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))

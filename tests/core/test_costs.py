@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from core import costs
-from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
+from core.architectures import ArchitectureSpec
+from core.layers import Conv, Dense, Flatten, MaxPool
 from core.config import TrainConfig
 
 

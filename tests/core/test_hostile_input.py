@@ -9,7 +9,7 @@ import pytest
 
 from core.architectures import ArchitectureSpec
 from core.runs import RunStore
-from core.runs import executors as executors_module
+from core.runs import jobs as jobs_module
 from core.safe_text import echo, literal, plain
 from tests.fakes import FakeTrainer
 
@@ -128,23 +128,23 @@ def test_a_full_disk_is_one_line_and_leaves_no_temporary_file(capsys, fake_train
 
 # --- 7. every request costed before it runs (in-process too) ----------------------------------------------
 
-def test_a_network_of_wide_1x1_convolutions_is_refused_in_process_before_it_trains_or_is_prepared(digits,
+def test_a_network_of_wide_1x1_convolutions_is_refused_in_process_before_it_trains_or_is_prepared(digits, tmp_path,
                                                                                                    monkeypatch):
-    from core.architectures import Conv, Flatten, MaxPool
+    from core.layers import Conv, Flatten, MaxPool
     from core.config import TrainConfig
-    from core.runs.executors import InProcessExecutor
-    from core.runs.workers import OverBudget
+    from core.runs import Budget, InProcessExecutor, OverBudget, RunsService
 
     prepared = []
-    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
+    monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     wide = ArchitectureSpec("wide", "image", (Conv(1264, 1), Conv(1264, 1), MaxPool(28), Flatten()))  # 1.6M parameters
     assert 1_500_000 < wide.num_params < 5_000_000
     config = TrainConfig.for_network(wide, sample_size=100)
-    executor = InProcessExecutor(budget_mb=2400)
-    assert executor.prepare([config], digits) == [] and prepared == []
+    runs = RunsService(RunStore(tmp_path / "store"), InProcessExecutor(Budget(2400)))
+    assert runs.prepare([config], digits) == []
     with pytest.raises(OverBudget, match="choose a smaller network"):
-        executor.start("k", config, digits, lambda train: train())
-    (finished,) = executor.train_each([config], digits)  # a study's cell
-    assert finished.result is None and "OverBudget" in finished.error and trainer.calls == []
+        runs.request(config, digits)
+    (finished,) = runs.train_missing([config], digits)  # a study's cell
+    assert finished.outcome is None and "OverBudget" in finished.error
+    assert trainer.calls == [] and prepared == []

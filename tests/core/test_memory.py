@@ -56,9 +56,14 @@ def test_the_peak_counts_memory_allocated_and_freed_inside_the_block():
     assert after < peak.megabytes - 250  # freed before the block ended: only the sampler saw it
 
 
-def test_where_memory_cannot_be_read_the_peak_is_none_not_zero(monkeypatch, tmp_path):
-    monkeypatch.setattr(memory, "STATM", str(tmp_path / "absent"))
-    assert memory.resident_megabytes() is None
+def test_where_memory_cannot_be_read_the_peak_is_none_not_zero(monkeypatch):
+    import psutil
+
+    def unreadable(self):
+        raise psutil.AccessDenied(self.pid)
+
+    monkeypatch.setattr(psutil.Process, "memory_info", unreadable)
+    assert memory.resident_megabytes() is None and memory.process_megabytes(1) is None
     with memory.PeakMemory(interval=0.01) as peak:
         time.sleep(0.03)
     assert peak.megabytes is None

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core import cli
-from core.runs import executors as executors_module
+from core.runs import jobs as jobs_module
 from core.report import gaps_table, student_table, study_html, summary_table
 from core.stats import p_value_words
 from core.runs import RunStore
@@ -94,7 +94,7 @@ def test_an_empty_study_still_writes_a_report_that_says_so(digits, tmp_path):
 @pytest.fixture
 def fake_trainer(monkeypatch):
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     return trainer
 
 

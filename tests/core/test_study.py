@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core import cli
-from core.runs import executors as executors_module
+from core.runs import jobs as jobs_module
 from core.runs import RunStore
 from core.study import (StudySpec, analyse, estimate_seconds, h1_verdict, h2_verdict, run_study,
                         student_comparison)
@@ -161,7 +161,7 @@ def test_estimate_uses_stored_timings(digits, store):
 
 
 def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_path):
-    monkeypatch.setattr(executors_module, "train", FakeTrainer())
+    monkeypatch.setattr(jobs_module, "train", FakeTrainer())
     csv_path = tmp_path / "cells.csv"
     code = cli.main(["study", "--sizes", "100", "300", "--seeds", "2", "--epochs", "1", "--csv", str(csv_path)])
     out = capsys.readouterr().out
@@ -182,7 +182,7 @@ def test_cli_study_prints_the_table_and_both_verdicts(capsys, monkeypatch, tmp_p
 ])
 def test_cli_study_bad_arguments(capsys, monkeypatch, argv, message):
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     code = cli.main(argv)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
@@ -246,7 +246,8 @@ def test_without_a_matched_pair_the_capacity_sentence_says_what_to_add(digits, s
 
 
 def test_a_users_own_network_joins_a_study_with_the_pairs_chosen(digits, store):
-    from core.architectures import ArchitectureSpec, Dense
+    from core.architectures import ArchitectureSpec
+    from core.layers import Dense
 
     mine = ArchitectureSpec("mine", "vector", (Dense(20),))
     spec = StudySpec(architectures=("conv", mine), pairs=(("mine", "conv"),), sample_sizes=(100,), num_seeds=3,
@@ -323,7 +324,7 @@ def test_a_study_without_shuffled_pixels_has_no_spatial_verdict(digits, store):
 
 
 def test_cli_spatial_study_prints_the_sentence_and_the_multiplier(capsys, monkeypatch):
-    monkeypatch.setattr(executors_module, "train", FakeTrainer(learning_curve()))
+    monkeypatch.setattr(jobs_module, "train", FakeTrainer(learning_curve()))
     code = cli.main(["study", "--architectures", "flat", "conv", "--pixels", "drawn", "shuffled", "--sizes", "100",
                      "300", "1000", "3000", "--seeds", "2", "--epochs", "1"])
     out = capsys.readouterr().out
@@ -343,7 +344,7 @@ def test_cli_spatial_study_prints_the_sentence_and_the_multiplier(capsys, monkey
 
 def test_cli_pairs_may_name_a_shuffled_network_and_bring_its_pixels(capsys, monkeypatch):
     trainer = FakeTrainer(learning_curve())
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     code = cli.main(["study", "--sizes", "100", "--seeds", "2", "--epochs", "1", "--pairs", "conv (shuffled):conv"])
     assert code == 0
     assert {(config.architecture, config.pixels) for config in trainer.calls} == {
@@ -357,7 +358,7 @@ def test_cli_pairs_may_name_a_shuffled_network_and_bring_its_pixels(capsys, monk
 ])
 def test_cli_bad_pixels_are_one_line_and_exit_2(capsys, monkeypatch, argv, message):
     trainer = FakeTrainer()
-    monkeypatch.setattr(executors_module, "train", trainer)
+    monkeypatch.setattr(jobs_module, "train", trainer)
     code = cli.main(argv)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

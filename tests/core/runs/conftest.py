@@ -22,10 +22,10 @@ def postgres_backend(request):
     under the database) would leave the stored size and checksum columns as they were."""
     import sqlalchemy as sa
 
-    from core.runs import postgres
+    from core.runs import database as database_module, postgres
 
     url = request.getfixturevalue("postgres_url")
-    db = postgres.database(url)
+    db = database_module.database(url)
     backend = postgres.PostgresBackend(db, request.getfixturevalue("tmp_path") / "cache", 10**9)
 
     def damage(run_id: str, name: str, data: bytes) -> None:

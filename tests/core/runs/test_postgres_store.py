@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from core.cli import main
 from core.config import TrainConfig
 from core.runs import RunStore, StoreError, StoreSettingError, StoreUnavailable, postgres
+from core.runs import database as database_module
 from core.runs.errors import LockTimeout
 from core.runs.run_files import MODEL_FILE
 from tests.fakes import FakeTrainer, service
-from tests.postgres_server import PASSWORD, ThrowawayPostgres
+from tests.postgres_server import PASSWORD, ThrowawayPostgres, forget_databases
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -32,7 +33,7 @@ def config(seed=0, architecture="flat"):
 
 
 def execute(url: str, statement: str, **values):
-    with postgres.database(url).engine.begin() as connection:
+    with database_module.database(url).engine.begin() as connection:
         return connection.execute(sa.text(statement), values)
 
 
@@ -54,7 +55,7 @@ def test_a_reboot_with_an_empty_local_folder_loses_nothing(postgres_url, digits,
     store.save_network(PRESETS["flat"].renamed("mine"))
     probabilities = run.probabilities()
     monkeypatch.setenv("RUN_STORE_DIR", str(tmp_path / "after-reboot"))  # a new machine: nothing local
-    postgres.forget_databases()
+    forget_databases()
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("a stored run was trained again")
@@ -124,7 +125,7 @@ def test_the_schema_has_a_version_and_a_newer_one_is_refused(postgres_url):
     RunStore(postgres_url)
     assert [row[0] for row in execute(postgres_url, "SELECT version FROM run_store_schema")] == [1]
     execute(postgres_url, "INSERT INTO run_store_schema (version) VALUES (99)")
-    postgres.forget_databases()
+    forget_databases()
     with pytest.raises(StoreSettingError, match="newer version"):
         RunStore(postgres_url)
 
@@ -135,15 +136,15 @@ def test_a_process_that_waited_while_another_made_the_schema_uses_it(postgres_ur
     and tried to insert the version again: 'duplicate key ... run_store_schema_pkey'."""
     import threading
 
-    creator = postgres.Database(postgres_url)  # another process's pool
-    waiter = postgres.database(postgres_url)
+    creator = database_module.Database(postgres_url)  # another process's pool
+    waiter = database_module.database(postgres_url)
     with creator.engine.connect() as connection:
         transaction = connection.begin()
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": postgres.SCHEMA})
-        for statement in postgres.SCHEMA_SQL:
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": database_module.SCHEMA})
+        for statement in database_module.SCHEMA_SQL:
             connection.execute(sa.text(statement))
         connection.execute(sa.text("INSERT INTO run_store_schema (version) VALUES (:v)"),
-                           {"v": postgres.SCHEMA_VERSION})
+                           {"v": database_module.SCHEMA_VERSION})
         failures = []
         thread = threading.Thread(target=lambda: _catch(waiter.ensure_schema, failures))
         thread.start()
@@ -183,8 +184,8 @@ def test_a_url_that_cannot_be_a_postgresql_store_is_a_setting_error_without_its_
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from core.runs import postgres
-    backend = postgres.PostgresBackend(postgres.database(sys.argv[1]), sys.argv[2], 10**9)
+    from core.runs import database as database_module, postgres
+    backend = postgres.PostgresBackend(database_module.database(sys.argv[1]), sys.argv[2], 10**9)
 
     class Slow(dict):
         def items(self):
@@ -262,7 +263,7 @@ def own_server():
         pytest.skip(f"cannot restart a PostgreSQL server here: {why_not}")
     server = ThrowawayPostgres.start()
     yield server
-    postgres.forget_databases()
+    forget_databases()
     server.remove()
 
 

@@ -14,7 +14,8 @@ ray = pytest.importorskip("ray")
 
 from core.config import TrainConfig  # noqa: E402
 from core.runs.ray_executor import RayExecutor, check_reachable, task_options, tensorflow_threads  # noqa: E402
-from core.runs import RunStore, RunsService  # noqa: E402
+from core.runs import Job, RunStore, RunsService  # noqa: E402
+from core.runs.jobs import train_run  # noqa: E402
 from core.study import StudySpec, analyse, run_study  # noqa: E402
 from tests.fakes import FakeTrainer, service  # noqa: E402
 
@@ -87,7 +88,7 @@ def test_a_gpu_the_cluster_does_not_have_is_refused_before_anything_is_submitted
     """No GPU on these machines: only the plumbing is tested (the request reaches Ray's resources check)."""
     executor = RayExecutor(gpus_per_cell=1)
     with pytest.raises(ValueError, match="asks for 1 GPUs but the cluster has 0"):
-        list(executor.train_each([TrainConfig(sample_size=60, num_epochs=1)], digits))
+        executor.submit(Job(train_run, (TrainConfig(sample_size=60, num_epochs=1), None), digits))
     with pytest.raises(ValueError, match="largest node of the cluster has 2"):
         RayExecutor(cpus_per_cell=3).connect()
 

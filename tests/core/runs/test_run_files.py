@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from core.runs import executors as executors_module
+from core.runs import jobs as jobs_module
 from core.config import TrainConfig
 from core.runs import RunStore
 from core.runs.run_files import MANIFEST_FILE
@@ -67,7 +67,7 @@ def test_a_damaged_file_is_reported_once_and_retrained_never_served(stored, digi
 def test_the_cli_says_a_damaged_run_was_retrained_instead_of_cached(stored, capsys, monkeypatch):
     store, run = stored
     monkeypatch.setenv("RUN_STORE_DIR", str(store.root))
-    monkeypatch.setattr(executors_module, "train", FakeTrainer())
+    monkeypatch.setattr(jobs_module, "train", FakeTrainer())
     truncate(run.directory / "probabilities.npy")
     from core import cli
 

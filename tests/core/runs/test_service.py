@@ -68,7 +68,7 @@ def test_leaving_half_way_releases_every_lock(store, digits):
 
 
 def test_get_or_train_replaces_a_broken_run_and_says_so(store, digits):
-    runs = RunsService(store, InProcessExecutor(FakeTrainer()))
+    runs = RunsService(store, InProcessExecutor(), trainer=FakeTrainer())
     run = runs.get_or_train(CONFIGS[0], digits).run
     run.model_path.write_bytes(b"garbage")
     assert not runs.has(CONFIGS[0], digits) and runs.get(CONFIGS[0], digits) is None

@@ -168,7 +168,8 @@ def test_two_processes_asking_for_the_same_missing_run_train_it_once(tmp_path, d
 
 
 def test_a_saved_network_reads_back_and_can_be_deleted(store):
-    from core.architectures import PRESETS, ArchitectureSpec, Conv, Flatten
+    from core.architectures import PRESETS, ArchitectureSpec
+    from core.layers import Conv, Flatten
 
     mine = ArchitectureSpec("mine", "image", (Conv(4, 5), Flatten()), "four filters")
     store.save_network(mine)
@@ -201,7 +202,8 @@ def test_a_broken_or_misnamed_network_file_is_left_out_not_fatal(store, caplog):
 
 
 def test_a_custom_networks_run_is_stored_and_reopens_with_its_network(store, digits):
-    from core.architectures import ArchitectureSpec, Conv, Dense, Flatten, MaxPool
+    from core.architectures import ArchitectureSpec
+    from core.layers import Conv, Dense, Flatten, MaxPool
 
     mine = ArchitectureSpec("mine", "image", (Conv(6, 5), MaxPool(2), Flatten(), Dense(16)))
     config = TrainConfig.for_network(mine, sample_size=100, num_epochs=1)
@@ -233,10 +235,10 @@ def test_a_store_size_limit_that_is_not_a_finite_positive_number_is_a_clear_erro
 
 def test_a_head_start_prepares_only_runs_the_store_does_not_have(store, digits, monkeypatch):
     """Opening stored runs needs no TensorFlow: preparing their training would only cost memory."""
-    from core.runs import executors as executors_module
+    from core.runs import jobs as jobs_module
 
     prepared = []
-    monkeypatch.setattr(executors_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
+    monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
     conv = TrainConfig(architecture="conv", sample_size=100, num_epochs=2)
     service(store, FakeTrainer()).get_or_train(CONFIG, digits)
     assert service(store).prepare([CONFIG, conv], digits) == [conv]

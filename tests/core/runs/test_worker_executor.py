@@ -12,8 +12,11 @@ import pytest
 
 from core.config import TrainConfig
 from core.runs import RunsService, RunStore
+from core.runs.executors import Job, run
+from core.runs.jobs import train_run
 from core.runs.worker_executor import WorkerExecutor
-from core.runs.workers import OverBudget, WorkerCrashed, WorkerPool
+from core.runs import OverBudget, WorkerCrashed
+from core.runs.workers import WorkerPool
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +45,8 @@ def test_two_requests_for_one_run_are_one_job(executor, digits, tmp_path):
     runs = RunsService(RunStore(tmp_path / "store"), executor)
     config = TrainConfig(sample_size=100, num_epochs=1, seed=12)
     first, second = runs.request(config, digits), runs.request(config, digits)
-    assert first.ticket.job is second.ticket.job
-    asked_first, joined = first.wait(), second.wait()
+    assert first.entry is second.entry and second.joined
+    asked_first, joined = first.result(), second.result()
     assert asked_first.run.run_id == joined.run.run_id
     assert (asked_first.cached, joined.cached) == (False, True)  # trained once, for the first; opened by the other
 
@@ -88,7 +91,7 @@ def test_the_cost_models_memory_estimate_holds_for_real_runs_in_fresh_workers(di
     try:
         for config in (TrainConfig(sample_size=300, num_epochs=1),
                        TrainConfig(architecture="conv", sample_size=300, num_epochs=1, batch_size=256)):
-            measured = executor.train(config, digits).peak_memory_mb
+            measured = run(executor, Job(train_run, (config, None), digits)).peak_memory_mb
             assert 0.85 <= costs.peak_mb(config, digits) / measured <= 1.3, (config.architecture, measured)
     finally:
         executor.shutdown()
@@ -108,10 +111,10 @@ def test_a_study_left_mid_cell_still_stores_the_running_cell_and_drops_the_queue
     assert first.outcome is not None and not first.outcome.cached and started == configs[:1]
     slot, deadline = executor.pool._slots[0], time.monotonic() + 30
     second = runs.run_id(configs[1], digits)
-    while (slot.job is None or slot.job.key != second) and time.monotonic() < deadline:  # it starts as the worker frees
+    while (slot.entry is None or slot.entry.job.key != second) and time.monotonic() < deadline:  # it starts next
         time.sleep(0.05)
     cells.close()  # the page is left while the second trains
-    assert executor.pool._queue == []  # the third, not started and wanted by nobody, is dropped
+    assert len(executor.pool._queue) == 0  # the third, not started and wanted by nobody, is dropped
     deadline = time.monotonic() + 60
     while not runs.has(configs[1], digits) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from core.runs.workers import Cancelled, OverBudget, WorkerCrashed, WorkerPool
+from core.costs import Cost
+from core.runs import Cancelled, Job, OverBudget, WorkerCrashed
+from core.runs.workers import WorkerPool
 from tests.core.runs import worker_tasks
 
 BIG = 10**6  # MB: a budget nothing reaches, where the budget is not what a test is about
@@ -33,60 +35,91 @@ def job(task, *args, log=None, name=None):
     return body
 
 
-def wait_in_thread(ticket, **kwargs):
+def submit(pool, key, body, peak_mb, seconds=None, label="this job", background=False, asked_at=None, owner="one"):
+    """`body` queued as `owner`'s job (the body ignores the job's function: the pool runs the body)."""
+    job = Job(body, key=key, cost=Cost(peak_mb, seconds), label=label, owner=owner, background=background)
+    return pool.submit(job, body, asked_at)
+
+
+def wait_in_thread(handle, **kwargs):
     box = {}
-    thread = threading.Thread(target=lambda: box.setdefault("value", ticket.wait(**kwargs)))
+    thread = threading.Thread(target=lambda: box.setdefault("value", handle.result(**kwargs)))
     thread.start()
     return thread, box
 
 
 def test_jobs_run_first_come_first_served_and_waiters_see_their_place(pool):
     log, places = [], []
-    first = pool.submit("a", job(worker_tasks.count, 4, 0.25, log=log, name="a"), 100, seconds=1.0)
+    first = submit(pool, "a", job(worker_tasks.count, 4, 0.25, log=log, name="a"), 100, seconds=1.0)
     time.sleep(0.5)  # the first is running
-    second = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100, seconds=4.0)
-    third = pool.submit("c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100, seconds=4.0)
-    third.wait(on_queue=places.append)
-    first.wait(), second.wait()
+    second = submit(pool, "b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100, seconds=4.0)
+    third = submit(pool, "c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100, seconds=4.0)
+    third.result(on_queue=places.append)
+    first.result(), second.result()
     assert log == ["a started", "a done", "b started", "b done", "c started", "c done"]
     assert places[0].place == 2 and places[0].wait_seconds >= 5 and places[0].describe().startswith("2nd in line")
     seen = [report.place for report in places]
     assert seen == sorted(seen, reverse=True)  # it only moves up
 
 
-def test_one_clicks_runs_stay_together_in_line_when_another_sessions_requests_come_between(pool):
+def test_sessions_take_turns_and_one_sessions_jobs_keep_their_order(pool):
+    """Issue 35: fair to people, not jobs. Session A asked for two runs before session B asked for one: B's run
+    does not wait behind both of A's, and A's two still start in the order A asked."""
     log = []
-    busy = pool.submit("busy", job(worker_tasks.count, 2, 0.25, log=log, name="busy"), 100)
+    busy = submit(pool, "busy", job(worker_tasks.count, 2, 0.25, log=log, name="busy"), 100, owner="x")
     time.sleep(0.3)  # running: the rest queue
     first_click, second_click = time.perf_counter() - 1.0, time.perf_counter() - 0.5
-    a1 = pool.submit("a1", job(worker_tasks.count, 1, 0.0, log=log, name="a1"), 100, asked_at=first_click)
-    b1 = pool.submit("b1", job(worker_tasks.count, 1, 0.0, log=log, name="b1"), 100, asked_at=second_click)
-    a2 = pool.submit("a2", job(worker_tasks.count, 1, 0.0, log=log, name="a2"), 100, asked_at=first_click)
-    assert pool.report(a2.job).place == 2 and pool.report(b1.job).place == 3
-    for ticket in (busy, a1, b1, a2):
-        ticket.wait()
-    assert [entry for entry in log if entry.endswith("started")] == ["busy started", "a1 started", "a2 started",
-                                                                      "b1 started"]
+    a1 = submit(pool, "a1", job(worker_tasks.count, 1, 0.0, log=log, name="a1"), 100, asked_at=first_click, owner="A")
+    b1 = submit(pool, "b1", job(worker_tasks.count, 1, 0.0, log=log, name="b1"), 100, asked_at=second_click, owner="B")
+    a2 = submit(pool, "a2", job(worker_tasks.count, 1, 0.0, log=log, name="a2"), 100, asked_at=first_click, owner="A")
+    assert pool.report(a1.entry).place == 1 and pool.report(b1.entry).place == 2 and pool.report(a2.entry).place == 3
+    for handle in (busy, a1, b1, a2):
+        handle.result()
+    assert [entry for entry in log if entry.endswith("started")] == ["busy started", "a1 started", "b1 started",
+                                                                      "a2 started"]
+
+
+def test_a_study_of_ten_cells_does_not_hold_two_classmates_behind_it(pool):
+    """Three sessions on one worker: A queues ten 3-second cells, then B and C each ask for one short run. B and C
+    start after at most the cell that is running; places and waits follow the same order, coalescing still works."""
+    log = []
+    cells = [submit(pool, f"a{index}", job(worker_tasks.count, 1, 0.3, log=log, name=f"a{index}"), 100, seconds=3.0,
+                    owner="A") for index in range(10)]
+    time.sleep(0.3)  # a0 runs
+    b = submit(pool, "b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100, seconds=1.0, owner="B")
+    c = submit(pool, "c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100, seconds=1.0, owner="C")
+    c_again = submit(pool, "c", job(worker_tasks.count, 1, 0.0, log=log, name="c twice"), 100, seconds=1.0,
+                     owner="B")  # B also waits for C's run: one job
+    assert c_again.entry is c.entry and c_again.joined
+    b_place, c_place, a1_place = (pool.report(handle.entry) for handle in (b, c, cells[1]))
+    assert (b_place.place, c_place.place, a1_place.place) == (1, 2, 3)
+    assert b_place.wait_seconds <= 3.0 and b_place.wait_seconds < c_place.wait_seconds < a1_place.wait_seconds
+    assert b_place.describe().startswith("1st in line") and c_place.describe().startswith("2nd in line")
+    for handle in (b, c, c_again, *cells):
+        handle.result()
+    started = [entry.split()[0] for entry in log if entry.endswith("started")]
+    assert started[:3] == ["a0", "b", "c"] and started[3:] == [f"a{index}" for index in range(1, 10)]
+    assert "c twice started" not in log  # coalesced: run once for both sessions
 
 
 def test_a_waiter_is_told_its_place_about_once_a_second_not_at_every_look(pool):
-    busy = pool.submit("busy", job(worker_tasks.count, 1, 3.0), 100, seconds=60.0)
+    busy = submit(pool, "busy", job(worker_tasks.count, 1, 3.0), 100, seconds=60.0)
     time.sleep(0.3)
-    queued = pool.submit("queued", job(worker_tasks.count, 1, 0.0), 100, seconds=1.0)
+    queued = submit(pool, "queued", job(worker_tasks.count, 1, 0.0), 100, seconds=1.0)
     places = []
     thread, _ = wait_in_thread(queued, on_queue=places.append)
     time.sleep(2.2)
     assert 2 <= len(places) <= 4  # looks every 0.25 s: about 9 looks, one report a second or on a change
     assert places[0].describe() in {"1st in line — about 55 s", "1st in line — about 60 s"}  # rounded to 5 s
-    busy.wait(), thread.join()
+    busy.result(), thread.join()
 
 
 def test_the_same_key_asked_twice_is_one_job_and_both_get_its_result(pool):
     log, events_a, events_b = [], [], []
-    a = pool.submit("run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1"), 100)
-    b = pool.submit("run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1 again"), 100)
+    a = submit(pool, "run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1"), 100)
+    b = submit(pool, "run-1", job(worker_tasks.count, 3, 0.1, log=log, name="run-1 again"), 100)
     thread, box = wait_in_thread(b, on_event=events_b.append)
-    assert a.wait(on_event=events_a.append) > 0
+    assert a.result(on_event=events_a.append) > 0
     thread.join()
     assert box["value"] > 0
     assert log == ["run-1 started", "run-1 done"]  # trained once
@@ -95,21 +128,22 @@ def test_the_same_key_asked_twice_is_one_job_and_both_get_its_result(pool):
 
 def test_a_queued_job_whose_waiters_leave_is_dropped_and_a_running_one_finishes(pool):
     log = []
-    running = pool.submit("a", job(worker_tasks.count, 3, 0.2, log=log, name="a"), 100)
+    running = submit(pool, "a", job(worker_tasks.count, 3, 0.2, log=log, name="a"), 100)
     time.sleep(0.3)
-    queued = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
+    queued = submit(pool, "b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
     queued.cancel()
     running.cancel()  # it has started: it finishes, its body still sees the result
-    last = pool.submit("c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100)
-    last.wait()
+    last = submit(pool, "c", job(worker_tasks.count, 1, 0.0, log=log, name="c"), 100)
+    last.result()
     assert log == ["a started", "a done", "c started", "c done"]
 
 
 def test_a_job_over_the_budget_is_refused_at_once_with_the_numbers(pool):
     small = WorkerPool(workers=1, budget_mb=pool.server_mb() + 500, warm=False)
     try:
-        with pytest.raises(OverBudget, match=r"needs about 2,000 MB.*MEMORY_BUDGET_MB.*leaving") as refused:
-            small.submit("x", job(worker_tasks.count, 1, 0.0), 2000, label="This training")
+        refusal = r"needs about 2,000 MB.*MEMORY_BUDGET_MB.*the server itself uses"
+        with pytest.raises(OverBudget, match=refusal) as refused:
+            submit(small, "x", job(worker_tasks.count, 1, 0.0), 2000, label="This training")
         assert "This training" in str(refused.value)
         assert not small.started  # nothing was started for it
     finally:
@@ -117,29 +151,29 @@ def test_a_job_over_the_budget_is_refused_at_once_with_the_numbers(pool):
 
 
 def test_a_worker_killed_mid_job_is_one_message_and_the_next_job_runs_on_a_new_worker(pool):
-    before = pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait()
-    crashed = pool.submit("doomed", job(worker_tasks.killed), 100)
+    before = submit(pool, None, job(worker_tasks.count, 1, 0.0), 100).result()
+    crashed = submit(pool, "doomed", job(worker_tasks.killed), 100)
     with pytest.raises(WorkerCrashed, match="killed \\(signal 9\\).*lack of memory.*new worker"):
-        crashed.wait()
-    after = pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait()
+        crashed.result()
+    after = submit(pool, None, job(worker_tasks.count, 1, 0.0), 100).result()
     assert after != before  # a new process took the dead one's place
 
 
 def test_a_jobs_own_error_reaches_its_waiter_and_the_queue_goes_on(pool):
     with pytest.raises(ValueError, match="a job's own error"):
-        pool.submit(None, job(worker_tasks.fail), 100).wait()
-    assert pool.submit(None, job(worker_tasks.count, 1, 0.0), 100).wait() > 0
+        submit(pool, None, job(worker_tasks.fail), 100).result()
+    assert submit(pool, None, job(worker_tasks.count, 1, 0.0), 100).result() > 0
 
 
 def test_background_work_waits_for_sessions_work(pool):
     log = []
-    blocker = pool.submit("a", job(worker_tasks.count, 2, 0.2, log=log, name="a"), 100)
+    blocker = submit(pool, "a", job(worker_tasks.count, 2, 0.2, log=log, name="a"), 100)
     time.sleep(0.2)
-    background = pool.submit("prepare", job(worker_tasks.count, 1, 0.0, log=log, name="prepare"), 100,
+    background = submit(pool, "prepare", job(worker_tasks.count, 1, 0.0, log=log, name="prepare"), 100,
                              background=True)
-    session = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
-    for ticket in (blocker, background, session):
-        ticket.wait()
+    session = submit(pool, "b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 100)
+    for handle in (blocker, background, session):
+        handle.result()
     assert log.index("b started") < log.index("prepare started")
 
 
@@ -148,9 +182,9 @@ def test_jobs_that_do_not_fit_beside_each_other_run_one_at_a_time():
     pool = WorkerPool(workers=2, budget_mb=BIG, recycle_mb=BIG, warm=False)
     try:
         pool.budget_mb = pool.server_mb() + 1500  # room for one 1,000 MB job at a time, not two
-        first = pool.submit("a", job(worker_tasks.count, 2, 0.3, log=log, name="a"), 1000)
-        second = pool.submit("b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 1000)
-        first.wait(), second.wait()
+        first = submit(pool, "a", job(worker_tasks.count, 2, 0.3, log=log, name="a"), 1000)
+        second = submit(pool, "b", job(worker_tasks.count, 1, 0.0, log=log, name="b"), 1000)
+        first.result(), second.result()
         assert log == ["a started", "a done", "b started", "b done"]
     finally:
         pool.shutdown()
@@ -158,12 +192,12 @@ def test_jobs_that_do_not_fit_beside_each_other_run_one_at_a_time():
 
 def test_queued_work_is_cancelled_when_the_pool_shuts_down():
     pool = WorkerPool(workers=1, budget_mb=BIG, warm=False)
-    running = pool.submit("a", job(worker_tasks.count, 5, 0.2), 100)
-    queued = pool.submit("b", job(worker_tasks.count, 1, 0.0), 100)
+    running = submit(pool, "a", job(worker_tasks.count, 5, 0.2), 100)
+    queued = submit(pool, "b", job(worker_tasks.count, 1, 0.0), 100)
     time.sleep(0.3)
     pool.shutdown()
     with pytest.raises(Cancelled):
-        queued.wait()
+        queued.result()
     running.cancel()
 
 
@@ -180,7 +214,7 @@ def test_a_worker_spawned_by_the_app_does_not_run_the_app(monkeypatch):
     monkeypatch.setitem(sys.modules, "__main__", app)  # as Streamlit's script runner leaves it
     pool = WorkerPool(workers=1, budget_mb=BIG, recycle_mb=BIG, warm=False)
     try:
-        seen = pool.submit(None, job(worker_tasks.imported), 0).wait()
+        seen = submit(pool, None, job(worker_tasks.imported), 0).result()
     finally:
         pool.shutdown()
     assert seen == {"main": app.__file__, "ui": []}

@@ -1,0 +1,121 @@
+"""The workers' queue order: fair to people, not to jobs.
+
+Every queued job belongs to an owner (a browser session; a job several sessions wait for belongs to the one that
+asked first). Owners take turns by weighted fair queuing (start-time fair queuing, Goyal, Vin and Cheng, "Start-time
+fair queueing", SIGCOMM 1996): each owner has a virtual clock that advances by the estimated seconds of each of its
+jobs that starts; the next job is the head of the owner whose clock would read least once that job is done (its
+finish tag), so a session's cheap comparison is not held behind another's expensive study cells, and a study's
+cells take turns with everybody else's requests instead of all going first. An owner that was idle starts at the
+clock of the job started last (no owner saves up turns while away). Within one owner, jobs keep the order asked.
+Background jobs (head starts) come after every asked job.
+
+Pure bookkeeping, no threads: the pool (core/runs/workers.py) holds its lock while calling it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SECONDS = 2.0  # a job without an estimate (a prediction, a download) counts as this long
+
+
+@dataclass(eq=False)
+class Entry:
+    """A queued (then running) job and everyone waiting for it: (handle, owner, asked_at) per waiter."""
+    job: Any                      # core.runs.executors.Job
+    body: Callable                # body(call) -> value, run by the pool; call(fn, *args) runs fn in a worker
+    number: int
+    waiters: list = field(default_factory=list)
+    started: float | None = None  # perf_counter when it started running
+    progressed: float | None = None  # perf_counter of its start or its last progress event
+    done: bool = False
+
+    @property
+    def first(self) -> tuple:
+        """(asked_at, owner) of the waiter who asked first: the job's place in its owner's line."""
+        return min(((asked_at, owner) for _, owner, asked_at in self.waiters), key=lambda pair: pair[0],
+                   default=(float("inf"), None))
+
+    @property
+    def owner(self) -> Hashable | None:
+        return self.first[1]
+
+    @property
+    def seconds(self) -> float:
+        seconds = self.job.cost.seconds
+        return DEFAULT_SECONDS if seconds is None else float(seconds)
+
+    def sort_key(self) -> tuple:
+        return (self.first[0], self.number)
+
+
+class FairQueue:
+    """Queued entries, and the order in which they will start."""
+
+    def __init__(self):
+        self.entries: list[Entry] = []
+        self._clock: dict[Hashable, float] = {}  # owner -> virtual seconds: its jobs started so far, weighted
+        self._now = 0.0                           # the virtual start of the job started last
+
+    def __contains__(self, entry: Entry) -> bool:
+        return entry in self.entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+
+    def remove(self, entry: Entry) -> None:
+        if entry in self.entries:
+            self.entries.remove(entry)
+
+    def order(self) -> list[Entry]:
+        """Every queued entry in the order it will start (asked jobs by fair turns, then background ones)."""
+        return [entry for entry, _ in self._schedule()]
+
+    def take(self, fits: Callable[[Entry], bool]) -> Entry | None:
+        """The next entry, removed and charged to its owner, if `fits(it)` (the memory budget); else None: strictly
+        in order, so a big job is not overtaken for ever by small ones."""
+        schedule = self._schedule()
+        if not schedule or not fits(schedule[0][0]):
+            return None
+        entry, start = schedule[0]
+        self.entries.remove(entry)
+        if not entry.job.background:
+            self._now = start
+            self._clock[entry.owner] = start + entry.seconds
+        return entry
+
+    def waits(self, running_left: list[float], slots: int) -> dict[Entry, float]:
+        """Seconds until each queued entry starts: `slots` workers, the running jobs' remaining seconds
+        `running_left`, and each job ahead its estimate."""
+        free = sorted(list(running_left) + [0.0] * max(0, slots - len(running_left)))[:max(1, slots)]
+        heapq.heapify(free)
+        waits = {}
+        for entry in self.order():
+            start = heapq.heappop(free)
+            waits[entry] = start
+            heapq.heappush(free, start + entry.seconds)
+        return waits
+
+    def _schedule(self) -> list[tuple[Entry, float]]:
+        """(entry, its virtual start) in start order, simulated on copies of the owners' clocks."""
+        lines: dict[Hashable, list[Entry]] = {}
+        for entry in sorted((entry for entry in self.entries if not entry.job.background), key=Entry.sort_key):
+            lines.setdefault(entry.owner, []).append(entry)
+        clock, now, schedule = dict(self._clock), self._now, []
+        while lines:
+            owner = min(lines, key=lambda owner, now=now: (max(clock.get(owner, 0.0), now) + lines[owner][0].seconds,
+                                                          lines[owner][0].sort_key()))
+            entry = lines[owner].pop(0)
+            start = max(clock.get(owner, 0.0), now)
+            schedule.append((entry, start))
+            now, clock[owner] = start, start + entry.seconds
+            if not lines[owner]:
+                del lines[owner]
+        background = sorted((entry for entry in self.entries if entry.job.background), key=lambda entry: entry.number)
+        return schedule + [(entry, now) for entry in background]
