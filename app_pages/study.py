@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
-from ui import background, cache, controls, links, study_view
+from ui import cache, controls, links, study_view
 from ui.network_editor import network_editor
 from ui.state import owner
 
@@ -53,4 +53,3 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
             study_runs.executor.shutdown()
 
 study_view.show_report(analyse(spec, dataset, runs), dataset)
-background.start_workers_after_paint(dataset)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import background, try_view
+from ui import try_view
 
 st.title("Try it: your own digit")
 st.markdown("Draw a digit, upload a picture of one, or pick a test digit. It is prepared the way MNIST's "
@@ -11,7 +11,6 @@ st.markdown("Draw a digit, upload a picture of one, or pick a test digit. It is 
             "uneven light and specks of noise are removed.")
 
 runs = try_view.choose_runs()
-background.start_workers_after_paint()  # the models answer from a worker process: start it while the user draws
 seen = try_view.get_digit(runs)
 if seen is not None:
     digit, picture = seen

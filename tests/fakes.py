@@ -66,6 +66,11 @@ def service(store, trainer=None):
     return RunsService(store, InProcessExecutor(), trainer=trainer)
 
 
+def run_folder(run):
+    """A folder store's run folder (the files a test damages or checks)."""
+    return run.files.backend.folder(run.run_id)
+
+
 def wait_until_background_idle(timeout: float = 60) -> bool:
     """True once ui.background has nothing waiting or being prepared (within `timeout` seconds)."""
     from ui import background

@@ -47,3 +47,77 @@ def test_ray_is_imported_only_by_the_ray_executor():
             "print('ray' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "False"
+
+
+def core_import_graph() -> dict[str, set[str]]:
+    """core's modules and the project modules each imports, counting imports written inside functions (an arrow
+    is an arrow wherever it is written); importing a package's submodule is not counted as importing the package."""
+    modules = {}
+    for path in (ROOT / "core").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {module: set() for module in modules}
+    for module, path in modules.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parents = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parents + ([base] if base else []))
+                # `from core.runs import store` names the submodule; `from core.runs.store import X` the module
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                           for alias in node.names]
+            else:
+                continue
+            graph[module] |= {found for found in map(resolve, targets) if found and found != module}
+    return graph
+
+
+def test_cores_imports_go_one_way_even_inside_functions():
+    """../shared/STYLE.md: an import written inside a function is still an arrow. A cycle anywhere in core (a
+    package's `__init__` re-exporting what its modules define is the only way back up, and it is not counted)."""
+    graph = core_import_graph()
+    index, low, stack, on_stack, cycles, counter = {}, {}, [], set(), [], [0]
+
+    def visit(module):  # Tarjan's strongly connected components
+        index[module] = low[module] = counter[0]
+        counter[0] += 1
+        stack.append(module)
+        on_stack.add(module)
+        for target in graph[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                found = stack.pop()
+                on_stack.discard(found)
+                component.append(found)
+                if found == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    assert cycles == []
+
+
+def test_the_cycle_check_sees_an_import_written_inside_a_function():
+    """The check can fail: the graph has the arrows that functions' imports draw (core/runs/jobs.py loads a stored
+    run's model through the store, inside a function, and is imported by the service)."""
+    graph = core_import_graph()
+    assert "core.runs.store" in graph["core.runs.jobs"] and "core.runs.jobs" in graph["core.runs.service"]

@@ -81,7 +81,6 @@ def _work() -> None:
             time.sleep(START_DELAY_SECONDS)
             first = False
         try:
-            service.executor.start()
             handles = service.prepare(configs, dataset)
             _warm_server_imports()  # while the models are prepared where they will train
             prepared = [handle.result() for handle in handles]
@@ -103,16 +102,6 @@ def start_workers_now() -> None:
     app trains in its own process. A store that cannot be opened is left for the page to report."""
     try:
         cache.service(cache.store_location()).executor.start()
-    except StoreError:
-        return
-
-
-def start_workers_after_paint(dataset: Dataset | None = None) -> None:
-    """Call last on a page whose buttons need model work (a study, Try it): once it has painted, the worker
-    processes start, so TensorFlow's import (seconds) happens while the user reads the page. Nothing when the
-    app trains in its own process."""
-    try:
-        prepare_after_paint(cache.service(cache.store_location()), [], dataset)
     except StoreError:
         return
 

@@ -20,8 +20,6 @@ from ui.runs_view import PEAK_MEMORY_HELP
 GALLERY_SIZE = 30  # mistakes to a page of the gallery
 TERMS = ("accuracy", "points", "loss", "train seconds", "epoch", "seed", "precision", "recall", "f1", "support",
          "bfloat16")
-DIFFERING_FIELDS = ("dataset", "recipe", "sample_size", "num_epochs", "batch_size", "seed", "optimizer",
-                    "learning_rate", "precision")
 
 
 def run_labels(runs: list[StoredRun]) -> list[str]:

@@ -28,7 +28,7 @@ def keep_choices() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def default(setting: settings.Setting, owner=None):
+def default_value(setting: settings.Setting, owner=None):
     """The setting's default as people see it: the field's value on `owner` (default: TrainConfig(), else
     StudySpec() for the study's settings), in people's units (the margin in points)."""
     from core.study import StudySpec
@@ -48,7 +48,7 @@ def dataset_select(key: str) -> str:
 
 def choice_select(setting: settings.Setting, key: str, **options) -> str:
     """A selectbox for a declared choice (core/settings.py): its label, choices in words and help."""
-    st.session_state.setdefault(key, default(setting))
+    st.session_state.setdefault(key, default_value(setting))
     return st.selectbox(setting.widget_label, list(setting.choices), key=key,
                         format_func=lambda value: setting.choices[value] or value,
                         help=with_term(setting.help, setting.term) or None, **options)
@@ -56,7 +56,7 @@ def choice_select(setting: settings.Setting, key: str, **options) -> str:
 def setting_input(column, setting: settings.Setting, key: str, default=None, high=None):
     """A number input for a declared setting: its label, bounds, step and help (core/settings.py); `high` for a
     bound only the page knows (the pool's size), `default` where the page's differs from the config's."""
-    value = default(setting) if default is None else default
+    value = default_value(setting) if default is None else default
     number = float if setting.kind == "number" else int
     return bounded_number(column, setting.widget_label, key, number(setting.low), number(high or setting.high),
                           number(setting.step), value, help=with_term(setting.help, setting.term) or None)

@@ -17,7 +17,7 @@ from core import settings
 from core.safe_text import echo, literal
 from core.settings import Form, Setting, SettingError
 from ui import cache
-from ui.controls import default
+from ui.controls import default_value
 
 MAX_LINK_ITEMS = 12  # values of a list in a link (sizes, networks, pairs): more are refused
 
@@ -111,7 +111,7 @@ def join_pairs_arms(state, notices: list[str]) -> None:
                        f"join{'s' if len(joining) == 1 else ''} the study's {settings.ARCHITECTURES.label.lower()}, "
                        f"as the pairs compare {'it' if len(joining) == 1 else 'them'}.")
     state[key(settings.ARCHITECTURES)] = [*chosen, *joining]
-    shown = list(state.get(key(settings.STUDY_PIXELS), [default(settings.PIXELS)]))
+    shown = list(state.get(key(settings.STUDY_PIXELS), [default_value(settings.PIXELS)]))
     state[key(settings.STUDY_PIXELS)] = list(dict.fromkeys([*shown, *orders]))
 
 

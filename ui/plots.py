@@ -6,8 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-# The study's figures and the palette live in core: the CLI's study report draws them too.
-from core.figures import COLOURS, accuracy_vs_size, colour, gap_vs_size, time_vs_size  # noqa: F401
+from core.figures import COLOURS, colour
 
 def learning_curves(histories: dict[str, dict]) -> go.Figure:
     """Loss and accuracy per epoch; training solid, validation dashed; all runs overlaid."""

@@ -55,7 +55,7 @@ def measured(runs: list[StoredRun], names: tuple, button_label: str, key: str) -
 def measured_or_warned(root: str, run: StoredRun, dataset, names: tuple):
     """`cache.robustness` for `run`; or None after a warning saying why it could not be measured (the run deleted by
     another session meanwhile, the worker out of memory or crashed)."""
-    from core.runs.workers import OverBudget, WorkerCrashed
+    from core.runs import OverBudget, WorkerCrashed
 
     try:
         return cache.robustness(root, run.run_id, dataset.name, names)

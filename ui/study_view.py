@@ -11,11 +11,12 @@ from core.data import Dataset
 from core.report import check_table, gaps_table, student_table, study_html, summary_table
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudyProgress,
                         StudySpec, default_pairs, machine_description)
-from ui import cache, plots
+from core import figures
+from ui import cache
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
 from core.glossary import explain
-from ui.controls import default, precision_select, recipe_select, setting_input
+from ui.controls import default_value, precision_select, recipe_select, setting_input
 from ui.formats import glossary
 from ui.network_choice import architecture_select
 from ui.progress import progress_reporter
@@ -64,7 +65,7 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     sizes = st.multiselect(settings.SAMPLE_SIZES.widget_label, options, key=key(settings.SAMPLE_SIZES),
                            format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
     numbers = (settings.SEEDS, settings.EPOCHS, settings.BATCH_SIZE, settings.MARGIN)
-    chosen = {setting.name: setting_input(column, setting, key(setting), default(setting, StudySpec()))
+    chosen = {setting.name: setting_input(column, setting, key(setting), default_value(setting, StudySpec()))
               for column, setting in zip(st.columns(len(numbers)), numbers)}
     left, right = st.columns(2)
     with right:
@@ -83,7 +84,7 @@ def spec_controls(dataset: Dataset) -> StudySpec:
 def pixel_orders_select(key: str) -> list[str]:
     """The pixel orders every network of the study trains on (as drawn by default)."""
     setting = settings.STUDY_PIXELS
-    st.session_state.setdefault(key, [default(setting)])
+    st.session_state.setdefault(key, [default_value(setting)])
     chosen = st.multiselect(setting.widget_label, list(setting.choices), key=key, format_func=setting.choices.get,
                             help=setting.help)
     if not chosen:
@@ -200,15 +201,15 @@ def show_report(report, dataset: Dataset) -> None:
         st.info(verdict)
     left, right = st.columns(2)
     left.markdown("**Accuracy against sample size**")
-    left.plotly_chart(plots.accuracy_vs_size(report.summary, report.cells, curves=efficiency.bands),
+    left.plotly_chart(figures.accuracy_vs_size(report.summary, report.cells, curves=efficiency.bands),
                       key="study_accuracy")
     left.caption("Dotted: each network's fitted learning curve (an inverse power law) with its 95% band over "
                  "resampled seeds.")
     right.markdown("**Training time against sample size**")
-    right.plotly_chart(plots.time_vs_size(report.summary), key="study_time")
+    right.plotly_chart(figures.time_vs_size(report.summary), key="study_time")
     if not report.gaps.empty:
         st.markdown("**The gaps: first − second, with their 95% CI over seeds**")
-        st.plotly_chart(plots.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
+        st.plotly_chart(figures.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
         st.dataframe(gaps_table(report.gaps), hide_index=True, key="study_gaps", column_order=GAP_ORDER,
                      column_config=GAP_COLUMNS)
         st.caption("McNemar's exact test compares the two networks on the same test digits (one seed): of the "

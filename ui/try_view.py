@@ -10,6 +10,7 @@ import streamlit as st
 from core import pixels, settings
 from core.preprocess import EmptyImage, ImageProblem, PreparedDigit, prepare_digit, read_upload
 from core.runs import StoredRun
+from core import figures
 from ui import cache, drawing, plots
 from ui.state import SHOWN_RUNS
 from ui.controls import bounded_number
@@ -104,7 +105,7 @@ def looks(runs: list[StoredRun], digit: np.ndarray) -> dict:
     """run id -> core.inside.Look (the answer and the views inside) for the (28, 28) digit, computed in a worker
     process where the models stay loaded; the same digit again is not recomputed. A failure is a message and a
     stopped page."""
-    from core.runs.workers import OverBudget, WorkerCrashed
+    from core.runs import OverBudget, WorkerCrashed
 
     try:
         with st.spinner("Asking the models…"):
@@ -170,7 +171,7 @@ def show_predictions(runs: list[StoredRun], looks: dict, digit: PreparedDigit, p
             guesses[label] = top
             column.metric(label, class_names[top], f"{probabilities[top]:.0%} confident", delta_color="off")
             column.plotly_chart(plots.probability_bars(probabilities, class_names, label,
-                                                       plots.colour(run.config.architecture, position)),
+                                                       figures.colour(run.config.architecture, position)),
                                 key=f"probabilities_{run.run_id}")
     if any(run.config.pixels != pixels.DRAWN for run in runs):
         st.caption("A model trained on shuffled pixels is given this digit shuffled by the same fixed permutation "

@@ -181,20 +181,26 @@ class Handle:
 
 def as_finished(handles: list[Handle], on_event: Callable | None = None,
                 on_start: Callable[[Handle], None] | None = None) -> Iterator[Handle]:
-    """Each handle once its job is done, in the order they finish, handing every job's progress events to
-    `on_event` and each job's start to `on_start` in the calling thread meanwhile."""
+    """Each handle once its job is done, in the order they finish (those seen done at once in the order given),
+    handing every job's progress events to `on_event` and each job's start (where the executor can tell) to
+    `on_start` in the calling thread meanwhile: a job's start always comes before its end."""
     pending, begun = list(handles), set()
+
+    def note_start(handle: Handle) -> None:
+        if on_start is not None and handle not in begun and handle._started.is_set():
+            begun.add(handle)
+            on_start(handle)
+
     while pending:
-        for handle in pending:
-            if on_start is not None and handle not in begun and handle.has_started and not handle.future.done():
-                begun.add(handle)
-                on_start(handle)
-            handle.deliver(on_event)
         finished = [handle for handle in pending if handle.future.done()]
         for handle in finished:
+            note_start(handle)
             pending.remove(handle)
             handle.deliver(on_event)
             yield handle
+        for handle in pending:
+            note_start(handle)
+            handle.deliver(on_event)
         if pending and not finished:
             futures.wait([handle.future for handle in pending], timeout=POLL_SECONDS,
                          return_when=futures.FIRST_COMPLETED)

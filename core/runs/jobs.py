@@ -24,7 +24,7 @@ def train_run(dataset: Dataset, config: TrainConfig, trainer, emit) -> RunResult
     """Train `config` on `dataset` with `trainer` (None: core.training.train), every epoch's EpochReport to `emit`;
     the run comes back as values, its model as the bytes of its .keras archive."""
     result = (trainer or train)(config, dataset, on_epoch=emit)
-    return replace(result, model=model_bytes(result.model), trained_on=node_name() or result.trained_on)
+    return replace(result, model=model_bytes(result.model), trained_on=ray_node() or result.trained_on)
 
 
 def prepare_runs(dataset: Dataset, configs: list[TrainConfig], emit) -> int:
@@ -44,17 +44,17 @@ def with_dataset(function, name: str, key: str, *args):
     return function(worker_dataset(name, key), *args)
 
 
-def node_name() -> str | None:
-    """Where this process runs: the machine's name, and the Ray node when it is a Ray worker."""
-    host = platform.node() or None
+def ray_node() -> str | None:
+    """Where this process runs when it is a Ray worker: "HOST · Ray node ID"; None elsewhere (a run then records
+    the machine it trained on itself)."""
     ray = sys.modules.get("ray")
-    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
-        try:
-            node = ray.get_runtime_context().get_node_id()
-        except Exception:  # a driver, not a task: its machine's name says it
-            return host
-        return f"{host} · Ray node {node[:8]}"
-    return host
+    if ray is None or not getattr(ray, "is_initialized", lambda: False)():
+        return None
+    try:
+        node = ray.get_runtime_context().get_node_id()
+    except Exception:  # a driver, not a task
+        return None
+    return f"{platform.node()} · Ray node {node[:8]}"
 
 
 @functools.lru_cache(maxsize=2)

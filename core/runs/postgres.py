@@ -55,10 +55,8 @@ class PostgresBackend(RunBackend):
 
     def __init__(self, db: Database, cache_folder: Path, cache_bytes: int):
         self.db = db
-        self.cache_folder = Path(cache_folder)
-        self.cache_bytes = cache_bytes
+        self.files = FileCache(cache_folder, cache_bytes)
         self._digests = LRUCache(maxsize=MAX_HASHED)  # (run_id, name, xmin, ctid) -> SHA-256 of data
-        self._checked = LRUCache(maxsize=MAX_HASHED)  # (cache path, size, mtime_ns) -> True once hashed right
         self._memo_lock = threading.Lock()
         db.ensure_schema()
 
@@ -111,7 +109,7 @@ class PostgresBackend(RunBackend):
         hashed before costs one small query for its row version; one never hashed, one query that hashes."""
         check_run_id(run_id)
         with self._memo_lock:
-            known = any(key[:2] == (run_id, name) for key in reversed(self._digests))
+            known = any(key[:2] == (run_id, name) for key in self._digests)
         where = "FROM run_files WHERE run_id = :run_id AND name = :name"
         values = {"run_id": run_id, "name": name}
         with self.db.begin() as connection:
@@ -148,52 +146,14 @@ class PostgresBackend(RunBackend):
                                         {"run_id": run_id, "name": name}).scalar()
         if stored is None:
             raise KeyError(f"{run_id}/{name}")
-        path = self.cache_folder / f"{stored}-{_file_name(name)}"
-        if self._cached_file_is_sound(path, stored):
+        path = self.files.path(stored, name)
+        if self.files.is_sound(path, stored):
             return path
         data = self.get(run_id, name)
         actual = sha256(data)
         if actual != stored:  # the database's bytes are not what was written: never cached as the stored hash
             log.warning("%s/%s in the run store database does not match its checksum", run_id, name)
-            path = self.cache_folder / f"{actual}-{name}"
-        self.cache_folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, data)
-        self._trim_cache(keep=path)
-        return path
-
-    def _cached_file_is_sound(self, path: Path, expected: str) -> bool:
-        """True when `path` holds bytes of SHA-256 `expected` (hashed once per process for a size and mtime)."""
-        try:
-            stat = path.stat()
-            key = (str(path), stat.st_size, stat.st_mtime_ns)
-            with self._memo_lock:
-                if key in self._checked:
-                    return True
-            if sha256(path.read_bytes()) != expected:
-                path.unlink(missing_ok=True)
-                return False
-            os.utime(path)  # recently used: trimmed last
-            stat = path.stat()
-        except OSError:  # not cached (or the cache folder vanished)
-            return False
-        with self._memo_lock:
-            self._checked[(str(path), stat.st_size, stat.st_mtime_ns)] = True
-        return True
-
-    def _trim_cache(self, keep: Path) -> None:
-        """Remove the least recently used cached files while the cache is over `cache_bytes`."""
-        try:
-            files = sorted((path.stat().st_mtime, path.stat().st_size, path) for path in self.cache_folder.iterdir()
-                           if path.is_file() and not path.name.startswith("."))
-        except OSError:
-            return
-        total = sum(size for _, size, _ in files)
-        for _, size, path in files:
-            if total <= self.cache_bytes:
-                break
-            if path != keep:
-                path.unlink(missing_ok=True)
-                total -= size
+        return self.files.put(actual, name, data)
 
     def run_ids(self) -> list[str]:
         with self.db.begin() as connection:
@@ -244,7 +204,7 @@ class PostgresBackend(RunBackend):
         """A killed writer's transaction is rolled back by the server: only stale cache temporaries remain."""
         cutoff = time.time() - STALE_SECONDS
         try:
-            for leftover in self.cache_folder.glob(".*.tmp"):
+            for leftover in self.files.folder.glob(".*.tmp"):
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink(missing_ok=True)
         except OSError:
@@ -304,3 +264,58 @@ class PostgresNetworks(BaseNetworkRegistry):
         with self.db.begin() as connection:
             return connection.execute(sa.text("DELETE FROM run_networks WHERE name = :name"),
                                       {"name": check_name(name)}).rowcount > 0
+
+
+class FileCache:
+    """Local copies of a database store's files for libraries that read files (Keras), named by content hash, at
+    most `max_bytes` (least recently used removed first). A file is served only when its bytes hash to the name's
+    hash (checked once per process for a size and modification time); the folder may vanish at any time."""
+
+    def __init__(self, folder: Path, max_bytes: int):
+        self.folder, self.max_bytes = Path(folder), max_bytes
+        self._checked = LRUCache(maxsize=MAX_HASHED)  # (path, size, mtime_ns) -> True once hashed right
+        self._lock = threading.Lock()
+
+    def path(self, digest: str, name: str) -> Path:
+        return self.folder / f"{digest}-{_file_name(name)}"
+
+    def is_sound(self, path: Path, expected: str) -> bool:
+        """True when `path` holds bytes of SHA-256 `expected`; a file that does not is removed."""
+        try:
+            stat = path.stat()
+            with self._lock:
+                if (str(path), stat.st_size, stat.st_mtime_ns) in self._checked:
+                    return True
+            if sha256(path.read_bytes()) != expected:
+                path.unlink(missing_ok=True)
+                return False
+            os.utime(path)  # recently used: trimmed last
+            stat = path.stat()
+        except OSError:  # not cached (or the cache folder vanished)
+            return False
+        with self._lock:
+            self._checked[(str(path), stat.st_size, stat.st_mtime_ns)] = True
+        return True
+
+    def put(self, digest: str, name: str, data: bytes) -> Path:
+        """`data` (whose SHA-256 is `digest`) written under its hash; the cache trimmed to its bound."""
+        path = self.path(digest, name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, data)
+        self._trim(keep=path)
+        return path
+
+    def _trim(self, keep: Path) -> None:
+        """Remove the least recently used cached files while the cache is over `max_bytes`."""
+        try:
+            files = sorted((path.stat().st_mtime, path.stat().st_size, path) for path in self.folder.iterdir()
+                           if path.is_file() and not path.name.startswith("."))
+        except OSError:
+            return
+        total = sum(size for _, size, _ in files)
+        for _, size, path in files:
+            if total <= self.max_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size

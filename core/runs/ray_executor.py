@@ -242,8 +242,7 @@ class RayExecutor(Executor):
                 with self._lock:
                     self._pending.pop(handle, None)
 
-        def perform() -> None:
-            handle.started()
+        def perform() -> None:  # no `handle.started()`: when the cluster starts the task, this process cannot tell
             try:
                 handle.finish(job.perform(work))
             except BaseException as error:  # Ray's lost worker or a cancelled task, beyond its retries

@@ -50,11 +50,6 @@ class StoredRun(RunRecord):
         """A local file with the model's bytes (the file itself in a folder store)."""
         return self.files.backend.local_path(self.run_id, MODEL_FILE)
 
-    @property
-    def directory(self) -> Path:
-        """The run's folder, for a folder store (AttributeError for a backend without folders)."""
-        return self.files.backend.folder(self.run_id)
-
     def probabilities(self) -> np.ndarray:
         return np.load(self.files.backend.local_path(self.run_id, PROBABILITIES_FILE), allow_pickle=False)
 

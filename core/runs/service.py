@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from core.costs import Cost
 from core.data import Dataset
 from core.records import OnEpoch
 from core.runs.budget import OverBudget
-from core.runs.executors import Executor, Handle, InProcessExecutor, Job, as_finished
+from core.runs.errors import LockTimeout
+from core.runs.executors import Cancelled, Executor, Handle, InProcessExecutor, Job, as_finished
 from core.runs.jobs import prepare_runs, train_run
 from core.runs.run_files import StoredRun
 from core.runs.store import RunStore
@@ -87,6 +89,11 @@ class RunsService:
         if run is not None:
             self.store.index.touch(run)
             return Handle.done(Outcome(run, cached=True))
+        try:
+            with self.store.lock(identity, timeout=0):
+                pass
+        except LockTimeout:  # another session or process is training it: wait for them, not in the executor's line
+            return self._after_holder(config, dataset, owner)
 
         def train_and_store(train) -> Outcome:
             with self.store.lock(identity, timeout=LOCK_TIMEOUT_SECONDS):
@@ -98,6 +105,27 @@ class RunsService:
         # Joining someone else's training: the run is opened from the store, trained once for whoever asked first.
         handle.transform = lambda outcome: (replace(outcome, cached=True) if handle.joined and not outcome.cached
                                             else outcome)
+        return handle
+
+    def _after_holder(self, config: TrainConfig, dataset: Dataset, owner: Hashable | None) -> Handle:
+        """A handle on a run someone else holds the lock of (trains): a thread waits for the lock, then the run
+        they stored is the outcome (opened from the store); if they stored nothing, it is asked for again."""
+        cancelled = threading.Event()
+        handle = Handle(on_cancel=lambda _: cancelled.set())
+
+        def wait() -> None:
+            try:
+                with self.store.lock(self.run_id(config, dataset), timeout=LOCK_TIMEOUT_SECONDS):
+                    pass
+                if cancelled.is_set():
+                    raise Cancelled("Nobody waits for this run any more.")
+                again = self.request(config, dataset, owner)
+                handle.started()
+                handle.finish(again.result(on_event=handle.emit))
+            except BaseException as error:  # its training failed, or the store did: said to whoever waits
+                handle.finish(error=error)
+
+        threading.Thread(target=wait, name="after-the-holder", daemon=True).start()
         return handle
 
     def get_or_train(self, config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch = None,

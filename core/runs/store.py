@@ -110,10 +110,6 @@ class RunStore:
     def id_for(self, config: TrainConfig, dataset: Dataset) -> str:
         return run_id(config, dataset.key)
 
-    def run_dir(self, run_id_: str) -> Path:
-        """A folder store's run folder (AttributeError for a database store)."""
-        return self.backend.folder(run_id_)
-
     def inspect(self, run_id_: str) -> tuple[StoredRun | None, str | None]:
         """(the run, None) when complete; (None, why) when broken; (None, None) when absent."""
         return self.files.inspect(check_run_id(run_id_))

@@ -228,7 +228,9 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
     from core.runs import RunStore
     from ui import background
 
-    monkeypatch.setattr(background, "MAX_REMEMBERED", 3)
+    from cachetools import LRUCache
+
+    monkeypatch.setattr(background, "_asked", LRUCache(maxsize=3))
     runs = service(RunStore())
     for seed in range(5):
         assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=seed)], digits) is True
@@ -240,10 +242,10 @@ def test_the_background_worker_remembers_a_bounded_number_of_requests(warm_ups, 
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=0)], digits) is True
 
 
-def test_with_workers_the_server_imports_what_a_finished_comparison_needs_while_they_prepare(
+def test_the_server_imports_what_a_finished_comparison_needs_while_the_training_is_prepared(
         warm_ups, digits, monkeypatch, tmp_path):
     """Issue 24 item 4: the first comparison drawn imported sklearn.metrics (~1.5 s) after the runs were trained;
-    with workers the server is idle meanwhile and imports it then. Training in the server imports nothing more."""
+    the server imports it while the training is prepared (with workers, the server is idle meanwhile)."""
     import sys
 
     from core.config import TrainConfig
@@ -255,14 +257,10 @@ def test_with_workers_the_server_imports_what_a_finished_comparison_needs_while_
     monkeypatch.setattr(background, "SERVER_WARM_IMPORTS", ("drawing_needs_this",))
     monkeypatch.delitem(sys.modules, "drawing_needs_this", raising=False)
     runs = service(RunStore())
-    assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=1)], digits)
-    assert wait_until_background_idle()
-    assert "drawing_needs_this" not in sys.modules  # in-process training: the server's lock is TensorFlow's
-
-    monkeypatch.setattr(type(runs.executor), "queued", True)
+    assert "drawing_needs_this" not in sys.modules
     assert background.prepare_after_paint(runs, [TrainConfig(sample_size=100, seed=2)], digits)
     assert wait_until_background_idle()
-    assert "drawing_needs_this" in sys.modules
+    assert "drawing_needs_this" in sys.modules and len(warm_ups) == 1
     monkeypatch.delitem(sys.modules, "drawing_needs_this")
 
 

@@ -27,17 +27,17 @@ def test_robustness_is_measured_on_request_then_kept_beside_the_runs(fake_traine
     assert any(text.startswith("Shifted by 3 pixels: flat") for text in texts(app.markdown))
     assert len(app.get("image")) >= 2  # the mistakes gallery and the level-by-level strip
     store = RunStore()
-    assert all((store.run_dir(row["run_id"]) / CACHE_FILE).exists() for row in store.list_runs())
+    assert all((store.backend.folder(row["run_id"]) / CACHE_FILE).exists() for row in store.list_runs())
 
 
 def test_a_measured_comparison_opens_with_its_robustness_without_loading_a_model(fake_trainer, monkeypatch):
     trained(open_page()).button(key="measure_robustness").click().run()
-    from core.runs import worker_executor
+    from core.runs import jobs
 
     def no_model(*args):
         raise AssertionError("the model was loaded although the robustness is stored")
 
-    monkeypatch.setattr(worker_executor, "worker_model", no_model)
+    monkeypatch.setattr(jobs, "worker_model", no_model)
     again = open_link({"size": "100", "epochs": "1"})
     assert not again.exception
     assert robustness_charts(again) == 4
@@ -74,9 +74,9 @@ def test_a_run_deleted_while_its_robustness_is_measured_is_a_warning_not_a_trace
     app = trained(open_page())
     measure_in_worker = core.robustness.predicted_labels_in_worker
 
-    def deleted_meanwhile(store_root, run_id, *args, **kwargs):
+    def deleted_meanwhile(dataset, store_root, run_id, *args, **kwargs):
         RunStore(store_root).delete(run_id)
-        return measure_in_worker(store_root, run_id, *args, **kwargs)
+        return measure_in_worker(dataset, store_root, run_id, *args, **kwargs)
 
     monkeypatch.setattr(core.robustness, "predicted_labels_in_worker", deleted_meanwhile)
     app.button(key="measure_robustness").click().run()

@@ -8,7 +8,7 @@ from core.config import TrainConfig
 from core.perturb import PERTURBATIONS
 from core.robustness import CACHE_FILE, measure, summarise_over_seeds
 from core.runs import RunStore
-from tests.fakes import service
+from tests.fakes import run_folder, service
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ class CountingLoader:
 @pytest.fixture
 def fresh(stored):
     for run in stored.values():
-        (run.directory / CACHE_FILE).unlink(missing_ok=True)
+        (run_folder(run) / CACHE_FILE).unlink(missing_ok=True)
     return stored
 
 
@@ -56,9 +56,9 @@ def test_a_second_look_comes_from_the_cache_without_loading_the_model(fresh, dig
     run = fresh["flat"]
     first = CountingLoader(run)
     measured = measure(run, digits, load_model=first)
-    assert first.calls == 1 and measured.computed == 20 and (run.directory / CACHE_FILE).exists()
+    assert first.calls == 1 and measured.computed == 20 and (run_folder(run) / CACHE_FILE).exists()
     again = CountingLoader(run)
-    reopened = measure(RunStore(run.directory.parents[1]).get(run.run_id), digits, load_model=again)
+    reopened = measure(RunStore(run_folder(run).parents[1]).get(run.run_id), digits, load_model=again)
     assert again.calls == 0 and reopened.computed == 0
     assert all(np.array_equal(measured.predictions[key], reopened.predictions[key]) for key in measured.predictions)
 
@@ -92,7 +92,7 @@ def other_version(path):
 def test_a_cache_that_cannot_be_trusted_is_recomputed(fresh, digits, damage):
     run = fresh["flat"]
     expected = measure(run, digits).table(digits.y_test)
-    damage(run.directory / CACHE_FILE)
+    damage(run_folder(run) / CACHE_FILE)
     loader = CountingLoader(run)
     again = measure(run, digits, load_model=loader)
     assert loader.calls == 1 and again.computed == 20
@@ -108,8 +108,8 @@ def test_a_store_that_cannot_keep_the_cache_still_gives_the_table(fresh, digits,
     monkeypatch.setattr(atomic.os, "replace", refuse)
     run = fresh["flat"]
     assert len(measure(run, digits).table(digits.y_test)) == 20
-    assert not (run.directory / CACHE_FILE).exists()
-    assert not [path for path in run.directory.iterdir() if path.name.endswith(".tmp")]
+    assert not (run_folder(run) / CACHE_FILE).exists()
+    assert not [path for path in run_folder(run).iterdir() if path.name.endswith(".tmp")]
 
 
 def test_a_run_on_other_data_is_refused(stored, digits):

@@ -116,8 +116,10 @@ def test_a_study_given_in_people_s_units_is_checked_as_declared():
         StudySpec(margin=0.6)
     with pytest.raises(ValueError, match="Epochs must be between 1 and 500"):
         StudySpec(num_epochs=0)
-    assert settings.default(settings.MARGIN, StudySpec()) == 2.0
-    assert settings.default(settings.EPOCHS, StudySpec(recipe="improved")) == 80
+    from ui.controls import default_value  # the pages' widgets start from these
+
+    assert default_value(settings.MARGIN, StudySpec()) == 2.0
+    assert default_value(settings.EPOCHS, StudySpec(recipe="improved")) == 80
 
 
 def test_one_progress_line_per_cell_report_for_the_cli_and_the_page():

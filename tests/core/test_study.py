@@ -1,5 +1,6 @@
 import json
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -90,8 +91,12 @@ def test_resuming_after_an_interruption_trains_only_the_missing_cells(digits, st
 
     with pytest.raises(KeyboardInterrupt):
         run_study(SPEC, digits, service(store, trainer), on_cell=interrupt_at_cell_five)
-    assert len(trainer.calls) == 4
-    assert estimate_seconds(SPEC, digits, service(store))[1] == 4
+    # Cell 5 had started when Ctrl-C came: as on the workers, a started run finishes and is stored (the CLI's
+    # process ends at once instead, and its run is not stored); the cells not started yet were dropped.
+    time.sleep(0.5)  # whatever had started has finished (a fake cell takes milliseconds)
+    trained = len(trainer.calls)
+    assert 5 <= trained < 8  # the fake cells are instant: the executor may have started one more before the cancel
+    assert estimate_seconds(SPEC, digits, service(store))[1] == 8 - trained
     run_study(SPEC, digits, service(store, trainer))
     assert len(trainer.calls) == 8
     assert estimate_seconds(SPEC, digits, service(store)) == (0.0, 0)

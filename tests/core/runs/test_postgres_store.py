@@ -90,7 +90,7 @@ def test_a_damaged_cache_file_is_never_served(postgres_url, digits):
     path = run.model_path
     good = path.read_bytes()
     path.write_bytes(bytes(len(good)))  # same size, other bytes (a bad disk, a hand edit)
-    new_backend = postgres.PostgresBackend(store.backend.db, store.backend.cache_folder, 10**9)  # another process
+    new_backend = postgres.PostgresBackend(store.backend.db, store.backend.files.folder, 10**9)  # another process
     assert new_backend.local_path(run.run_id, MODEL_FILE).read_bytes() == good
 
 

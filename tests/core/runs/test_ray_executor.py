@@ -138,13 +138,13 @@ def test_ctrl_c_cancels_the_cells_still_outstanding(local_ray, digits, tmp_path)
 
 
 def training_workers() -> list[int]:
-    """PIDs of Ray workers running a cell now: Ray titles a busy worker process `ray::train_cell`."""
+    """PIDs of Ray workers running a cell now: Ray titles a busy worker process `ray::run_task`."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 with open(f"/proc/{entry.name}/cmdline", "rb") as file:
-                    if file.read().startswith(b"ray::train_cell"):
+                    if file.read().startswith(b"ray::run_task"):
                         found.append(int(entry.name))
             except OSError:
                 continue

@@ -11,7 +11,7 @@ from core.runs import jobs as jobs_module
 from core.config import TrainConfig
 from core.runs import RunStore
 from core.runs.run_files import MANIFEST_FILE
-from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer, service
+from tests.fakes import FAKE_PEAK_MEMORY_MB, FakeTrainer, run_folder, service
 
 CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=1)
 
@@ -55,7 +55,7 @@ def tampered_accuracy(path):
 ])
 def test_a_damaged_file_is_reported_once_and_retrained_never_served(stored, digits, name, damage, expected):
     store, run = stored
-    damage(run.directory / name)
+    damage(run_folder(run) / name)
     trainer = FakeTrainer()
     assert store.inspect(run.run_id)[0] is None
     outcome = service(store, trainer).get_or_train(CONFIG, digits)
@@ -68,7 +68,7 @@ def test_the_cli_says_a_damaged_run_was_retrained_instead_of_cached(stored, caps
     store, run = stored
     monkeypatch.setenv("RUN_STORE_DIR", str(store.root))
     monkeypatch.setattr(jobs_module, "train", FakeTrainer())
-    truncate(run.directory / "probabilities.npy")
+    truncate(run_folder(run) / "probabilities.npy")
     from core import cli
 
     code = cli.main(["compare", "--architectures", "flat", "--sample-size", "100", "--epochs", "1"])
@@ -84,16 +84,16 @@ def test_the_cli_says_a_damaged_run_was_retrained_instead_of_cached(stored, caps
 ])
 def test_a_run_from_before_manifests_is_checked_by_its_contents(stored, name, damage, expected):
     store, run = stored
-    (run.directory / MANIFEST_FILE).unlink()
-    damage(run.directory / name)
+    (run_folder(run) / MANIFEST_FILE).unlink()
+    damage(run_folder(run) / name)
     found, problem = store.inspect(run.run_id)
     assert found is None and expected in problem
-    assert not (run.directory / MANIFEST_FILE).exists()  # nothing vouches for a damaged run
+    assert not (run_folder(run) / MANIFEST_FILE).exists()  # nothing vouches for a damaged run
 
 
 def test_a_sound_run_from_before_manifests_keeps_working_and_gets_one(stored):
     store, run = stored
-    manifest = run.directory / MANIFEST_FILE
+    manifest = run_folder(run) / MANIFEST_FILE
     written = json.loads(manifest.read_text())
     manifest.unlink()
     found, problem = RunStore(store.root).inspect(run.run_id)
@@ -112,7 +112,7 @@ def test_files_are_hashed_once_per_process_and_sizes_checked_every_time(stored, 
     for _ in range(3):
         assert store.inspect(run.run_id)[1] is None
     assert len(hashed) == 3  # run.json, probabilities and model, once each
-    with open(run.directory / "probabilities.npy", "ab") as grown:
+    with open(run_folder(run) / "probabilities.npy", "ab") as grown:
         grown.write(b"x")
     assert "probabilities.npy is grown" in store.inspect(run.run_id)[1]
 
@@ -129,7 +129,7 @@ def test_an_index_row_that_disagrees_with_its_run_is_corrected_when_the_run_is_r
 def test_a_run_stored_before_peak_memory_was_recorded_still_opens_without_it(stored):
     store, run = stored
     assert run.peak_memory_mb == FAKE_PEAK_MEMORY_MB
-    path = run.directory / "run.json"
+    path = run_folder(run) / "run.json"
     record = json.loads(path.read_text())
     del record["peak_memory_mb"]
     path.write_text(json.dumps(record))
@@ -141,7 +141,7 @@ def test_a_run_stored_before_peak_memory_was_recorded_still_opens_without_it(sto
 
 def test_a_peak_memory_that_is_not_a_number_makes_the_run_broken(stored):
     store, run = stored
-    path = run.directory / "run.json"
+    path = run_folder(run) / "run.json"
     record = json.loads(path.read_text())
     record["peak_memory_mb"] = "lots"
     path.write_text(json.dumps(record))

@@ -8,7 +8,7 @@ import pytest
 
 from core.config import TrainConfig
 from core.runs import RunStore, StoreError
-from tests.fakes import FakeTrainer, service
+from tests.fakes import FakeTrainer, run_folder, service
 
 CONFIG = TrainConfig(architecture="flat", sample_size=100, num_epochs=2)
 
@@ -65,9 +65,9 @@ def test_a_broken_entry_is_treated_as_absent(store, digits, damage):
     target = {"delete_json": "run.json", "garble_json": "run.json",
               "delete_predictions": "probabilities.npy"}[damage]
     if damage.startswith("delete"):
-        (run.directory / target).unlink()
+        (run_folder(run) / target).unlink()
     else:
-        (run.directory / target).write_text("{not json")
+        (run_folder(run) / target).write_text("{not json")
     found, problem = store.inspect(run.run_id)
     assert found is None and problem
     assert not service(store, FakeTrainer()).get_or_train(CONFIG, digits).cached
@@ -123,7 +123,7 @@ def test_a_garbage_index_is_rebuilt_from_the_run_folders(store, digits):
 
 def test_run_ids_cannot_name_paths_outside_the_store(store):
     with pytest.raises(ValueError, match="Not a run id"):
-        store.run_dir("../../etc")
+        store.backend.folder("../../etc")
 
 
 def test_an_unusable_store_folder_is_a_clear_store_error(tmp_path):
@@ -185,7 +185,7 @@ def test_saving_a_network_under_a_presets_name_or_a_path_is_refused(store):
 
     with pytest.raises(ValueError, match="'conv' is a preset's name"):
         store.save_network(PRESETS["conv"].renamed("conv"))
-    with pytest.raises(ValueError, match="Not a network name"):
+    with pytest.raises(ValueError, match="A network's name must be 1 to 40 letters"):
         store.delete_network("../runs")
 
 
@@ -241,5 +241,5 @@ def test_a_head_start_prepares_only_runs_the_store_does_not_have(store, digits, 
     monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: prepared.append(config) or True)
     conv = TrainConfig(architecture="conv", sample_size=100, num_epochs=2)
     service(store, FakeTrainer()).get_or_train(CONFIG, digits)
-    assert service(store).prepare([CONFIG, conv], digits) == [conv]
+    assert [handle.result() for handle in service(store).prepare([CONFIG, conv], digits)] == [1]  # one prepared
     assert prepared == [conv]

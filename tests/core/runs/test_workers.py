@@ -57,7 +57,9 @@ def test_jobs_run_first_come_first_served_and_waiters_see_their_place(pool):
     third.result(on_queue=places.append)
     first.result(), second.result()
     assert log == ["a started", "a done", "b started", "b done", "c started", "c done"]
-    assert places[0].place == 2 and places[0].wait_seconds >= 5 and places[0].describe().startswith("2nd in line")
+    # the running job's remaining estimate (about 0.5 s of its 1 s) and the 4 s job ahead
+    assert places[0].place == 2 and 4 <= places[0].wait_seconds <= 4.6
+    assert places[0].describe().startswith("2nd in line")
     seen = [report.place for report in places]
     assert seen == sorted(seen, reverse=True)  # it only moves up
 
@@ -110,7 +112,7 @@ def test_a_waiter_is_told_its_place_about_once_a_second_not_at_every_look(pool):
     thread, _ = wait_in_thread(queued, on_queue=places.append)
     time.sleep(2.2)
     assert 2 <= len(places) <= 4  # looks every 0.25 s: about 9 looks, one report a second or on a change
-    assert places[0].describe() in {"1st in line — about 55 s", "1st in line — about 60 s"}  # rounded to 5 s
+    assert places[0].describe() in {"1st in line — about 55 s", "1st in line — about 60 s"}  # in steps of 5 s
     busy.result(), thread.join()
 
 
