@@ -39,13 +39,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
 
-from core import env
+from core import env, server_settings
 from core.memory import resident_megabytes
+from core.runs import worker_setup
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUDGET_MB = 2400   # Streamlit Community Cloud gives an app ~0.7-2.7 GB; see README "Sharing the app"
-DEFAULT_RECYCLE_MB = 1800  # a worker past this after a job is replaced before the next
+DEFAULT_BUDGET_MB = server_settings.DEFAULT_BUDGET_MB    # host hook: declared once, in core/server_settings.py
+DEFAULT_RECYCLE_MB = server_settings.DEFAULT_RECYCLE_MB  # a worker past this after a job is replaced before the next
 POLL_SECONDS = 0.25        # how often a waiter looks at its place in the queue
 
 
@@ -244,10 +245,11 @@ class WorkerPool:
                  warm: bool = True):
         """`warm`: each new worker imports TensorFlow at once (False for work that does not need it)."""
         self.warm = warm
-        self.num_workers = workers if workers is not None else setting("TRAIN_WORKERS", 1, 1)
-        self.budget_mb = budget_mb if budget_mb is not None else setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300)
-        self.recycle_mb = (recycle_mb if recycle_mb is not None
-                           else setting("WORKER_RECYCLE_MB", DEFAULT_RECYCLE_MB, 100))
+        # host hook: every server setting checked at once, defaults from the host, bad values a message (never raises)
+        checked = server_settings.check()
+        self.num_workers = workers if workers is not None else max(1, checked.workers)
+        self.budget_mb = budget_mb if budget_mb is not None else checked.budget_mb
+        self.recycle_mb = recycle_mb if recycle_mb is not None else checked.recycle_mb
         self._changed = threading.Condition()
         self._queue: list[Job] = []
         self._by_key: dict[str, Job] = {}
@@ -435,6 +437,7 @@ def _worker_started(events) -> None:
     global _EVENTS
     _EVENTS = events
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    worker_setup.prepare()  # host hook: leave when the server dies; TensorFlow's threads from the host's CPUs
     events.put(("pid", os.getpid()))
 
 
