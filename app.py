@@ -30,6 +30,9 @@ def main() -> None:
         st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
     ])
     keep_choices()  # the sidebar's choices survive a visit to another page
+    from ui import server_notice
+
+    server_notice.settings_problems()  # host hook: a bad server setting is one message on every page, never a traceback
     try:
         # TensorFlow's import in the workers overlaps this page's paint. Not for a link's settings (any query
         # parameter): opening a link starts no model work until its user chooses (the page decides after paint).

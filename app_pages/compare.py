@@ -4,10 +4,11 @@ import streamlit as st
 
 from core.runs import Outcome
 from core.safe_text import literal
-from ui import cache, components, links
+from ui import cache, components, links, server_notice
 from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
+server_notice.training_notice()  # a server too small to train says so here; stored runs still open
 intro = st.empty()  # said from the settings, once the sidebar has them
 progress_area = st.container()  # Train's progress: at the top, in view after the click
 network_editor()
