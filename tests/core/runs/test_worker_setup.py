@@ -106,3 +106,36 @@ def test_a_worker_is_told_the_limits_of_the_small_cgroup_its_server_runs_in(tmp_
         server.wait()
         gone_within([worker, tracker], 5)
     assert told == {"memory_mb": 700, "cpus": 1.0, "intra": "1", "inter": "1"}
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from core.runs import worker_setup
+
+    worker_setup.watch_parent(poll_seconds=0.1)  # not started by multiprocessing: no sentinel, it polls getppid
+    print("watching", flush=True)
+    time.sleep(600)
+""")
+PARENT = textwrap.dedent("""
+    import subprocess, sys, time
+    child = subprocess.Popen([sys.executable, {child!r}], stdout=subprocess.PIPE, text=True)
+    child.stdout.readline()
+    print(child.pid, flush=True)
+    time.sleep(600)
+""")
+
+
+def test_a_process_without_multiprocessings_sentinel_still_ends_with_its_parent(tmp_path):
+    (tmp_path / "child.py").write_text(CHILD.format(root=str(ROOT)))
+    (tmp_path / "parent.py").write_text(PARENT.format(child=str(tmp_path / "child.py")))
+    parent = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    try:
+        assert alive(child)
+        parent.kill()
+        parent.wait()
+        assert gone_within([child], 3) == []
+    finally:
+        if alive(child):
+            os.kill(child, signal.SIGKILL)
