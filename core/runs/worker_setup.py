@@ -63,7 +63,7 @@ def size_thread_pools() -> dict[str, str]:
     set (variables already in the environment are kept)."""
     from core import server_settings
 
-    intra, inter = server_settings.check().threads
+    intra, inter = server_settings.check(log_problems=False).threads  # the server logged them
     wanted = {"TF_NUM_INTRAOP_THREADS": intra, "TF_NUM_INTEROP_THREADS": inter, "OMP_NUM_THREADS": intra}
     chosen = {}
     for name, value in wanted.items():
