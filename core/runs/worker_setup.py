@@ -28,6 +28,8 @@ import os
 import threading
 import time
 
+from core import server_settings
+
 log = logging.getLogger(__name__)
 
 PARENT_POLL_SECONDS = 1.0
@@ -61,8 +63,6 @@ def watch_parent(poll_seconds: float = PARENT_POLL_SECONDS) -> threading.Thread:
 def size_thread_pools() -> dict[str, str]:
     """Set TensorFlow's (and OpenMP's) thread counts for this worker from the server's settings; returns what was
     set (variables already in the environment are kept)."""
-    from core import server_settings
-
     intra, inter = server_settings.check(log_problems=False).threads  # the server logged them
     wanted = {"TF_NUM_INTRAOP_THREADS": intra, "TF_NUM_INTEROP_THREADS": inter, "OMP_NUM_THREADS": intra}
     chosen = {}
