@@ -5,21 +5,33 @@ RUN_STORE_MAX_MB (environment variables), with defaults derived from what the ho
 is used; a setting that asks for more than the host holds is one line and the bound is used; a server too small
 to train has `training_off` saying why in one sentence, and everything that needs no training goes on.
 
-The memory budget (MEMORY_BUDGET_MB unset), in the units the worker pool counts — resident memory (RSS), as
-core/costs.py estimates it:
+The memory budget (MEMORY_BUDGET_MB unset) is in the units the worker pool counts: resident memory (RSS), as
+core/costs.py estimates it. A container's limit is in other units: what its cgroup is charged. RSS counts the
+library files mapped into each process (a worker's RssFile is 388-402 MB, measured after import and after
+training), which a cgroup charges once for all processes and gives back under pressure (the kernel drops the cold
+pages and re-reads them when needed); it does not count the kernel's own memory for the processes or the data
+files' pages. So:
 
     no container limit:  DEFAULT_BUDGET_MB (2,400 MB, today's default)
     a limit of L MB:     L - HEADROOM_MB + LIBRARY_PAGES_MB × workers
 
-- HEADROOM_MB: what the container holds that no process's RSS shows and the kernel cannot give back — the hot
-  part of the libraries' page cache (TensorFlow's code that every step runs), the data files' pages while they are
-  read, the kernel's own memory for the processes (page tables, sockets) — plus a margin. Measured
-  (benchmarks/README.md "Memory floor"): below TRAINING_FLOOR_MB the worker thrashes, re-reading TensorFlow's
-  pages without end.
-- LIBRARY_PAGES_MB: a worker's RSS counts ~400 MB of TensorFlow's library files mapped into it (RssFile, measured
-  388-402 MB after import and after training), which a cgroup charges once for all workers and reclaims under
-  pressure; the budget adds them back for each worker, or a 1,000 MB container would refuse the defaults its
-  worker trains in ~35 s.
+Measured with the server and one worker in a real memory cgroup, importing a fresh copy of the libraries
+(benchmarks/bench_classroom.py --memory-mb, benchmarks/README.md "A class in a container"), one session pressing
+Train on the defaults (flat and conv, 1,000 images, 12 epochs):
+
+    limit        training time  tree's peak RSS  cgroup
+    unlimited    15.5 s         1,106 MB         peak charge 1,592 MB (page cache of every file read)
+    800 MB       14.8 s           787 MB         full, failcnt 443,170, no OOM kill
+    740 MB       19.4 s           735 MB         full, failcnt 637,365, no OOM kill
+    690 MB       (issue 35: no result after 9 minutes with two sessions: the kernel re-reads TensorFlow for ever)
+
+- LIBRARY_PAGES_MB = 400: at 800 MB the tree trained at full speed with 319 MB of its unconstrained RSS left out
+  (1,106 -> 787 MB): those are a worker's library pages. Added back per worker, the budget at 800 MB (1,160 MB)
+  holds what the pool admits for the defaults (the server's ~265 MB and conv's estimate of 885 MB).
+- HEADROOM_MB = 40: what the cgroup holds outside every process's RSS — the kernel's memory for the processes,
+  the data files' pages, sockets; at 800 MB that was 13 MB (800 - 787) — three times over.
+- TRAINING_FLOOR_MB = 800: below it the defaults slow down (1.3x at 740 MB) and then thrash (690 MB), so the app
+  turns training off there and says so, rather than leave its users waiting with no word.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ DEFAULT_BUDGET_MB = 2400    # no container limit: today's default (Community Clo
 DEFAULT_RECYCLE_MB = 1800   # a worker past this after a job is replaced before the next
 DEFAULT_STORE_MAX_MB = 2048
 SERVER_MB = 300             # the web server's own resident memory with the worker pool (~265 MB measured, issue 35)
-HEADROOM_MB = 400           # see the module's docstring
+HEADROOM_MB = 40            # see the module's docstring
 LIBRARY_PAGES_MB = 400      # see the module's docstring
 TRAINING_FLOOR_MB = 800     # the smallest container whose server and one worker train the defaults at full speed
 

@@ -98,3 +98,18 @@ def test_every_line_of_the_summary_names_its_source():
     lines = check({}, memory=MemoryLimit(1000, "cgroup v1 memory.limit_in_bytes of /app")).lines()
     assert lines[0].startswith("Memory: 1,000 MB (cgroup v1 memory.limit_in_bytes of /app); CPUs: 2 CPUs")
     assert "from the container's 1,000 MB limit" in lines[1] and lines[-1] == "Training: on."
+
+
+MEASURED_SERVER_MB = 265  # the web server's resident memory with the worker pool (issue 35; 231-259 MB here)
+
+
+def test_at_the_training_floor_the_budget_admits_the_defaults_conv_run_beside_the_server(digits):
+    """The floor and the budget agree: a server that says it can train does not refuse the student's experiment."""
+    from core import costs
+    from core.architectures import PRESETS
+    from core.config import TrainConfig
+
+    floor = check({}, memory=MemoryLimit(server_settings.TRAINING_FLOOR_MB, "cgroup v2 memory.max of /"))
+    below = check({}, memory=MemoryLimit(server_settings.TRAINING_FLOOR_MB - 1, "cgroup v2 memory.max of /"))
+    assert floor.training and not below.training
+    assert floor.budget_mb - MEASURED_SERVER_MB >= costs.peak_mb(TrainConfig.for_network(PRESETS["conv"]), digits)
