@@ -88,7 +88,8 @@ def test_an_explicit_budget_is_trusted_in_a_small_container():
 
 
 @pytest.mark.parametrize("cpus, workers, threads", [(Cpus(1.0, "q"), 1, (1, 1)), (Cpus(0.5, "q"), 1, (1, 1)),
-                                                    (Cpus(4.0, "q"), 2, (2, 1)), (Cpus(2.0, "a"), 1, (2, 1))])
+                                                    (Cpus(4.0, "q"), 2, (2, 2)), (Cpus(2.0, "a"), 1, (2, 2)),
+                                                    (Cpus(1.5, "q"), 1, (1, 1))])
 def test_workers_and_threads_follow_the_cpus(cpus, workers, threads):
     checked = check({"MEMORY_BUDGET_MB": "100000"}, cpus=cpus)
     assert (checked.workers, checked.threads) == (workers, threads)
