@@ -19,19 +19,21 @@ Measured with the server and one worker in a real memory cgroup, importing a fre
 (benchmarks/bench_classroom.py --memory-mb, benchmarks/README.md "A class in a container"), one session pressing
 Train on the defaults (flat and conv, 1,000 images, 12 epochs):
 
-    limit        training time  tree's peak RSS  cgroup
-    unlimited    15.5 s         1,106 MB         peak charge 1,592 MB (page cache of every file read)
-    800 MB       14.8 s           787 MB         full, failcnt 443,170, no OOM kill
-    740 MB       19.4 s           735 MB         full, failcnt 637,365, no OOM kill
-    690 MB       (issue 35: no result after 9 minutes with two sessions: the kernel re-reads TensorFlow for ever)
+    limit        click->results  training  tree's peak RSS  cgroup
+    unlimited    27.5 s          15.5 s    1,106 MB         peak charge 1,592 MB (page cache of every file read)
+    800 MB       29.1 s          14.8 s      787 MB         full, failcnt 443,170, no OOM kill
+    740 MB       35.1 s          19.4 s      735 MB         full, failcnt 637,365, no OOM kill
+    700 MB       40.0 s          15.9 s      708 MB         full, failcnt 2,508,789, no OOM kill
+    690 MB       issue 35, two sessions: no result after 9 minutes (the kernel re-read TensorFlow's pages for ever)
 
 - LIBRARY_PAGES_MB = 400: at 800 MB the tree trained at full speed with 319 MB of its unconstrained RSS left out
   (1,106 -> 787 MB): those are a worker's library pages. Added back per worker, the budget at 800 MB (1,160 MB)
   holds what the pool admits for the defaults (the server's ~265 MB and conv's estimate of 885 MB).
 - HEADROOM_MB = 40: what the cgroup holds outside every process's RSS — the kernel's memory for the processes,
   the data files' pages, sockets; at 800 MB that was 13 MB (800 - 787) — three times over.
-- TRAINING_FLOOR_MB = 800: below it the defaults slow down (1.3x at 740 MB) and then thrash (690 MB), so the app
-  turns training off there and says so, rather than leave its users waiting with no word.
+- TRAINING_FLOOR_MB = 800: below it every click slows down (1.3x at 740 MB, 1.45x at 700 MB, mostly TensorFlow's
+  import re-reading its pages) and then, a few MB lower or with a second session's pages, the worker thrashes
+  (690 MB); the app turns training off there and says so, rather than leave its users waiting with no word.
 """
 
 from __future__ import annotations
