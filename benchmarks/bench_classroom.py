@@ -120,8 +120,9 @@ def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
                     place = PLACE.search(text)
                     if place and "place shown" not in row:
                         row["place shown"] = place.group(0)
-                    if page.get_by_text(RESULTS, exact=True).count() or NOTICE in text:
-                        row["click->results s" if RESULTS in text else "click->notice s"] = (
+                    shown = page.get_by_text(RESULTS, exact=True).count() > 0
+                    if shown or NOTICE in text:
+                        row["click->results s" if shown else "click->notice s"] = (
                             time.perf_counter() - clicked[row["session"]])
                         waiting.remove((row, page))
                 time.sleep(0.2)
