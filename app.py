@@ -18,6 +18,7 @@ def main() -> None:
 
     import core  # noqa: F401  (quietens TensorFlow's start-up chatter before anything imports it)
     from core.runs.errors import StoreError
+    from ui import server_notice
     from ui.background import start_workers_now
     from ui.controls import keep_choices
 
@@ -31,6 +32,7 @@ def main() -> None:
         st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
     ])
     keep_choices()  # the sidebar's choices survive a visit to another page
+    server_notice.settings_problems()  # a bad server setting is one message on every page, never a traceback
     try:
         # TensorFlow's import in the workers overlaps this page's paint. Not for a link's settings (any query
         # parameter): opening a link starts no model work until its user chooses (the page decides after paint).

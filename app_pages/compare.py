@@ -5,12 +5,13 @@ import streamlit as st
 from core.config import configs_for
 from core.runs import Outcome
 from core.safe_text import literal
-from ui import background, cache, compare_state, controls, links, progress
+from ui import background, cache, compare_state, controls, links, progress, server_notice
 from ui.network_choice import architecture_select
 from ui.state import CANCEL_TRAINING, SHOWN_RUNS
 from ui.network_editor import network_editor
 
 st.title("Does a convolutional network beat a flat one?")
+server_notice.training_notice()  # a server too small to train says so here; stored runs still open
 intro = st.empty()  # said from the settings, once the sidebar has them
 progress_area = st.container()  # Train's progress: at the top, in view after the click
 network_editor()

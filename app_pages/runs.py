@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import cache
+from ui import cache, server_notice
 from ui.state import OPENED_RUNS, SHOWN_RUNS
 from ui.runs_view import (EXACT_CHOICE, delete_with_confirmation, deleted_notice, networks_section, run_choice_label,
                           show_runs_table)
@@ -18,6 +18,7 @@ networks_section(store, rows)
 used = sum(row["size_bytes"] or 0 for row in rows)
 st.caption(f"{len(rows)} runs, {used / 1024**2:,.0f} MB of {store.max_bytes / 1024**2:,.0f} MB; beyond that the least "
            f"recently used runs are removed (set `RUN_STORE_MAX_MB` to change the limit).")
+server_notice.server_caption()  # which memory budget, workers and threads are in force, and where they came from
 if not rows:
     st.info("No runs yet: train the student's experiment on the Compare page.")
     st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")

@@ -4,11 +4,12 @@ import streamlit as st
 
 from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
-from ui import cache, controls, links, study_view
+from ui import cache, controls, links, server_notice, study_view
 from ui.network_editor import network_editor
 from ui.state import owner
 
 st.title("The study: when does conv beat flat?")
+server_notice.training_notice()  # a server too small to train says so here; stored studies still open
 st.markdown("One run proves little: seeds move accuracy by points at 1,000 digits. Here every "
             "architecture is trained at several sample sizes with several seeds; the verdicts use 95% "
             "confidence intervals over seeds and McNemar's exact test on the same test images.")

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ui import try_view
+from ui import server_notice, try_view
 
 st.title("Try it: your own digit")
+server_notice.training_notice()  # the models answer from a worker: a server too small for one says so
 st.markdown("Draw a digit, upload a picture of one, or pick a test digit. It is prepared the way MNIST's "
             "digits were made (cropped, scaled to 20×20, centred by its centre of mass in 28×28); an upload "
             "is first read the way a browser shows it (turned upright, transparency laid on white), and "

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_classroom.py [--sessions 1 4 8] [--vs DIR] [--dataset fashion_mnist --size 60000
                                          --epochs 1] [--networks flat,conv]
+                                         [--memory-mb M] [--cpus C] [--threads T] [--store DIR]
 
 For each K: a fresh `streamlit run app.py` (its own empty store, the data a new user here gets), K headless
 Chromium sessions on Compare (a link sets seed = session number; everything else as given, else the student's
@@ -9,6 +10,15 @@ defaults), then Train pressed in every session within a fraction of a second. Me
 its comparison on screen; over the run: the web server process's peak resident memory, the whole process tree's
 (server and workers; sampled every 0.25 s) and the exceptions pages showed. --vs DIR runs another checkout the
 same way in the same run (e.g. `git worktree add /tmp/before <commit>`), so the ratios compare like with like.
+
+In a container (issue 35): --memory-mb M and --cpus C run the server (and so its workers) in a cgroup of that size
+(benchmarks/container.py: v1 or v2, root only), importing from a fresh copy of the libraries whose pages were
+dropped from the cache, as in a new container; MEMORY_BUDGET_MB and TRAIN_WORKERS stay unset unless the
+environment sets them. Reported besides: OOM kills, the cgroup's peak charge and failcnt, each session's place in
+line, and a session that gets the app's memory notice instead of results. --store DIR starts from a copy of that
+store (e.g. runs trained before by `python -m core compare --seed 1`): sessions whose runs are stored open them
+without training ("opened s"). --threads T sets TensorFlow's thread pools (TF_NUM_INTRAOP_THREADS and
+TF_NUM_INTEROP_THREADS) instead of the app's choice; "train s" is the runs' own training time from the store.
 
 Targets (issue 24, K = 8 on a 2-core machine): every session gets its results with zero exceptions; the first
 within 1.5x of one comparison alone; the median within 0.6x of the commit before; the server below 350 MB
@@ -20,7 +30,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +47,8 @@ from tests.e2e.conftest import (CHROMIUM, CHROMIUM_ARGS, free_port, process_tree
                                 wait_healthy)
 
 RESULTS = "Timing"  # a heading of the finished comparison
+NOTICE = "training needs about"  # ui/server_notice.py: the server has too little memory to train
+PLACE = re.compile(r"\d+(st|nd|rd|th) in line[^\n]*")
 
 
 class Sampler:
@@ -57,53 +70,95 @@ class Sampler:
         self._thread.join()
 
 
-def one_class(checkout: str, sessions: int, args, browser) -> dict:
+def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
+    """One fresh server and `sessions` sessions pressing Train (or opening stored runs): a row per session."""
+    from container import Container
+
     port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "RUN_STORE_DIR": str(Path(folder) / "store")}
+    box = Container(args.memory_mb, args.cpus) if args.memory_mb or args.cpus else None
+    with tempfile.TemporaryDirectory() as folder, (box or _Nothing()):
+        store = Path(folder) / "store"
+        if args.store:
+            shutil.copytree(args.store, store)
+        env = {**os.environ, "RUN_STORE_DIR": str(store)}
+        if args.threads:
+            env.update(TF_NUM_INTRAOP_THREADS=str(args.threads), TF_NUM_INTEROP_THREADS=str(args.threads))
         log = Path(folder) / "streamlit.log"
-        server = start_streamlit(Path(checkout), port, env, log)
+        server = start_streamlit(Path(checkout), port, box.environment(env) if box else env, log,
+                                 wrap=box.wrap if box else None)
         url = f"http://127.0.0.1:{port}"
+        rows = [{"session": seed} for seed in range(1, sessions + 1)]
+        sampler = None
         try:
-            wait_healthy(url, server, log)
+            wait_healthy(url, server, log, timeout=300)
             sampler = Sampler(server.pid)
             pages = []
-            for seed in range(1, sessions + 1):
+            for row in rows:
                 page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
-                query = f"seed={seed}&networks={args.networks}&dataset={args.dataset}"
+                query = f"seed={row['session']}&networks={args.networks}&dataset={args.dataset}"
                 query += f"&size={args.size}" if args.size else ""
                 query += f"&epochs={args.epochs}" if args.epochs else ""
-                page.goto(f"{url}/?{query}")
-                page.get_by_role("button", name="Train", exact=True).wait_for(timeout=120_000)
+                opened = time.perf_counter()
+                page.goto(f"{url}/?{query}", timeout=300_000)
+                page.get_by_role("button", name="Train", exact=True).wait_for(timeout=300_000)
+                while time.perf_counter() - opened < 20 and not page.get_by_text(RESULTS, exact=True).count():
+                    time.sleep(0.2)  # a stored comparison opens without a click
+                if page.get_by_text(RESULTS, exact=True).count():
+                    row["opened s"] = time.perf_counter() - opened
                 pages.append(page)
             time.sleep(3)  # the user reads the page
             clicked = {}
-            for page in pages:
-                page.get_by_role("button", name="Train", exact=True).click()
-                clicked[page] = time.perf_counter()
-            done: dict = {}
+            for row, page in zip(rows, pages):
+                if "opened s" not in row:
+                    page.get_by_role("button", name="Train", exact=True).click()
+                    clicked[row["session"]] = time.perf_counter()
             deadline = time.perf_counter() + args.timeout
-            while len(done) < len(pages) and time.perf_counter() < deadline:
-                for page in pages:
-                    if page not in done and page.get_by_text(RESULTS, exact=True).count():
-                        done[page] = time.perf_counter() - clicked[page]
+            waiting = [(row, page) for row, page in zip(rows, pages) if row["session"] in clicked]
+            while waiting and time.perf_counter() < deadline:
+                for row, page in list(waiting):
+                    text = page.locator("body").inner_text()
+                    place = PLACE.search(text)
+                    if place and "place shown" not in row:
+                        row["place shown"] = place.group(0)
+                    shown = page.get_by_text(RESULTS, exact=True).count() > 0
+                    if shown or NOTICE in text:
+                        row["click->results s" if shown else "click->notice s"] = (
+                            time.perf_counter() - clicked[row["session"]])
+                        waiting.remove((row, page))
                 time.sleep(0.2)
-            exceptions = sum(page.locator('[data-testid="stException"]').count() for page in pages)
-            sampler.stop()
-            for page in pages:
+            for row, page in zip(rows, pages):
+                row["exceptions"] = page.locator('[data-testid="stException"]').count()
                 page.context.close()
+            sampler.stop()
         finally:
             server.terminate()
             try:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    seconds = sorted(done.values())
-    return {"sessions": sessions, "finished": len(seconds), "exceptions": exceptions,
-            "first s": seconds[0] if seconds else float("nan"),
-            "median s": statistics.median(seconds) if seconds else float("nan"),
-            "last s": seconds[-1] if seconds else float("nan"),
-            "server peak MB": sampler.server_mb, "tree peak MB": sampler.tree_mb}
+            over = {**(box.stats() if box else {}), "server peak MB": sampler and sampler.server_mb,
+                    "tree peak MB": sampler and sampler.tree_mb}
+        train_seconds = _train_seconds(store)
+    for row in rows:
+        row.update(over, **{"train s": train_seconds})
+    return rows
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _train_seconds(store: Path) -> float | None:
+    """The runs' own training time, summed, from the store's records (None when none was stored)."""
+    from core.runs import RunStore
+
+    rows = RunStore(store).list_runs() if store.is_dir() else []
+    times = [row["train_seconds"] for row in rows if row.get("train_seconds")]
+    return sum(times) if times else None
 
 
 def main() -> None:
@@ -115,6 +170,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="default: the recipe's (12)")
     parser.add_argument("--networks", default="flat,conv")
     parser.add_argument("--timeout", type=float, default=1200, help="seconds to wait for every session")
+    parser.add_argument("--memory-mb", type=float, help="the server's container: a memory cgroup of this size")
+    parser.add_argument("--cpus", type=float, help="the server's container: a CPU quota of this many CPUs")
+    parser.add_argument("--threads", type=int, help="TensorFlow's thread pools (default: the app's choice)")
+    parser.add_argument("--store", help="start from a copy of this store folder (its runs open without training)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -124,13 +183,16 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for sessions in args.sessions:
             for name, checkout in checkouts.items():
-                row = {"code": name, **one_class(checkout, sessions, args, browser)}
-                print(row, flush=True)
-                rows.append(row)
+                for row in one_class(checkout, sessions, args, browser):
+                    row = {"code": name, "sessions": sessions, **row}
+                    print(row, flush=True)
+                    rows.append(row)
         browser.close()
     print(f"Machine: {machine()}; dataset {args.dataset}, size {args.size or 'default'}, epochs "
-          f"{args.epochs or 'default'}, networks {args.networks}")
-    print(table(rows, ["sessions", "code", "finished", "exceptions", "first s", "median s", "last s",
+          f"{args.epochs or 'default'}, networks {args.networks}; container: memory {args.memory_mb or '-'} MB, "
+          f"cpus {args.cpus or '-'}; threads {args.threads or 'as the app chooses'}")
+    print(table(rows, ["sessions", "code", "session", "opened s", "click->results s", "click->notice s",
+                       "place shown", "exceptions", "train s", "oom kills", "cgroup peak MB", "failcnt",
                        "server peak MB", "tree peak MB"]))
 
 

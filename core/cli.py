@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     networks = commands.add_parser("architectures", help="list the networks: presets and your saved ones")
     networks.add_argument("--json", action="store_true")
+
+    server = commands.add_parser("server", help="what this machine gives the app (memory limit, CPUs) and the server "
+                                 "settings in force (memory budget, workers, threads), each with where it came from")
+    server.add_argument("--json", action="store_true")
     return parser
 
 
@@ -150,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:  # argparse says this at the top level, whose --help does not list the command's options
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see: {parser.prog} {args.command} --help)")
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
-                "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
+                "architectures": run_architectures, "robustness": run_robustness,
+                "server": run_server}[args.command](args)
     except UsageError as error:
         print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
@@ -369,6 +374,27 @@ def run_architectures(args) -> int:
     for row in rows:
         print(f"{row['name']:<14} {row['params']:>9,} params  {row['kind']:<6} {plain(row['description'])}")
         print(f"{'':<14} {row['layers']}")
+    return 0
+
+
+def run_server(args) -> int:
+    """`server`: the settings the app would run with here (core/server_settings.py); a refused or bounded setting
+    is a `warning:` line on stderr (the app uses its default, so this is no error)."""
+    from core import server_settings
+
+    checked = server_settings.check(log_problems=False)
+    for problem in checked.problems:
+        print(f"warning: {plain(problem, 500)}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"memory_limit_mb": checked.memory.megabytes, "memory_source": checked.memory.source,
+                          "cpus": checked.cpus.count, "cpus_source": checked.cpus.source,
+                          "budget_mb": checked.budget_mb, "workers": checked.workers,
+                          "threads": {"intra_op": checked.threads[0], "inter_op": checked.threads[1]},
+                          "recycle_mb": checked.recycle_mb, "store_max_mb": checked.store_max_mb,
+                          "sources": checked.sources, "problems": list(checked.problems),
+                          "training": checked.training, "training_off": checked.training_off}, indent=2))
+    else:
+        print("\n".join(checked.lines()))
     return 0
 
 

@@ -12,7 +12,13 @@ def number(name: str, default: float, minimum: float, whole: bool = True, unit: 
     """Environment variable `name` as a number: `default` when unset or blank; a whole number when `whole`;
     finite and at least `minimum` (above it when `above`). Raises `error` with a message naming the variable
     and what it must be (a usage error, said once on a page or in the CLI)."""
-    text = os.environ.get(name, "").strip()
+    return parse(name, os.environ.get(name, ""), default, minimum, whole, unit, above, error)
+
+
+def parse(name: str, text: str, default: float, minimum: float, whole: bool = True, unit: str = "",
+          above: bool = False, error: type[Exception] = ValueError) -> float:
+    """`text`, the value of the setting `name`, checked as `number` checks it (`default` when blank)."""
+    text = text.strip()
     if not text:
         return default
     of = f" of {unit}" if unit else ""

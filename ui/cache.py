@@ -16,7 +16,9 @@ from ui.state import owner
 @st.cache_resource(show_spinner=False)
 def store(location: str | None = None) -> RunStore:
     """The run store, shared by every session (it is safe across threads and processes)."""
-    return RunStore(location)
+    from core import server_settings
+
+    return RunStore(location, max_bytes=int(server_settings.check().store_max_mb * 1024**2))  # checked settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,14 +26,16 @@ def service(location: str | None = None) -> RunsService:
     """The runs service over that store, shared by every session. Training and other model work run in local
     worker processes (TRAIN_WORKERS, default 1) behind one fair queue, so the server never imports TensorFlow;
     TRAIN_WORKERS=0 trains inside the server instead (one user on a laptop; the tests' fake trainer)."""
+    from core import server_settings
     from core.runs import Budget, InProcessExecutor
-    from core.runs.workers import setting
 
-    if setting("TRAIN_WORKERS", 1, 0) == 0:  # the memory budget still holds (core/costs.py's estimate)
-        from core.runs.workers import DEFAULT_BUDGET_MB
+    checked = server_settings.check()  # settings checked at once; a server too small to train trains nothing
+    if not checked.training:
+        from core.runs.no_training import NoTrainingExecutor
 
-        return RunsService(store(location),
-                           InProcessExecutor(Budget(setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300))))
+        return RunsService(store(location), NoTrainingExecutor(checked.training_off))
+    if checked.workers == 0:  # the memory budget still holds (core/costs.py's estimate)
+        return RunsService(store(location), InProcessExecutor(Budget(checked.budget_mb)))
     from core.runs.worker_executor import WorkerExecutor
 
     return RunsService(store(location), WorkerExecutor())

@@ -16,6 +16,7 @@ from typing import Any
 
 from core.memory import process_megabytes
 from core.runs.executors import WorkerCrashed
+from core.runs import worker_setup
 from core.runs.fair_queue import Entry
 
 
@@ -138,6 +139,7 @@ def _worker_started(events) -> None:
     global _EVENTS
     _EVENTS = events
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    worker_setup.prepare()  # leave when the server dies; TensorFlow's threads from the host's CPUs
     events.put(("pid", os.getpid()))
 
 

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from core import env
+from core import server_settings
 from core.memory import resident_megabytes
 from core.runs.budget import Budget
 from core.runs.executors import Cancelled, Handle, Job, QueueReport, WorkerCrashed
@@ -44,15 +44,10 @@ from core.runs.worker_process import Slot
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUDGET_MB = 2400   # Streamlit Community Cloud gives an app ~0.7-2.7 GB; see docs/deploy.md
-DEFAULT_RECYCLE_MB = 1800  # a worker past this after a job is replaced before the next
+DEFAULT_BUDGET_MB = server_settings.DEFAULT_BUDGET_MB    # declared once, in core/server_settings.py
+DEFAULT_RECYCLE_MB = server_settings.DEFAULT_RECYCLE_MB  # a worker past this after a job is replaced before the next
 STALL_FACTOR, STALL_MIN_SECONDS = 3.0, 60.0  # no progress for max(60 s, 3 x its estimate): stalled
 WATCH_SECONDS = 1.0        # how often running jobs are checked for stalls
-
-
-def setting(name: str, default: int, low: int) -> int:
-    """A whole-number environment setting (core/env.py); ValueError names it when it is not one (a usage error)."""
-    return env.number(name, default, low)
 
 
 def stall_seconds(entry: Entry) -> float:
@@ -67,11 +62,14 @@ class WorkerPool:
                  warm: bool = True):
         """`warm`: each new worker imports TensorFlow at once (False for work that does not need it)."""
         self.warm = warm
-        self.num_workers = workers if workers is not None else setting("TRAIN_WORKERS", 1, 1)
-        self.budget = Budget(budget_mb if budget_mb is not None
-                             else setting("MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB, 300))
-        self.recycle_mb = (recycle_mb if recycle_mb is not None
-                           else setting("WORKER_RECYCLE_MB", DEFAULT_RECYCLE_MB, 100))
+        # Every server setting checked at once (core/server_settings.py): defaults from the host, a bad value a message.
+        checked = server_settings.check()
+        self.num_workers = workers if workers is not None else max(1, checked.workers)
+        given = checked.sources["MEMORY_BUDGET_MB"]
+        self.budget = Budget(budget_mb if budget_mb is not None else checked.budget_mb,
+                             "MEMORY_BUDGET_MB" if budget_mb is not None or given == "set"
+                             else f"MEMORY_BUDGET_MB unset: {given}")
+        self.recycle_mb = recycle_mb if recycle_mb is not None else checked.recycle_mb
         self._changed = threading.Condition()
         self._queue = FairQueue()
         self._by_key: dict[str, Entry] = {}

@@ -85,15 +85,16 @@ def write_digits(folder: Path, digits) -> Path:
     return path
 
 
-def start_streamlit(folder: Path, port: int, env: dict, log: Path) -> subprocess.Popen:
+def start_streamlit(folder: Path, port: int, env: dict, log: Path, wrap=None) -> subprocess.Popen:
     """`streamlit run app.py` from `folder` (a checkout) on 127.0.0.1:`port`, in a process group of its own (it and
     its workers, to stop together). Its output and its workers' go to the file `log`, where Streamlit prints an app's
     uncaught exception; not to a pipe, which nobody would read while the server runs (a full one blocks the
-    server)."""
+    server). `wrap`: a function of the command giving the command to run (e.g. in a cgroup: benchmarks/container.py)."""
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+               "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     with log.open("w") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-             "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            wrap(command) if wrap else command,
             cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 
 

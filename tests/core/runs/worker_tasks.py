@@ -33,3 +33,11 @@ def imported(emit) -> dict:
 
     return {"main": getattr(sys.modules.get("__mp_main__"), "__file__", None),
             "ui": sorted(name for name in sys.modules if name.split(".")[0] in ("streamlit", "ui", "app_pages"))}
+
+
+def host_view(emit) -> dict:
+    """What this worker process is told of its host: its memory limit, CPUs and TensorFlow's thread settings."""
+    from core import host
+
+    return {"memory_mb": host.memory_limit().megabytes, "cpus": host.usable_cpus().count,
+            "intra": os.environ.get("TF_NUM_INTRAOP_THREADS"), "inter": os.environ.get("TF_NUM_INTEROP_THREADS")}
