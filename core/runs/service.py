@@ -75,6 +75,13 @@ class RunsService:
         """True when the config's run is stored and sound."""
         return self.inspect(config, dataset)[0] is not None
 
+    def stored_rows(self, configs: list[TrainConfig], dataset: Dataset) -> dict[TrainConfig, dict]:
+        """The index row (core/runs/index.py) of each config whose run is stored, from one listing of the store:
+        what a page reads to paint a study of any size in a bounded number of queries (nothing is opened)."""
+        rows = {row["run_id"]: row for row in self.store.list_runs()}
+        found = {config: rows.get(self.run_id(config, dataset)) for config in configs}
+        return {config: row for config, row in found.items() if row is not None}
+
     def get(self, config: TrainConfig, dataset: Dataset) -> StoredRun | None:
         """The config's stored run (marked used), or None."""
         return self.store.get(self.run_id(config, dataset))

@@ -39,17 +39,18 @@ def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyRep
 
 
 def _analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
-    rows, missing, runs = [], 0, {}
-    for config in spec.configs(dataset.pool_size):
-        run = service.get(config, dataset)
-        if run is None:
-            missing += 1
-            continue
+    """From one listing of the store (its index rows): a study named by a link costs the same few queries whatever
+    its size; only the runs McNemar's test compares are opened."""
+    configs = spec.configs(dataset.pool_size)
+    stored = service.stored_rows(configs, dataset)
+    rows, runs = [], OpenedRuns(service.store)
+    for config, row in stored.items():
         label = arm_label(config.architecture, config.pixels)  # the arm: network and pixel order
-        runs[(label, config.sample_size, config.seed)] = run
+        runs.ids[(label, config.sample_size, config.seed)] = row["run_id"]
         rows.append({"architecture": label, "sample_size": config.sample_size, "seed": config.seed,
-                     "test_accuracy": run.test_accuracy, "test_loss": run.test_loss,
-                     "train_seconds": run.train_seconds, "run_id": run.run_id})
+                     "test_accuracy": row["test_accuracy"], "test_loss": row["test_loss"],
+                     "train_seconds": row["train_seconds"], "run_id": row["run_id"]})
+    missing = len(configs) - len(stored)
     cells = pd.DataFrame(rows, columns=["architecture", "sample_size", "seed", "test_accuracy", "test_loss",
                                         "train_seconds", "run_id"])
     summary = summarise(cells)
@@ -60,6 +61,22 @@ def _analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyRe
     if SHUFFLED in spec.pixels:
         report.verdicts["spatial"] = spatial_sentence(gaps, spec)
     return report
+
+
+class OpenedRuns:
+    """(arm, size, seed) -> its stored run, opened when first asked for (McNemar's test needs a few); KeyError when
+    the run has gone from the store since the listing (analyse then reads the store again)."""
+
+    def __init__(self, store):
+        self.store, self.ids, self._opened = store, {}, {}
+
+    def __getitem__(self, key):
+        if key not in self._opened:
+            run = self.store.get(self.ids[key])
+            if run is None:
+                raise KeyError(key)
+            self._opened[key] = run
+        return self._opened[key]
 
 
 def summarise(cells: pd.DataFrame) -> pd.DataFrame:

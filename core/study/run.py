@@ -102,11 +102,9 @@ def estimate_seconds(spec: StudySpec, dataset: Dataset, service: RunsService) ->
     """(seconds to train the missing cells, number of missing cells), from the cost model (core/costs.py) with
     this store's timings."""
     measured = service.seconds_per_image_epoch()
-    seconds, missing = 0.0, 0
-    for config in spec.configs(dataset.pool_size):
-        if not service.has(config, dataset):
-            seconds += costs.estimate(config, dataset, measured).seconds
-            missing += 1
-    return seconds, missing
+    configs = spec.configs(dataset.pool_size)
+    stored = service.stored_rows(configs, dataset)  # one listing, whatever the study's size
+    missing = [config for config in configs if config not in stored]
+    return sum(costs.estimate(config, dataset, measured).seconds for config in missing), len(missing)
 
 

@@ -59,7 +59,7 @@ def test_copying_again_copies_nothing_and_an_interrupted_copy_resumes(laptop, po
 
 def test_a_broken_run_is_reported_not_copied_and_the_others_are(laptop, tmp_path, capsys):
     store, runs = laptop
-    path = store.run_dir(runs[2].run_id) / PROBABILITIES_FILE
+    path = store.backend.folder(runs[2].run_id) / PROBABILITIES_FILE
     path.write_bytes(bytes(path.stat().st_size))
     status, summary = copy(store.root, tmp_path / "other", capsys)
     assert status == 1 and summary["copied"] == 2 and list(summary["broken"]) == [runs[2].run_id]

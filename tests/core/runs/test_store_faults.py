@@ -48,13 +48,28 @@ def test_over_the_limit_the_least_recently_used_runs_go_first(filled):
     assert {row["run_id"] for row in store.list_runs()} == {runs[2].run_id, runs[3].run_id}
 
 
-def test_a_run_used_recently_or_being_written_is_never_removed(filled):
+def test_a_run_being_written_or_just_stored_is_never_removed_and_a_recent_one_only_when_the_limit_needs_it(filled,
+                                                                                                           caplog):
+    """Issue 36: with RUN_STORE_MAX_MB=3 a PostgreSQL store grew to 52 MB, because runs used in the last 600 s were
+    never removed. Their protection now gives way to the limit (last, and said in the log)."""
     store, runs = filled
     store.max_bytes = 1  # everything is over the limit
-    age(store, runs[0].run_id, 60)  # read a minute ago: may still be being read
+    age(store, runs[0].run_id, 60)  # read a minute ago: goes last
     with FileLock(store.root / "locks" / f"{runs[1].run_id}.lock"):  # being written by someone
         removed = store.enforce_limit(protect={runs[2].run_id})
-    assert removed == [runs[3].run_id]
+    assert removed == [runs[3].run_id, runs[0].run_id]
+    assert "used in the last 10 minutes were removed too" in caplog.text
+
+
+def test_a_store_kept_busy_stays_within_its_limit_plus_one_run(tmp_path, digits):
+    """Every run used moments ago (a class at work): the store is still never over its limit by more than the run
+    just stored."""
+    store = RunStore(tmp_path / "busy", max_bytes=1)
+    one_run = None
+    for seed in range(5):
+        run = service(store, FakeTrainer()).get_or_train(config(seed), digits).run
+        one_run = max(one_run or 0, sum((store.backend.sizes(run.run_id) or {}).values()))
+        assert sum(row["size_bytes"] for row in store.list_runs()) <= store.max_bytes + one_run
 
 
 def test_a_put_enforces_the_limit_but_keeps_the_new_run(tmp_path, digits):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from core.costs import Cost
+from core.runs import Job
 from core.runs.workers import WorkerPool
 from tests.core.runs import worker_tasks
 
@@ -25,15 +27,22 @@ SERVER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from multiprocessing import resource_tracker
 
+    from core.costs import Cost
+    from core.runs import Job
     from core.runs.workers import WorkerPool
     from tests.core.runs import worker_tasks
 
+
+    def ask(pool, *call):
+        return pool.submit(Job(print, cost=Cost(100, None)), lambda run: run(*call))
+
+
     if __name__ == "__main__":
         pool = WorkerPool(workers=1, budget_mb={big}, recycle_mb={big}, warm=False)
-        print(pool.submit(None, lambda call: call(worker_tasks.count, 1, 0.0), 100).wait(), flush=True)
+        print(ask(pool, worker_tasks.count, 1, 0.0).result(), flush=True)
         print(resource_tracker._resource_tracker._pid, flush=True)
-        print(pool.submit(None, lambda call: call(worker_tasks.host_view), 100).wait(), flush=True)
-        pool.submit(None, lambda call: call(worker_tasks.count, 600, 1.0), 100)  # busy when the server is killed
+        print(ask(pool, worker_tasks.host_view).result(), flush=True)
+        ask(pool, worker_tasks.count, 600, 1.0)  # busy when the server is killed
         time.sleep(600)
 """)
 
@@ -90,7 +99,8 @@ def test_a_worker_outlives_the_thread_that_started_it():
         starter.start()
         starter.join()
         time.sleep(1.5)
-        assert pool.submit(None, lambda call: call(worker_tasks.count, 1, 0.0), 100).wait() == pool._slots[0].pid
+        job = Job(print, cost=Cost(100, None))
+        assert pool.submit(job, lambda call: call(worker_tasks.count, 1, 0.0)).result() == pool._slots[0].pid
     finally:
         pool.shutdown()
 

@@ -220,3 +220,33 @@ def test_a_worker_spawned_by_the_app_does_not_run_the_app(monkeypatch):
     finally:
         pool.shutdown()
     assert seen == {"main": app.__file__, "ui": []}
+
+
+def test_a_stopped_worker_is_reported_within_its_no_progress_limit_and_replaced(monkeypatch):
+    """Issue 36: a SIGSTOPped worker stalled the queue for ever ("epoch 2/15 … about 29 s left", no message). A job
+    with no progress for max(STALL_MIN_SECONDS, STALL_FACTOR x its estimate) is stopped, its waiters are told, and
+    the next job runs on a new worker."""
+    import os
+    import signal
+
+    from core.runs import workers
+
+    monkeypatch.setattr(workers, "STALL_MIN_SECONDS", 2.0)
+    pool = WorkerPool(workers=1, budget_mb=BIG, recycle_mb=BIG, warm=False)
+    try:
+        events = []
+        stuck = submit(pool, "stuck", job(worker_tasks.count, 100, 0.2), 100, seconds=0.5, label="training conv")
+        waiting = submit(pool, "next", job(worker_tasks.count, 1, 0.0), 100, owner="two")
+        deadline = time.monotonic() + 30
+        while not events and time.monotonic() < deadline:  # it is running: it has reported progress
+            stuck.deliver(events.append)
+            time.sleep(0.05)
+        stopped_pid = pool._slots[0].pid
+        os.kill(stopped_pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(WorkerCrashed, match=r"stopped: training conv made no progress for \d+ s"):
+            stuck.result()
+        assert time.monotonic() - started < 2.0 + 5  # the limit, and a look every second
+        assert waiting.result() != stopped_pid  # the queue goes on, on a new worker
+    finally:
+        pool.shutdown()
