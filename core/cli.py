@@ -1,4 +1,4 @@
-"""Headless command line: `python -m core compare|study|runs|architectures ...`.
+"""Headless command line: `python -m core compare|study|runs|architectures|class-digits ...`.
 
 Bad arguments exit with status 2 and one line on stderr; no traceback reaches the user.
 """
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from core import settings
+from core.class_digits import cli as class_digits_cli
 from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec, check_own_name
 from core.config import TrainConfig
 from core.data import DataUnavailable, check_sample_size, load_dataset
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     networks = commands.add_parser("architectures", help="list the networks: presets and your saved ones")
     networks.add_argument("--json", action="store_true")
+    class_digits_cli.add_parser(commands, add_run_arguments)
     return parser
 
 
@@ -149,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:  # argparse says this at the top level, whose --help does not list the command's options
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see: {parser.prog} {args.command} --help)")
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
-                "architectures": run_architectures, "robustness": run_robustness}[args.command](args)
+                "architectures": run_architectures, "robustness": run_robustness,
+                "class-digits": lambda args: class_digits_cli.run(args, _compared)}[args.command](args)
     except UsageError as error:
         print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2
