@@ -11,9 +11,8 @@ import numpy as np
 import streamlit as st
 
 from core.class_digits import ClassSet, DigitStore, Refused, check_class_code, digit_store
-from core.class_digits.limits import DEFAULT_CODE, MAX_SET_SIZE, NUM_LABELS, check_drawing, check_session, to_stored
+from core.class_digits.limits import DEFAULT_CODE, MAX_SET_SIZE, NUM_LABELS, check_session, prepare_drawing
 from core.class_digits.mosaic import by_label
-from core.preprocess import EmptyImage, ImageProblem, prepare_digit
 from core.runs import StoreError
 from core.safe_text import echo
 from ui import cache, drawing
@@ -123,14 +122,10 @@ def _save(code: str, digits: DigitStore, target: int, canvas) -> None:
     try:
         if canvas is None:
             raise Refused("The canvas is blank: draw the digit first.")
-        check_drawing(canvas)
-        pixels = to_stored(prepare_digit(canvas).pixels)
+        pixels = prepare_drawing(canvas)
         check_session([moment for _, _, moment in added], time.monotonic())
         digit_id = digits.add(code, target, pixels)
-    except EmptyImage:
-        st.warning("The canvas is blank: draw the digit first.")
-        return
-    except (Refused, ImageProblem) as refusal:
+    except Refused as refusal:
         st.warning(str(refusal), icon=":material/block:")
         return
     except (StoreError, OSError) as error:

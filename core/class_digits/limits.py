@@ -104,6 +104,19 @@ def check_drawing(canvas: np.ndarray) -> None:
         raise Refused("The digit is too small: draw it large, filling most of the square.")
 
 
+def prepare_drawing(canvas: np.ndarray) -> np.ndarray:
+    """A canvas (H, W, 4) RGBA uint8 of dark ink on white -> the digit to store, (28, 28) uint8: checked by
+    `check_drawing`, then prepared exactly as Try it prepares a drawing (core.preprocess.prepare_digit: MNIST's
+    crop, 20x20 box and centre of mass). Refused, saying why, for a blank or unreadable drawing."""
+    from core.preprocess import ImageProblem, prepare_digit
+
+    check_drawing(canvas)
+    try:
+        return to_stored(prepare_digit(canvas).pixels)
+    except ImageProblem as problem:  # EmptyImage too: no ink stands out from the page
+        raise Refused(f"The drawing cannot be used: {problem}") from None
+
+
 def check_session(added_at: list[float], now: float) -> None:
     """Refused when a session that added digits at the times `added_at` (seconds, any clock `now` is on) may not
     add another now: SESSION_TOTAL reached, or SESSION_RATE[0] digits in the last SESSION_RATE[1] seconds."""

@@ -23,6 +23,7 @@ The folder layout, under the run store's folder:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ FOLDER_NAME = "class-digits"
 PIXEL_BYTES = DIGIT_SHAPE[0] * DIGIT_SHAPE[1]
 LOCK_SECONDS = 30.0  # a writer waits at most this long for another writer of the same set
 _DIGIT_FILE = re.compile(r"(\d{8,})-(\d)\.digit")
+_THREAD_LOCKS: dict[str, threading.Lock] = {}  # lock file -> the lock this process's threads queue on first
+_THREAD_LOCKS_LOCK = threading.Lock()
 
 
 def set_version(count: int, last_id: int) -> str:
@@ -143,7 +146,8 @@ class DigitStore(ABC):
 
 class FolderDigits(DigitStore):
     """Class sets as folders of one small file per digit, each written in one step (core/atomic.py); a file lock
-    per set (filelock: across threads and processes) makes the cap check, the id and the write one step."""
+    per set (filelock: across processes) makes the cap check, the id and the write one step. A process's threads
+    first queue on a threading lock per set (waiting without polling), so one of them at a time polls the file."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -162,15 +166,25 @@ class FolderDigits(DigitStore):
         folder = self._folder(code)
         folder.mkdir(parents=True, exist_ok=True)
         self.locks.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.locks / f"{folder.name}.lock")
+        path = self.locks / f"{folder.name}.lock"
+        with _THREAD_LOCKS_LOCK:
+            in_process = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+        busy = OSError(f"The class set {folder.name} is busy: try again in a moment.")
+        started = time.monotonic()
+        if not in_process.acquire(timeout=LOCK_SECONDS):
+            raise busy
         try:
-            lock.acquire(timeout=LOCK_SECONDS)
-        except Timeout:
-            raise OSError(f"The class set {folder.name} is busy: try again in a moment.") from None
-        try:
-            yield folder
+            lock = FileLock(path)
+            try:
+                lock.acquire(timeout=max(0.0, LOCK_SECONDS - (time.monotonic() - started)), poll_interval=0.01)
+            except Timeout:
+                raise busy from None
+            try:
+                yield folder
+            finally:
+                lock.release()
         finally:
-            lock.release()
+            in_process.release()
 
     def _listing(self, code: str) -> dict[int, tuple[int, Path]]:
         """id -> (label, path) of every digit file of the set (written ones only: temporaries are hidden)."""

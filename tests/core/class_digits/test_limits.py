@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from core.class_digits.limits import (DEFAULT_CODE, MAX_CODE_LENGTH, SESSION_RATE, SESSION_TOTAL, Refused, SetFull,
-                                      check_class_code, check_drawing, check_room, check_session, to_stored)
+                                      check_class_code, check_drawing, check_room, check_session, prepare_drawing,
+                                      to_stored)
 
 
 @pytest.mark.parametrize("given, code", [(None, DEFAULT_CODE), ("", DEFAULT_CODE), ("  ", DEFAULT_CODE),
@@ -78,3 +79,14 @@ def test_room_in_a_set():
         check_room(5, 1, cap=5)
     with pytest.raises(SetFull, match="do not fit"):
         check_room(3, 3, cap=5)
+
+
+def test_a_drawing_is_prepared_as_try_it_prepares_it_and_stored_as_uint8():
+    from core.preprocess import prepare_digit
+
+    stored = prepare_drawing(canvas())
+    assert stored.shape == (28, 28) and stored.dtype == np.uint8 and stored.max() == 255
+    assert (stored == to_stored(prepare_digit(canvas()).pixels)).all()
+    assert stored[:, :4].max() == 0 and stored[:4].max() == 0  # centred in MNIST's 20x20 box: the border is black
+    with pytest.raises(Refused, match="blank"):
+        prepare_drawing(canvas(slice(0, 0), slice(0, 0)))
