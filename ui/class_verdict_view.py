@@ -100,13 +100,14 @@ def show(found: Verdict, class_set: ClassSet) -> None:
     (st.success if found.paired is not None and found.paired.better is not None else st.info)(found.sentence)
     table = pd.DataFrame([{"network": result.network.label, "our digits": result.accuracy,
                            "95% CI": f"{formats.percent(result.low)} to {formats.percent(result.high)}",
-                           "MNIST test": result.network.mnist_accuracy, "drop": formats.points(result.drop)}
+                           "MNIST test": result.network.mnist_accuracy,
+                           "vs MNIST": formats.points(result.versus_mnist)}
                           for result in found.networks])
     st.dataframe(table, hide_index=True, column_config={
         "our digits": percent_column(help="Share of the class's digits the network gets right."),
         "MNIST test": percent_column(help="The same run's accuracy on MNIST's test digits."),
-        "drop": st.column_config.TextColumn(help="MNIST test accuracy minus accuracy on our digits: the cost of new "
-                                                 "writers.")})
+        "vs MNIST": st.column_config.TextColumn(help="Accuracy on our digits minus the MNIST test accuracy: below "
+                                                     "zero, what new writers cost the network.")})
     per_label = pd.DataFrame([result.per_label for result in found.networks], columns=[str(label) for label in
                              range(10)], index=[result.network.label for result in found.networks])
     st.markdown("**Accuracy per digit** (share right among the set's digits of each label)")

@@ -91,7 +91,7 @@ def _evaluate(args, class_set, compared: Callable) -> int:
     for result in verdict.networks:
         print(f"{result.network.label:<24} class set {formats.percent(result.accuracy):>6} (95% CI "
               f"{formats.percent(result.low)} to {formats.percent(result.high)})   MNIST test "
-              f"{formats.percent(result.network.mnist_accuracy):>6}   drop {formats.points(result.drop)}")
+              f"{formats.percent(result.network.mnist_accuracy):>6}   vs MNIST {formats.points(result.versus_mnist)}")
     print(verdict.sentence)
     return 0
 

@@ -46,9 +46,9 @@ class NetworkResult:
     per_label: np.ndarray   # (10,) accuracy on the digits of each true label; NaN where there are none
 
     @property
-    def drop(self) -> float:
-        """MNIST test accuracy minus accuracy on the class set, as a share."""
-        return self.network.mnist_accuracy - self.accuracy
+    def versus_mnist(self) -> float:
+        """Accuracy on the class set minus MNIST test accuracy, as a share: below 0 what new writers cost."""
+        return self.accuracy - self.network.mnist_accuracy
 
 
 @dataclass(frozen=True)

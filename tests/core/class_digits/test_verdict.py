@@ -30,7 +30,7 @@ def test_accuracy_intervals_mcnemar_and_the_paired_difference_by_hand():
     # Wilson, 16 of 20 (z = 1.959964): centre (0.8 + z²/40) / (1 + z²/20) = 0.751661, half-width
     # z·sqrt(0.8·0.2/20 + z²/1600) / (1 + z²/20) = 0.167682
     assert (by_label["conv"].low, by_label["conv"].high) == pytest.approx((0.583979, 0.919343), abs=1e-5)
-    assert by_label["conv"].drop == pytest.approx(0.15) and by_label["flat"].drop == pytest.approx(0.25)
+    assert (by_label["conv"].versus_mnist, by_label["flat"].versus_mnist) == pytest.approx((-0.15, -0.25))
     paired = verdict.paired
     assert paired.first.network is CONV and paired.second.network is FLAT   # conv − flat, whatever the order given
     assert (paired.mcnemar.only_first_right, paired.mcnemar.only_second_right) == (6, 2)
