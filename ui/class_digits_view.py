@@ -64,9 +64,10 @@ def digits_store() -> DigitStore:
         st.stop()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, show_spinner=False)
 def _class_set(location: str, code: str, version: str) -> ClassSet:
-    """The set as read when its version was `version` (another version's readers get their own entry)."""
+    """The set as read when its version was `version` (another version's readers get their own entry); at most
+    8 kept (a full set is 4 MB)."""
     return _digit_store(location).read(code)
 
 

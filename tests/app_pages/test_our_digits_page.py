@@ -206,3 +206,11 @@ def test_no_stored_runs_points_to_compare(digits):
     app = open_digits()
     assert not app.exception
     assert any("train flat and conv on the Compare page first" in text for text in texts(app.info))
+
+
+def test_on_a_database_store_the_digits_are_kept_in_the_database(postgres_url, drawn):
+    drawn["value"] = stroke_canvas()
+    app = save(open_digits(secrets={"connections": {"runs": {"url": postgres_url}}}))
+    assert not app.exception and any("Saved your 0" in text for text in texts(app.success))
+    assert digit_store(RunStore(postgres_url)).sets() == {"7B": 1}
+    assert digit_store(RunStore()).sets() == {}  # nothing in the local folder
