@@ -12,8 +12,10 @@ from core.class_digits import ClassSet
 from core.class_digits.networks import default_run_ids, describe, handwriting_rows, predicted_labels_in_worker
 from core.class_digits.verdict import Verdict, evaluate
 from core.runs import StoredRun
+from core.runs.workers import OverBudget, WorkerCrashed
 from ui import cache
 from ui.components import percent_column
+from ui.try_view import choice_labels
 
 SHOWN = "class_verdict_shown"   # session: the verdict was asked for (then it follows the set as it grows)
 MAX_DISAGREEMENTS_SHOWN = 48    # digits per grid of "one right, the other wrong"
@@ -38,8 +40,6 @@ def _predictions(location: str, run_id: str, order: str, code: str, version: str
 def choose_runs() -> list[StoredRun] | None:
     """The stored MNIST runs to ask (default: the session's last comparison, else each network's best run at the
     student's settings); None, with a message, when there are none."""
-    from ui.try_view import choice_labels
-
     rows = handwriting_rows(cache.current_store().list_runs())
     if not rows:
         st.info("No networks trained on MNIST yet: train flat and conv on the Compare page first, then come back "
@@ -63,8 +63,6 @@ def choose_runs() -> list[StoredRun] | None:
 def verdict(runs: list[StoredRun], class_set: ClassSet) -> Verdict | None:
     """Each run asked about the set (in a worker, once per run and set version), then the verdict; None with a
     message when the networks could not be asked."""
-    from core.runs.workers import OverBudget, WorkerCrashed
-
     location = cache.store_location()
     try:
         with st.spinner("Asking the networks about your digits…"):

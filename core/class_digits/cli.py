@@ -14,8 +14,11 @@ from collections.abc import Callable
 
 from core import formats
 from core.class_digits.limits import check_class_code
+from core.class_digits.networks import describe, predicted_labels
 from core.class_digits.npz import read_npz, write_npz
 from core.class_digits.storage import digit_store
+from core.class_digits.verdict import evaluate
+from core.runs import RunStore
 
 ACTIONS = ("list", "export", "import", "evaluate")
 
@@ -42,8 +45,6 @@ def add_parser(subparsers, add_run_arguments: Callable) -> None:
 
 def run(args, compared: Callable) -> int:
     """Carry out the action; `compared(args)` is core/cli.py's (dataset, outcomes) for the run settings given."""
-    from core.runs import RunStore
-
     store = RunStore()
     digits = digit_store(store)
     if args.action == "list":
@@ -74,9 +75,6 @@ def run(args, compared: Callable) -> int:
 
 
 def _evaluate(args, class_set, compared: Callable) -> int:
-    from core.class_digits.networks import describe, predicted_labels
-    from core.class_digits.verdict import evaluate
-
     dataset, outcomes = compared(args)
     runs = [outcome.run for outcome in outcomes]
     not_mnist = [run.run_id for run in runs if run.config.dataset != "mnist"]

@@ -19,6 +19,8 @@ import re
 
 import numpy as np
 
+from core.preprocess import ImageProblem, prepare_digit
+
 DEFAULT_CODE = "OPEN"          # the set of a page opened without ?class=
 MAX_CODE_LENGTH = 32
 CODE_PATTERN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
@@ -108,8 +110,6 @@ def prepare_drawing(canvas: np.ndarray) -> np.ndarray:
     """A canvas (H, W, 4) RGBA uint8 of dark ink on white -> the digit to store, (28, 28) uint8: checked by
     `check_drawing`, then prepared exactly as Try it prepares a drawing (core.preprocess.prepare_digit: MNIST's
     crop, 20x20 box and centre of mass). Refused, saying why, for a blank or unreadable drawing."""
-    from core.preprocess import ImageProblem, prepare_digit
-
     check_drawing(canvas)
     try:
         return to_stored(prepare_digit(canvas).pixels)

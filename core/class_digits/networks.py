@@ -11,8 +11,11 @@ import json
 
 import numpy as np
 
+from core import pixels
 from core.class_digits.verdict import Network
+from core.data import to_model_input
 from core.settings import run_labels
+from core.training import predict
 
 STUDENT_SETTINGS = {"sample_size": 1000, "num_epochs": 12, "recipe": "student"}  # the student's experiment
 HANDWRITTEN = "mnist"  # the class draws digits: only runs trained on MNIST are asked about them
@@ -63,10 +66,6 @@ def describe(runs: list) -> list[Network]:
 def predicted_labels(model, images: np.ndarray, order: str = "drawn") -> np.ndarray:
     """The model's answer for each digit of `images` (N, 28, 28) uint8, white ink on black, given in the pixel
     `order` it was trained on: (N,) uint8."""
-    from core import pixels
-    from core.data import to_model_input
-    from core.training import predict
-
     if len(images) == 0:
         return np.zeros(0, dtype=np.uint8)
     probabilities = predict(model, to_model_input(pixels.arrange(np.asarray(images), order)))  # (N, 10)
