@@ -10,7 +10,7 @@ workers.py) imports this file again, as `__mp_main__`. There it must do nothing:
 workers of its own (the multiprocessing docs' "safe importing of main module").
 """
 
-MODEL_WORK_PAGES = ("", "compare", "study", "try_it")  # url paths whose buttons train or predict
+MODEL_WORK_PAGES = ("", "compare", "study", "try_it", "our_digits")  # url paths whose buttons train or predict
 
 
 def main() -> None:
@@ -28,6 +28,7 @@ def main() -> None:
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
         st.Page("app_pages/study.py", title="Study", icon=":material/query_stats:"),
         st.Page("app_pages/try_it.py", title="Try it", icon=":material/draw:"),
+        st.Page("app_pages/our_digits.py", title="Our digits", icon=":material/groups:"),
         st.Page("app_pages/data.py", title="Data", icon=":material/grid_on:"),
         st.Page("app_pages/runs.py", title="Runs", icon=":material/history:"),
     ])

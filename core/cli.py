@@ -1,4 +1,4 @@
-"""Headless command line: `python -m core compare|study|runs|architectures ...`.
+"""Headless command line: `python -m core compare|study|runs|architectures|class-digits ...`.
 
 Bad arguments exit with status 2 and one line on stderr; no traceback reaches the user.
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.glossary import with_term
 from core import settings
+from core.class_digits import cli as class_digits_cli
 from core.architectures import DEFAULT_ARCHITECTURES, PRESETS, ArchitectureSpec, check_own_name
 from core.config import TrainConfig, configs_for
 from core.data import DataUnavailable, load_dataset
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     server = commands.add_parser("server", help="what this machine gives the app (memory limit, CPUs) and the server "
                                  "settings in force (memory budget, workers, threads), each with where it came from")
     server.add_argument("--json", action="store_true")
+    class_digits_cli.add_parser(commands, add_run_arguments)
     return parser
 
 
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see: {parser.prog} {args.command} --help)")
         return {"compare": run_compare, "study": run_study_command, "runs": run_runs,
                 "architectures": run_architectures, "robustness": run_robustness,
-                "server": run_server}[args.command](args)
+                "server": run_server,
+                "class-digits": lambda args: class_digits_cli.run(args, _compared)}[args.command](args)
     except UsageError as error:
         print(f"error: {plain(error, 500)}", file=sys.stderr)
         return 2

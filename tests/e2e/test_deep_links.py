@@ -16,4 +16,4 @@ def test_a_deep_link_on_a_fresh_server_still_runs_the_entrypoint(browser, tmp_pa
         links.first.wait_for(timeout=30_000)
         names = [text.split("\n")[-1] for text in links.all_inner_texts()]
         page.close()
-    assert names == ["Compare", "Study", "Try it", "Data", "Runs"]  # app.py's navigation, not the files
+    assert names == ["Compare", "Study", "Try it", "Our digits", "Data", "Runs"]  # app.py's navigation, not the files
