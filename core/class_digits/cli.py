@@ -16,7 +16,7 @@ from core import formats
 from core.class_digits.limits import check_class_code
 from core.class_digits.networks import describe, predicted_labels
 from core.class_digits.npz import read_npz, write_npz
-from core.class_digits.storage import digit_store
+from core.class_digits import digit_store
 from core.class_digits.verdict import evaluate
 from core.runs import RunStore
 
