@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.safe_text import literal
-from core.study import analyse, estimate_seconds, run_study
+from core.study import analyse, run_study
 from ui import cache, controls, links, server_notice, study_view
 from ui.network_editor import network_editor
 from ui.state import owner
@@ -29,15 +29,10 @@ except ValueError as error:
 
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
 runs = cache.current_runs()
-seconds, missing = estimate_seconds(spec, dataset, runs)
-total = len(spec.configs(dataset.pool_size))
-run_area.caption(f"All {total} cells are stored: the results below open from the store." if not missing else
-                 f"{total - missing} of {total} cells are stored. Training the other {missing} takes about "
-                 f"{seconds / 60:.1f} min on this machine (estimated from stored timings).")
-
 with run_area:
     where, address = study_view.executor_choice()
-if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0):
+    missing, allowed = study_view.size_gate(spec, dataset, runs, shared=where == "here")
+if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0 or not allowed):
     with run_area:  # the status and the bars under the button: in view after the click
         study_runs = study_view.connect(runs, where, address)
         on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)

@@ -52,6 +52,11 @@ log = logging.getLogger(__name__)
 DEFAULT_BUDGET_MB = 2400    # no container limit: today's default (Community Cloud gives an app 690 MB-2.7 GB)
 DEFAULT_RECYCLE_MB = 1800   # a worker past this after a job is replaced before the next
 DEFAULT_STORE_MAX_MB = 2048
+# A class shares the workers: a study over these asks first, and one over the caps is refused (issue 35: a link of
+# 2,880 cells offered ~86 days of work). Ten minutes is about the README's 60-cell study on 2 cores.
+DEFAULT_STUDY_ASK_MINUTES = 10
+DEFAULT_STUDY_MAX_CELLS = 500
+DEFAULT_STUDY_MAX_MINUTES = 240
 SERVER_MB = 300             # the web server's own resident memory with the worker pool (~265 MB measured, issue 35)
 HEADROOM_MB = 40            # see the module's docstring
 LIBRARY_PAGES_MB = 400      # see the module's docstring
@@ -91,7 +96,17 @@ WORKER_RECYCLE_MB = ServerSetting(
 RUN_STORE_MAX_MB = ServerSetting(
     "RUN_STORE_MAX_MB", 0, DEFAULT_STORE_MAX_MB, "the run store's size limit in MB; beyond it the least recently "
     "used runs are removed", unit="megabytes", whole=False, above=True)
-SETTINGS = (TRAIN_WORKERS, MEMORY_BUDGET_MB, WORKER_RECYCLE_MB, RUN_STORE_MAX_MB)
+STUDY_ASK_MINUTES = ServerSetting(
+    "STUDY_ASK_MINUTES", 0, DEFAULT_STUDY_ASK_MINUTES, "a study whose missing cells would take longer than this (in "
+    "minutes of the workers' time) asks its user to confirm before it is queued", unit="minutes", whole=False)
+STUDY_MAX_CELLS = ServerSetting(
+    "STUDY_MAX_CELLS", 1, DEFAULT_STUDY_MAX_CELLS, "the most cells a study started from the app may train (the CLI "
+    "has no limit)")
+STUDY_MAX_MINUTES = ServerSetting(
+    "STUDY_MAX_MINUTES", 0, DEFAULT_STUDY_MAX_MINUTES, "the longest a study started from the app may keep the workers "
+    "busy, in minutes (the CLI has no limit)", unit="minutes", whole=False, above=True)
+SETTINGS = (TRAIN_WORKERS, MEMORY_BUDGET_MB, WORKER_RECYCLE_MB, RUN_STORE_MAX_MB, STUDY_ASK_MINUTES,
+            STUDY_MAX_CELLS, STUDY_MAX_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,9 @@ class ServerSettings:
     sources: dict = field(default_factory=dict)  # setting name -> where its value came from
     problems: tuple = ()         # one sentence per setting that was refused or bounded
     training_off: str | None = None  # why nothing can train here (None: training is on)
+    study_ask_minutes: float = DEFAULT_STUDY_ASK_MINUTES
+    study_max_cells: int = DEFAULT_STUDY_MAX_CELLS
+    study_max_minutes: float = DEFAULT_STUDY_MAX_MINUTES
 
     @property
     def training(self) -> bool:
@@ -120,6 +138,9 @@ class ServerSettings:
                 f"{self.threads[0]} intra-op, {self.threads[1]} inter-op.",
                 f"WORKER_RECYCLE_MB: {self.recycle_mb:,.0f} MB ({self.sources['WORKER_RECYCLE_MB']}).",
                 f"RUN_STORE_MAX_MB: {self.store_max_mb:,.0f} MB ({self.sources['RUN_STORE_MAX_MB']}).",
+                f"A study from the app: asks first above {self.study_ask_minutes:,g} min (STUDY_ASK_MINUTES); at most "
+                f"{self.study_max_cells:,} cells (STUDY_MAX_CELLS) and {self.study_max_minutes:,g} min "
+                f"(STUDY_MAX_MINUTES).",
                 "Training: " + ("on." if self.training else f"off. {self.training_off}")]
 
 
@@ -150,11 +171,16 @@ def check(environ: Mapping[str, str] | None = None, memory: host.MemoryLimit | N
     training_off = _training_off(given["MEMORY_BUDGET_MB"], memory, budget, workers)
     recycle = given["WORKER_RECYCLE_MB"] or DEFAULT_RECYCLE_MB
     store_max = given["RUN_STORE_MAX_MB"] or DEFAULT_STORE_MAX_MB
-    for name, value in (("WORKER_RECYCLE_MB", given["WORKER_RECYCLE_MB"]),
-                        ("RUN_STORE_MAX_MB", given["RUN_STORE_MAX_MB"])):
-        sources[name] = "set" if value is not None else "default"
+    for name in ("WORKER_RECYCLE_MB", "RUN_STORE_MAX_MB", "STUDY_ASK_MINUTES", "STUDY_MAX_CELLS", "STUDY_MAX_MINUTES"):
+        sources[name] = "set" if given[name] is not None else "default"
+
+    def chosen(setting: ServerSetting):
+        return setting.default if given[setting.name] is None else given[setting.name]
+
     settings = ServerSettings(int(workers), float(budget), float(recycle), float(store_max), memory, cpus,
-                              thread_pools(cpus, int(workers)), sources, tuple(problems), training_off)
+                              thread_pools(cpus, int(workers)), sources, tuple(problems), training_off,
+                              float(chosen(STUDY_ASK_MINUTES)), int(chosen(STUDY_MAX_CELLS)),
+                              float(chosen(STUDY_MAX_MINUTES)))
     if log_problems:
         _log_once(settings)
     return settings

@@ -102,7 +102,9 @@ def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | 
         report = curves.reporter(config.architecture, then=report)
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
-        if place.place:
+        if place.starting is not None:  # a fresh server's worker is still importing TensorFlow
+            bar.progress(0.0, text=f"{label}: {place.describe()}")
+        elif place.place:
             bar.progress(0.0, text=f"{label}: {place.describe()} (sessions take turns on this server's workers)")
         elif not bar.started:
             bar.started = True

@@ -238,3 +238,30 @@ def show_report(report, dataset: Dataset) -> None:
     right.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
                           mime="text/csv", on_click="ignore", key="study_download", width="stretch")
 
+
+
+def size_gate(spec, dataset: Dataset, runs, shared: bool) -> tuple[int, bool]:
+    """The estimate in words and, where the class shares this server's workers (`shared`), its limits
+    (core/server_settings.py): a study over them is refused with the reason, one over STUDY_ASK_MINUTES waits for a
+    confirmation and says how it shares the workers. (missing cells, whether Run study may start it)."""
+    from core import server_settings
+    from core.study.run import study_size
+
+    checked = server_settings.check()
+    size = study_size(spec, dataset, runs, checked.study_ask_minutes, checked.study_max_cells,
+                      checked.study_max_minutes)
+    total = len(spec.configs(dataset.pool_size))
+    if not size.cells:
+        st.caption(f"All {total:,} cells are stored: the results below open from the store.")
+        return 0, True
+    st.caption(f"{total - size.cells:,} of {total:,} cells are stored. Training the other {size.cells:,} takes about "
+               f"{size.seconds / 60:,.1f} min on this machine (estimated from stored timings).")
+    if not shared:
+        return size.cells, True
+    if size.refusal:
+        st.error(size.refusal, icon=":material/block:")
+        return size.cells, False
+    if size.needs_asking:
+        st.caption(size.share())
+        return size.cells, st.checkbox(f"Yes, queue {size.cells:,} cells on this shared server", key="study_confirm")
+    return size.cells, True

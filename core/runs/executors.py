@@ -76,8 +76,12 @@ class QueueReport:
     place: int
     running: int                # jobs running now
     wait_seconds: float | None  # until it starts, from the estimates (None when unknown)
+    starting: float | None = None  # seconds left, about, of starting the engine it runs in (a fresh worker)
 
     def describe(self) -> str:
+        if self.starting is not None:
+            return (f"starting the training engine — first time after a restart, about "
+                    f"{rounded_seconds(self.starting)} s")
         if self.place == 0:
             return "running now"
         ordinal = {1: "1st", 2: "2nd", 3: "3rd"}.get(self.place, f"{self.place}th")

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +19,10 @@ from core.memory import process_megabytes
 from core.runs.executors import WorkerCrashed
 from core.runs import worker_setup
 from core.runs.fair_queue import Entry
+
+
+# A new worker's start, TensorFlow's import most of it: 5-9 s here (NOTES.md: 3-5 s for the import alone).
+ENGINE_START_SECONDS = 10.0
 
 
 class _RecordingContext:
@@ -53,7 +58,8 @@ class Slot:
         self.stopped_because = None
         self.pool = ProcessPoolExecutor(1, mp_context=self.context, initializer=_worker_started,
                                         initargs=(self.events,))
-        self.pool.submit(_warm, self.warm)  # start the process (and TensorFlow's import) now, not at the first job
+        self.started_at = time.perf_counter()
+        self.warmed = self.pool.submit(_warm, self.warm)  # the process (and TensorFlow's import) starts now
         self._stop_reading = threading.Event()
         self._reader = threading.Thread(target=self._read, args=(self.events, self._stop_reading),
                                         name=f"worker-{self.number}-events", daemon=True)
@@ -105,6 +111,12 @@ class Slot:
         why = ("it was killed (signal 9), most often by the kernel for lack of memory" if code == -9 else
                f"it exited with code {code}" if code is not None else "it stopped unexpectedly")
         return f"The worker process doing this job died: {why}. A new worker has taken its place."
+
+    def starting_seconds(self) -> float | None:
+        """About how long until this worker can run a job (its TensorFlow import), None once it can."""
+        if self.warmed.done():
+            return None
+        return max(1.0, ENGINE_START_SECONDS - (time.perf_counter() - self.started_at))
 
     def resident_mb(self) -> float | None:
         return process_megabytes(self.pid) if self.pid else None

@@ -147,7 +147,8 @@ class WorkerPool:
                 return None
             running = [slot.entry for slot in self._slots if slot.entry is not None]
             if entry in running:
-                return QueueReport(0, len(running), 0.0)
+                slot = next(slot for slot in self._slots if slot.entry is entry)
+                return QueueReport(0, len(running), 0.0, slot.starting_seconds())
             order = self._queue.order()
             if entry not in order:
                 return None

@@ -108,3 +108,52 @@ def estimate_seconds(spec: StudySpec, dataset: Dataset, service: RunsService) ->
     return sum(costs.estimate(config, dataset, measured).seconds for config in missing), len(missing)
 
 
+
+
+@dataclass(frozen=True)
+class StudySize:
+    """What a study's missing cells would ask of a shared server, against its limits (core/server_settings.py)."""
+    cells: int
+    seconds: float
+    longest_cell_seconds: float
+    ask_minutes: float
+    max_cells: int
+    max_minutes: float
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the app will not queue it (None: it may)."""
+        if self.cells <= self.max_cells and self.seconds <= self.max_minutes * 60:
+            return None
+        return (f"This study has {self.cells:,} cells to train, about {_minutes(self.seconds)} of the workers' time: "
+                f"more than this server takes from one study ({self.max_cells:,} cells and "
+                f"{_minutes(self.max_minutes * 60)}; STUDY_MAX_CELLS and STUDY_MAX_MINUTES). Fewer seeds, sample "
+                f"sizes, networks or epochs would fit; `python -m core study` on your own machine has no limit.")
+
+    @property
+    def needs_asking(self) -> bool:
+        return self.refusal is None and self.seconds > self.ask_minutes * 60
+
+    def share(self) -> str:
+        """What it does to the others waiting, in one sentence."""
+        return (f"It takes turns with everybody else's requests: while it runs, another session's training waits "
+                f"for at most the cell that is running (up to about {_minutes(self.longest_cell_seconds)}) before "
+                f"its own turn.")
+
+
+def study_size(spec: StudySpec, dataset: Dataset, service: RunsService, ask_minutes: float, max_cells: int,
+               max_minutes: float) -> StudySize:
+    """The missing cells of `spec`, their estimated seconds (core/costs.py with this store's timings) and the
+    longest one's, against a server's limits."""
+    measured = service.seconds_per_image_epoch()
+    configs = spec.configs(dataset.pool_size)
+    stored = service.stored_rows(configs, dataset)
+    seconds = [costs.estimate(config, dataset, measured).seconds for config in configs if config not in stored]
+    return StudySize(len(seconds), sum(seconds), max(seconds, default=0.0), ask_minutes, max_cells, max_minutes)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:,.0f} s"
+    minutes = seconds / 60
+    return f"{minutes:,.0f} min" if minutes < 180 else f"{minutes / 60:,.1f} hours"

@@ -250,3 +250,22 @@ def test_a_stopped_worker_is_reported_within_its_no_progress_limit_and_replaced(
         assert waiting.result() != stopped_pid  # the queue goes on, on a new worker
     finally:
         pool.shutdown()
+
+
+def test_a_job_waiting_for_a_fresh_worker_says_the_engine_is_starting():
+    """Issue 35: on a fresh server the first click waited with no word. While the worker imports TensorFlow, the
+    running job's report says so, then plainly "running now"."""
+    pool = WorkerPool(workers=1, budget_mb=BIG, recycle_mb=BIG, warm=True)  # the worker imports TensorFlow
+    try:
+        first = submit(pool, "first", job(worker_tasks.count, 1, 0.0), 100)
+        reports = []
+        first.result(on_queue=reports.append)
+        words = [report.describe() for report in reports]
+        assert words[0].startswith("starting the training engine — first time after a restart, about")
+        assert pool._slots[0].starting_seconds() is None  # ready now: the next job says nothing of it
+        later = submit(pool, "later", job(worker_tasks.count, 2, 0.5), 100)
+        time.sleep(0.3)
+        assert pool.report(later.entry).describe() == "running now"
+        later.result()
+    finally:
+        pool.shutdown()
