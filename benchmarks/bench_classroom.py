@@ -2,7 +2,7 @@
 
     python benchmarks/bench_classroom.py [--sessions 1 4 8] [--vs DIR] [--dataset fashion_mnist --size 60000
                                          --epochs 1] [--networks flat,conv]
-                                         [--memory-mb M] [--cpus C] [--threads T] [--store DIR]
+                                         [--memory-mb M] [--cpus C] [--threads T] [--store DIR] [--study CELLS]
 
 For each K: a fresh `streamlit run app.py` (its own empty store, the data a new user here gets), K headless
 Chromium sessions on Compare (a link sets seed = session number; everything else as given, else the student's
@@ -19,6 +19,11 @@ line, and a session that gets the app's memory notice instead of results. --stor
 store (e.g. runs trained before by `python -m core compare --seed 1`): sessions whose runs are stored open them
 without training ("opened s"). --threads T sets TensorFlow's thread pools (TF_NUM_INTRAOP_THREADS and
 TF_NUM_INTEROP_THREADS) instead of the app's choice; "train s" is the runs' own training time from the store.
+
+Fair shares (issue 35): --study CELLS adds a session that starts a study of about CELLS cells (flat and conv, 300
+and 1,000 images, 11 epochs so that no cell is a session's run, CELLS/4 seeds) and waits until its first cell trains; then the K sessions press Train.
+Reported per session besides: "own s" (its runs' training time) and "limit s", its own training plus the study's
+longest cell plus 10 s — the target: every session's click->results within it.
 
 Targets (issue 24, K = 8 on a 2-core machine): every session gets its results with zero exceptions; the first
 within 1.5x of one comparison alone; the median within 0.6x of the commit before; the server below 350 MB
@@ -80,7 +85,7 @@ def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
         store = Path(folder) / "store"
         if args.store:
             shutil.copytree(args.store, store)
-        env = {**os.environ, "RUN_STORE_DIR": str(store)}
+        env = {**os.environ, "RUN_STORE_DIR": str(store), "STUDY_ASK_MINUTES": "100000"}
         if args.threads:
             env.update(TF_NUM_INTRAOP_THREADS=str(args.threads), TF_NUM_INTEROP_THREADS=str(args.threads))
         log = Path(folder) / "streamlit.log"
@@ -106,6 +111,7 @@ def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
                 if page.get_by_text(RESULTS, exact=True).count():
                     row["opened s"] = time.perf_counter() - opened
                 pages.append(page)
+            study = start_study(browser, url, args.study) if args.study else None
             time.sleep(3)  # the user reads the page
             clicked = {}
             for row, page in zip(rows, pages):
@@ -129,6 +135,8 @@ def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
             for row, page in zip(rows, pages):
                 row["exceptions"] = page.locator('[data-testid="stException"]').count()
                 page.context.close()
+            if study is not None:
+                study.context.close()  # the study's queued cells are dropped with its session
             sampler.stop()
         finally:
             server.terminate()
@@ -139,9 +147,45 @@ def one_class(checkout: str, sessions: int, args, browser) -> list[dict]:
             over = {**(box.stats() if box else {}), "server peak MB": sampler and sampler.server_mb,
                     "tree peak MB": sampler and sampler.tree_mb}
         train_seconds = _train_seconds(store)
+        if args.study:
+            _fair_share(rows, store)
     for row in rows:
         row.update(over, **{"train s": train_seconds})
     return rows
+
+
+STUDY_EPOCHS = 11  # not the sessions' 12: the study's cells are never the runs a session asks for
+
+
+def start_study(browser, url: str, cells: int):
+    """A session that starts a study of about `cells` cells on the Study page and returns once its first cell is
+    training (its page stays open: the study goes on)."""
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    seeds = max(1, cells // 4)
+    page.goto(f"{url}/study?networks=flat,conv&sizes=300,1000&seeds={seeds}&epochs={STUDY_EPOCHS}", timeout=300_000)
+    page.get_by_role("button", name="Run study", exact=True).wait_for(timeout=300_000)
+    confirm = page.get_by_text("Yes, queue", exact=False)
+    if confirm.count():
+        confirm.first.click()
+        time.sleep(2)
+    page.get_by_role("button", name="Run study", exact=True).click()
+    page.get_by_text("Cell 1 of", exact=False).first.wait_for(timeout=300_000)
+    return page
+
+
+def _fair_share(rows: list[dict], store: Path) -> None:
+    """Each session's own training time (its seed's runs) and the target: own + the study's longest cell + 10 s."""
+    from core.runs import RunStore
+
+    listed = RunStore(store).list_runs()
+    longest = max((run["train_seconds"] for run in listed if run["num_epochs"] == STUDY_EPOCHS), default=0.0)
+    for row in rows:
+        own = sum(run["train_seconds"] for run in listed
+                  if run["seed"] == row["session"] and run["num_epochs"] != STUDY_EPOCHS)
+        row["own s"] = own
+        row["limit s"] = own + longest + 10
+        done = row.get("click->results s")
+        row["within"] = None if done is None else done <= row["limit s"]
 
 
 class _Nothing:
@@ -174,6 +218,8 @@ def main() -> None:
     parser.add_argument("--cpus", type=float, help="the server's container: a CPU quota of this many CPUs")
     parser.add_argument("--threads", type=int, help="TensorFlow's thread pools (default: the app's choice)")
     parser.add_argument("--store", help="start from a copy of this store folder (its runs open without training)")
+    parser.add_argument("--study", type=int, default=0, metavar="CELLS",
+                        help="first, another session starts a study of about this many cells")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -192,7 +238,7 @@ def main() -> None:
           f"{args.epochs or 'default'}, networks {args.networks}; container: memory {args.memory_mb or '-'} MB, "
           f"cpus {args.cpus or '-'}; threads {args.threads or 'as the app chooses'}")
     print(table(rows, ["sessions", "code", "session", "opened s", "click->results s", "click->notice s",
-                       "place shown", "exceptions", "train s", "oom kills", "cgroup peak MB", "failcnt",
+                       "place shown", "own s", "limit s", "within", "exceptions", "train s", "oom kills", "cgroup peak MB", "failcnt",
                        "server peak MB", "tree peak MB"]))
 
 
