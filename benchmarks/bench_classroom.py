@@ -21,7 +21,8 @@ without training ("opened s"). --threads T sets TensorFlow's thread pools (TF_NU
 TF_NUM_INTEROP_THREADS) instead of the app's choice; "train s" is the runs' own training time from the store.
 
 Fair shares (issue 35): --study CELLS adds a session that starts a study of about CELLS cells (flat and conv, 300
-and 1,000 images, 11 epochs so that no cell is a session's run, CELLS/4 seeds) and waits until its first cell trains; then the K sessions press Train.
+and 1,000 images, 11 epochs so that no cell is a session's run, CELLS/4 seeds) and waits until its first cell
+trains; then the K sessions press Train.
 Reported per session besides: "own s" (its runs' training time) and "limit s", its own training plus the study's
 longest cell plus 10 s — the target: every session's click->results within it.
 
@@ -238,8 +239,8 @@ def main() -> None:
           f"{args.epochs or 'default'}, networks {args.networks}; container: memory {args.memory_mb or '-'} MB, "
           f"cpus {args.cpus or '-'}; threads {args.threads or 'as the app chooses'}")
     print(table(rows, ["sessions", "code", "session", "opened s", "click->results s", "click->notice s",
-                       "place shown", "own s", "limit s", "within", "exceptions", "train s", "oom kills", "cgroup peak MB", "failcnt",
-                       "server peak MB", "tree peak MB"]))
+                       "place shown", "own s", "limit s", "within", "exceptions", "train s", "oom kills",
+                       "cgroup peak MB", "failcnt", "server peak MB", "tree peak MB"]))
 
 
 if __name__ == "__main__":
