@@ -16,6 +16,9 @@ intro = st.empty()  # said from the settings, once the sidebar has them
 progress_area = st.container()  # Train's progress: at the top, in view after the click
 network_editor()
 opened_link = links.open_link("compare", links.COMPARE)  # a shared address sets the choices before the widgets
+named_runs = links.runs_in_address()  # runs=ID,ID: exactly these stored runs (the Runs page's Open in Compare)
+if named_runs:
+    compare_state.open_runs(named_runs)
 
 with st.sidebar:
     st.header("Experiment")
@@ -32,10 +35,7 @@ with st.sidebar:
     precision = controls.precision_select(key="precision")
     settings["pixels"] = controls.pixels_select(key="pixels")
     architectures = architecture_select(key="architectures")
-intro.markdown(compare_state.compare_intro(dataset, sample_size, architectures))
-
 controls.data_source_line(dataset)
-links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
 
 if st.session_state.get(CANCEL_TRAINING):
     st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
@@ -50,12 +50,17 @@ if configs and clicked:
     compare_state.trained(configs, dataset, progress.train_with_progress(configs, dataset, progress_area))
 elif configs:  # the settings on screen show their stored runs without a click (nothing trains)
     compare_state.show_stored_for(configs, dataset, from_link=opened_link)
+opened = compare_state.opened_runs()
+links.mirror(links.COMPARE, runs=opened)  # the address shows what is on screen: copy it to share the comparison
 
 shown = st.session_state.get(SHOWN_RUNS, {})
 if shown:
     runs, problems = cache.stored_runs(list(shown))
     for problem in problems:
         st.warning(problem)
+    if opened and runs:
+        intro.markdown(compare_state.opened_intro(runs))
+        values_used.caption(f"Showing the {len(runs)} runs this address names; **Train** trains the settings below.")
     if runs:
         from ui.compare_view import show_comparison  # plotly and pandas: ~0.35 s, not needed for first paint
 
@@ -63,5 +68,7 @@ if shown:
 elif not clicked and not opened_link:
     st.info("Nothing is stored for these settings yet (the defaults reproduce the student's experiment): press "
             "**Train** (in the sidebar; on a phone, open it with » at the top left).")
+if not (opened and shown):
+    intro.markdown(compare_state.compare_intro(dataset, sample_size, architectures))
 if not clicked:
     background.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import cache, server_notice
-from ui.state import OPENED_RUNS, SHOWN_RUNS
+from ui.links import RUNS_PARAM
 from ui.runs_view import (EXACT_CHOICE, delete_with_confirmation, deleted_notice, networks_section, run_choice_label,
                           show_runs_table)
 
@@ -31,7 +31,5 @@ chosen = st.multiselect("Runs to open or delete", list(labels), format_func=labe
 
 left, right = st.columns(2)
 if left.button("Open in Compare", key="open_runs", disabled=not chosen, type="primary"):
-    st.session_state[SHOWN_RUNS] = {run_id: True for run_id in chosen}
-    st.session_state[OPENED_RUNS] = True  # Compare shows these, not the stored runs of its settings
-    st.switch_page("app_pages/compare.py")
+    st.switch_page("app_pages/compare.py", query_params={RUNS_PARAM: ",".join(chosen)})  # exactly these runs
 delete_with_confirmation("runs", chosen, labels, "run", store.delete, where=right)

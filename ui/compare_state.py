@@ -26,15 +26,45 @@ def compare_intro(dataset: Dataset, sample_size: int, architectures: list[Archit
             f"store.")
 
 
+def open_runs(run_ids: tuple[str, ...]) -> None:
+    """Show exactly these stored runs (a `runs=` address: the Runs page's "Open in Compare", or a copy of it) until
+    a setting changes or Train is pressed; the address keeps naming them meanwhile. Asked again by the same address,
+    nothing changes (the page's own state wins)."""
+    if st.session_state.get(OPENED_RUNS) == run_ids:
+        return
+    st.session_state[OPENED_RUNS] = run_ids
+    st.session_state[SHOWN_RUNS] = {run_id: True for run_id in run_ids}
+    st.session_state.pop(FOLLOWED, None)
+    st.session_state.pop(MISSING, None)
+
+
+def opened_runs() -> tuple[str, ...] | None:
+    """The run ids the page shows because an address named them (None: it shows its settings' runs)."""
+    return st.session_state.get(OPENED_RUNS)
+
+
+def opened_intro(runs: list) -> str:
+    """The page's first lines while it shows runs opened by their ids: what they are, and how to leave them."""
+    from ui.compare_view import run_labels
+
+    names = ", ".join(f"**{label}**" for label in run_labels(runs))
+    return (f"These {len(runs)} stored runs were opened by their ids (from the Runs page, or a link to them): "
+            f"{names}. This page's address names exactly them. Change a setting in the sidebar, or press **Train**, "
+            f"to go back to comparing the settings there.")
+
+
 def show_stored_for(configs: list[TrainConfig], dataset: Dataset, from_link: bool = False) -> None:
     """Without a click, the settings on screen show their stored runs: on a first visit (a plain address, a new tab,
-    after a restart), from a shared link, and whenever a setting changes. Only the store is read; nothing trains."""
+    after a restart), from a shared link, and whenever a setting changes. Only the store is read; nothing trains.
+    While runs opened by their ids are shown (`open_runs`), they stay until a setting changes."""
     runs = cache.current_runs()
     ids = tuple(runs.run_id(config, dataset) for config in configs)
-    if st.session_state.pop(OPENED_RUNS, False):
-        st.session_state[FOLLOWED] = ids
-        st.session_state.pop(MISSING, None)
-        return
+    if st.session_state.get(OPENED_RUNS) is not None:
+        followed = st.session_state.get(FOLLOWED)
+        if followed is None or followed == ids:  # the settings have not changed since the runs were opened
+            st.session_state[FOLLOWED] = ids
+            return
+        del st.session_state[OPENED_RUNS]  # a setting changed: the page follows its settings again
     if st.session_state.get(FOLLOWED) != ids:
         st.session_state[FOLLOWED] = ids
         stored = [run.run_id for run in (runs.get(config, dataset) for config in configs) if run is not None]
@@ -53,6 +83,7 @@ def show_stored_for(configs: list[TrainConfig], dataset: Dataset, from_link: boo
 
 def trained(configs: list[TrainConfig], dataset: Dataset, outcomes: list[Outcome]) -> None:
     """After Train: the page shows these outcomes (as trained now or opened) until a setting changes."""
+    st.session_state.pop(OPENED_RUNS, None)
     st.session_state[SHOWN_RUNS] = {outcome.run.run_id: outcome.cached for outcome in outcomes}
     st.session_state[FOLLOWED] = tuple(cache.current_runs().run_id(config, dataset) for config in configs)
     st.session_state.pop(MISSING, None)

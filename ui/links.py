@@ -163,9 +163,32 @@ def untouched_link_settings(request) -> bool:
     return False
 
 
-def mirror(link: Link) -> None:
-    """Call after the page's widgets: the address shows the choices in use, so it can be copied and shared."""
-    wanted = {field.param: field.write(st.session_state[field.key]) for field in link.fields
-              if field.key in st.session_state}
+RUNS_PARAM = "runs"  # Compare's address for a set of stored runs (the Runs page's "Open in Compare"): runs=ID,ID
+
+
+def runs_in_address() -> tuple[str, ...] | None:
+    """The run ids a Compare address names (`runs=ID,ID`), None when it names none; a value that is not a list of
+    run ids is a notice and None."""
+    text = st.query_params.get(RUNS_PARAM)
+    if text is None:
+        return None
+    ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    bad = [run_id for run_id in ids if not (run_id.isalnum() and len(run_id) == 16)]
+    if bad or not ids or len(ids) > MAX_LINK_ITEMS:
+        why = (f"{literal(echo(bad[0]))} is not a run id" if bad else "it names no run" if not ids
+               else f"it names {len(ids):,} runs; a link may name at most {MAX_LINK_ITEMS}")
+        st.warning(f"This link's **runs** cannot be opened: {why}. The page shows its settings' runs instead.")
+        return None
+    return ids
+
+
+def mirror(link: Link, runs: tuple[str, ...] | None = None) -> None:
+    """Call after the page's widgets: the address shows the choices in use, so it can be copied and shared — or,
+    while the page shows a set of stored runs opened by their ids (`runs`), exactly those runs."""
+    if runs:
+        wanted = {RUNS_PARAM: ",".join(runs)}
+    else:
+        wanted = {field.param: field.write(st.session_state[field.key]) for field in link.fields
+                  if field.key in st.session_state}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)

@@ -7,13 +7,14 @@ import streamlit as st
 from itertools import combinations
 
 from core import pixels, settings
-from core.data import Dataset
+from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size
 from core.report import check_table, gaps_table, student_table, study_html, summary_table
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudyProgress,
                         StudySpec, default_pairs, machine_description)
 from core import figures
 from ui import cache
-from core.safe_text import literal
+from core.safe_text import echo, literal
+from core.settings import SettingError
 from ui.robustness_view import study_robustness
 from core.glossary import explain
 from ui.controls import default_value, precision_select, recipe_select, setting_input
@@ -53,17 +54,20 @@ def preset_buttons() -> None:
 def spec_controls(dataset: Dataset) -> StudySpec:
     """The study's controls; raises ValueError for a spec that cannot run."""
     key = FORM.key
-    options = [size for size in DEFAULT_SIZES if size < dataset.pool_size] + [dataset.pool_size]
-    st.session_state.setdefault(key(settings.SAMPLE_SIZES), [size for size in PAGE_DEFAULT_SIZES if size in options])
-    asked = [dataset.pool_size if size == settings.FULL else size
-             for size in st.session_state[key(settings.SAMPLE_SIZES)]]
-    dropped = [size for size in asked if size not in options]
-    st.session_state[key(settings.SAMPLE_SIZES)] = list(dict.fromkeys(size for size in asked if size in options))
-    if dropped:  # kept from another data source, or from a shared link
-        st.caption(f"Sample sizes {', '.join(f'{size:,}' for size in dropped)} are not offered for this data "
-                   f"source ({dataset.pool_size:,} training images): left out.")
-    sizes = st.multiselect(settings.SAMPLE_SIZES.widget_label, options, key=key(settings.SAMPLE_SIZES),
-                           format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else ""))
+    presets = [size for size in DEFAULT_SIZES if size < dataset.pool_size] + [dataset.pool_size]
+    st.session_state.setdefault(key(settings.SAMPLE_SIZES), [size for size in PAGE_DEFAULT_SIZES if size in presets])
+    kept, refused = sample_sizes(st.session_state[key(settings.SAMPLE_SIZES)], dataset.pool_size)
+    st.session_state[key(settings.SAMPLE_SIZES)] = kept
+    typed, refused_now = sample_sizes(st.multiselect(
+        settings.SAMPLE_SIZES.widget_label, sorted(set(presets) | set(kept)), key=key(settings.SAMPLE_SIZES),
+        accept_new_options=True, placeholder="Pick or type sizes",
+        format_func=lambda size: f"{size:,}" + (" (full)" if size == dataset.pool_size else "") if isinstance(
+            size, int) else str(size),
+        help=f"Any whole number from {MIN_SAMPLE_SIZE} to the pool's {dataset.pool_size:,} images: type it and "
+             f"press Enter (the listed ones are quick picks)."), dataset.pool_size)
+    for reason in dict.fromkeys(refused + refused_now):  # kept from another data source, a link, or just typed
+        st.caption(f"Left out: {reason}")
+    sizes = sorted(typed)
     numbers = (settings.SEEDS, settings.EPOCHS, settings.BATCH_SIZE, settings.MARGIN)
     chosen = {setting.name: setting_input(column, setting, key(setting), default_value(setting, StudySpec()))
               for column, setting in zip(st.columns(len(numbers)), numbers)}
@@ -79,6 +83,21 @@ def spec_controls(dataset: Dataset) -> StudySpec:
     return StudySpec(dataset=dataset.name, architectures=tuple(architectures), sample_sizes=tuple(sizes),
                      recipe=recipe, precision=precision, pairs=pairs, pixels=tuple(orders) or (pixels.DEFAULT,),
                      **chosen)
+
+
+def sample_sizes(values, pool_size: int) -> tuple[list[int], list[str]]:
+    """The study's sample sizes from what a widget, a link or a typed entry holds (ints, 'full', or text), in
+    increasing order without repeats, and the reason each other value cannot be one."""
+    sizes, refused = [], []
+    for value in values:
+        try:
+            size = settings.SAMPLE_SIZE.parse(value) if isinstance(value, str) else value
+            sizes.append(check_sample_size(settings.resolve_full(size, pool_size), pool_size))
+        except SettingError as error:  # typed text that is no size
+            refused.append(f"{literal(echo(value))}: a sample size {error.reason}.")
+        except ValueError as error:  # a size this data source cannot give
+            refused.append(str(error))
+    return sorted(dict.fromkeys(sizes)), refused
 
 
 def pixel_orders_select(key: str) -> list[str]:

@@ -1,13 +1,17 @@
 """The workers' queue order: fair to people, not to jobs.
 
 Every queued job belongs to an owner (a browser session; a job several sessions wait for belongs to the one that
-asked first). Owners take turns by weighted fair queuing (start-time fair queuing, Goyal, Vin and Cheng, "Start-time
-fair queueing", SIGCOMM 1996): each owner has a virtual clock that advances by the estimated seconds of each of its
-jobs that starts; the next job is the head of the owner whose clock would read least once that job is done (its
-finish tag), so a session's cheap comparison is not held behind another's expensive study cells, and a study's
-cells take turns with everybody else's requests instead of all going first. An owner that was idle starts at the
-clock of the job started last (no owner saves up turns while away). Within one owner, jobs keep the order asked.
-Background jobs (head starts) come after every asked job.
+asked first). Owners take turns by start-time fair queuing (Goyal, Vin and Cheng, "Start-time fair queueing: a
+scheduling algorithm for integrated services packet switching networks", SIGCOMM 1996): each owner has a virtual
+clock that advances by the estimated seconds of each of its jobs that starts, and the next job is the head of the
+owner whose clock reads least. A classmate who asks while a study runs is served as soon as the running cell ends,
+for as long as its own clock stays behind the study's (a comparison's two runs, typically), instead of behind all
+the study's cells; a study's cells then take their turns again. An owner that was idle starts at the clock of the
+job started last: nobody saves up turns while away. Within one owner, jobs keep the order asked. Background jobs
+(head starts) come after every asked job.
+
+(Finish tags — each owner's clock after its next job, as in weighted fair queuing — were tried first: a study's many
+cheap cells then went before a classmate's one long run, 8th in line behind them.)
 
 Pure bookkeeping, no threads: the pool (core/runs/workers.py) holds its lock while calling it.
 """
@@ -109,8 +113,7 @@ class FairQueue:
             lines.setdefault(entry.owner, []).append(entry)
         clock, now, schedule = dict(self._clock), self._now, []
         while lines:
-            owner = min(lines, key=lambda owner, now=now: (max(clock.get(owner, 0.0), now) + lines[owner][0].seconds,
-                                                          lines[owner][0].sort_key()))
+            owner = min(lines, key=lambda owner, now=now: (max(clock.get(owner, 0.0), now), lines[owner][0].sort_key()))
             entry = lines[owner].pop(0)
             start = max(clock.get(owner, 0.0), now)
             schedule.append((entry, start))

@@ -46,3 +46,20 @@ def test_a_small_study_runs_without_asking(fake_trainer):
     app.number_input(key="study_seeds").set_value(1).run()
     app.number_input(key="study_epochs").set_value(1).run()
     assert not app.checkbox and not app.button(key="run_study").disabled
+
+
+def test_any_sample_size_from_the_smallest_to_the_pool_can_be_typed_or_linked(fake_trainer):
+    """Issue 37 item 4: typing 200 gave "No results"; a link with sizes=100,200,300 dropped 200 saying it was not
+    offered, though 200 is far below the pool. Any size a run accepts is kept, in order; a refusal names the reason."""
+    app = open_link({"sizes": "300,200,100", "seeds": "1", "epochs": "1"}, "app_pages/study.py")
+    assert not app.exception
+    assert app.multiselect(key="study_sizes").value == [100, 200, 300]
+    assert any("0 of 6 cells are stored" in text for text in texts(app.caption))
+    app.multiselect(key="study_sizes").set_value([100, 200, 300, "250", "5", "lots", "9999"]).run()
+    assert not app.exception
+    assert app.multiselect(key="study_sizes").value == [100, 200, 250, 300]
+    left_out = " ".join(text for text in texts(app.caption) if text.startswith("Left out"))
+    assert "must be at least 10" in left_out and "lots" in left_out
+    assert "larger than the 4,000 training images" in left_out
+    app.button(key="run_study").click().run()
+    assert sorted({config.sample_size for config in fake_trainer.calls}) == [100, 200, 250, 300]

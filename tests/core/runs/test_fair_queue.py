@@ -31,9 +31,9 @@ def test_three_sessions_take_turns_and_a_ten_job_study_does_not_go_first():
     queue.add(entry("B", 8.0, asked_at=1.0, name="B-conv"))
     queue.add(entry("C", 5.0, asked_at=2.0, name="C-run"))
     order = names(queue.order())
-    # Every clock at 0: by finish time, B's 2 s flat, C's 5 s run, then cell0 (10 s, asked before B's conv, which
-    # would finish at 2 + 8 = 10 too), B's conv, and only then cell1.
-    assert order[:5] == ["B-flat", "C-run", "cell0", "B-conv", "cell1"]
+    # cell0 goes first (asked first, every clock at 0); then B's flat, C's run and B's conv — their clocks are behind
+    # the study's 10 s — and only then cell1.
+    assert order[:5] == ["cell0", "B-flat", "C-run", "B-conv", "cell1"]
     assert order[5:] == [f"cell{index}" for index in range(2, 10)]  # the study keeps its own order
 
 
@@ -50,19 +50,20 @@ def test_taking_charges_the_owner_so_a_newcomer_waits_only_for_the_running_job()
     assert waits[queue.order()[1]] == 7.0
 
 
-def test_an_owner_that_was_away_does_not_save_up_turns():
-    """An owner coming back after others have used the workers starts at the clock of the job started last: the
-    study it left is not starved by the turns it did not use."""
+def test_an_owner_that_was_away_gets_the_next_turn_but_does_not_save_up_turns():
+    """An owner coming back after others have used the workers starts at the clock of the job started last: it is
+    next, but the turns it did not use while away are not owed to it (its second job waits for the study's)."""
     queue = FairQueue()
     queue.add(entry("A", 5.0, asked_at=0.0, name="A-first"))
     assert queue.take(lambda queued: True).job.label == "A-first"
     for index in range(5):
         queue.add(entry("study", 10.0, asked_at=1 + index * 0.001, name=f"cell{index}"))
-    for _ in range(3):
+    for _ in range(3):  # the study's clock: 30 s; the last started at 20 s
         queue.take(lambda queued: True)
     queue.add(entry("A", 30.0, asked_at=50.0, name="A-big"))
-    order = names(queue.order())
-    assert order.index("A-big") >= 1 and order[0] == "cell3"  # A's long job does not jump the running study's turn
+    queue.add(entry("A", 1.0, asked_at=51.0, name="A-next"))
+    # A starts again at 20 s (not at its own 5 s): A-big, then the study's cells at 30 and 40 s, then A-next at 50 s
+    assert names(queue.order()) == ["A-big", "cell3", "cell4", "A-next"]
 
 
 def test_background_work_comes_after_every_asked_job_and_a_job_that_does_not_fit_is_not_overtaken():
@@ -70,9 +71,9 @@ def test_background_work_comes_after_every_asked_job_and_a_job_that_does_not_fit
     queue.add(entry(None, 1.0, asked_at=0.0, name="prepare", background=True))
     queue.add(entry("A", 5.0, asked_at=1.0, name="A-run"))
     queue.add(entry("B", 1.0, asked_at=2.0, name="B-run"))
-    assert names(queue.order()) == ["B-run", "A-run", "prepare"]
-    assert queue.take(lambda queued: queued.job.label != "B-run") is None  # the head waits for room; nothing jumps it
-    assert queue.take(lambda queued: True).job.label == "B-run"
+    assert names(queue.order()) == ["A-run", "B-run", "prepare"]
+    assert queue.take(lambda queued: queued.job.label != "A-run") is None  # the head waits for room; nothing jumps it
+    assert queue.take(lambda queued: True).job.label == "A-run"
 
 
 def test_a_job_several_sessions_wait_for_is_in_line_for_the_earliest_of_them():
