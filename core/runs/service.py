@@ -58,6 +58,9 @@ class CellDone:
 
 
 class RunsService:
+    """A store and an executor: what is stored, and what to train (about 170 lines: the run's lock, the stored
+    check and the store's write are one protocol, kept in one place)."""
+
     def __init__(self, store: RunStore, executor: Executor | None = None, trainer=None):
         """`trainer`: what trains a config (default core.training.train; the tests' fake): it must be picklable
         where the executor sends jobs to other processes."""

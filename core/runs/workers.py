@@ -56,7 +56,10 @@ def stall_seconds(entry: Entry) -> float:
 
 
 class WorkerPool:
-    """The queue and the workers. Thread-safe: every session's script thread submits and waits here."""
+    """The queue and the workers. Thread-safe: every session's script thread submits and waits here.
+
+    (About 200 lines: the queue, the slots and the stall watch change together under one lock; the order itself
+    is core/runs/fair_queue.py, the process core/runs/worker_process.py.)"""
 
     def __init__(self, workers: int | None = None, budget_mb: float | None = None, recycle_mb: float | None = None,
                  warm: bool = True):
