@@ -150,12 +150,11 @@ def _check_scans(data: bytes, pixels: int) -> None:
     """Refuse a JPEG whose scans would cost more than MAX_SCANS scans of a megapixel, before it is decoded. Every
     SOS marker in the file is counted (an EXIF thumbnail's too), so the count is never below the picture's."""
     scans = data.count(START_OF_SCAN)
-    megapixels = max(1.0, pixels / 2**20)
+    megapixels = max(1.0, pixels / 1e6)
     if scans * megapixels > MAX_SCANS:
-        allowed = int(MAX_SCANS / megapixels)
-        raise ImageProblem(f"This JPEG is saved in {scans:,} progressive scans, and at most {allowed:,} are read "
-                           f"for a picture of {pixels / 1e6:.1f} megapixels (a camera's JPEG has about 10). Save "
-                           "it again as a plain JPEG or a PNG.")
+        raise ImageProblem(f"This JPEG is saved in {scans:,} progressive scans, and at most "
+                           f"{int(MAX_SCANS / megapixels):,} are read for a picture of {megapixels:.1f} megapixels (a "
+                           "camera's JPEG has about 10). Save it again as a plain JPEG or a PNG.")
 
 
 def decode(picture) -> Picture:
