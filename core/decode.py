@@ -7,7 +7,8 @@ while it is decoded until its longer side is at most WORKING_SIDE pixels.
 
 What one upload may cost is bounded by what it becomes (a 28x28 digit read from at most 512x512), whatever the
 file claims:
-- pixels: at most MAX_UPLOAD_PIXELS, read from the header before anything is decoded;
+- pixels: at most MAX_UPLOAD_PIXELS, and at most MAX_SIDE a side, read from the header before anything is
+  decoded (Pillow's decoded picture costs 8 bytes and a step of work for every row besides its pixels);
 - progressive JPEG scans: each scan is a pass over every block of the picture, so scans x megapixels (a smaller
   picture counted as one megapixel) is at most MAX_SCANS, checked before decoding (the exploit and the limit of
   libjpeg-turbo's TJPARAM_SCANLIMIT, whose fuzzers allow 500 scans of at most one megapixel;
@@ -16,8 +17,8 @@ file claims:
 - metadata: a PNG's text and ICC chunks are dropped before decoding (nothing here uses them; Pillow refuses one
   over 1 MB as if the picture were damaged);
 - shape: the picture is shrunk a tile of at most TILE_PIXELS at a time, by one factor for both sides, and the
-  blocks at its edges are smaller, never padded: a 1-pixel side stays one pixel (a 300,000x1 strip costs its own
-  300 kB, not a 300,000x586 padded copy).
+  blocks at its edges are smaller, never padded: a 1-pixel side stays one pixel (a 65,536x1 strip costs its own
+  64 kB, not a 65,536x128 padded copy; issue 36's 300,000x1 strip took 1.38 GB that way).
 At peak: the decoded picture (at most 4 bytes a pixel of MAX_UPLOAD_PIXELS; a JPEG is decoded at a reduced scale
 by its DCT) plus a few tiles (tests/core/test_decode_bounds.py measures it over random shapes).
 
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_UPLOAD_PIXELS = 4096 * 4096  # beyond this a picture is refused (decompression bombs are far larger)
+MAX_SIDE = 65536  # pixels; a longer side is refused (Pillow keeps 8 bytes and a decoding step for every row)
 WORKING_SIDE = 512   # pictures are shrunk while decoded until their longer side is at most this, in pixels
 JPEG_DRAFT_SIDE = 2 * WORKING_SIDE  # a JPEG is decoded at 1/2, 1/4 or 1/8 scale down to at least this side
 TILE_PIXELS = 512 * 1024  # at most this many pixels are converted at a time (8 MB as RGBA float32)
@@ -110,6 +112,9 @@ def read_upload(data: bytes) -> Picture:
             if width * height > MAX_UPLOAD_PIXELS:
                 raise ImageProblem(f"The picture is too large: {width:,}×{height:,} pixels, and at most "
                                    f"{MAX_UPLOAD_PIXELS:,} pixels are accepted.")
+            if max(width, height) > MAX_SIDE:
+                raise ImageProblem(f"The picture is {width:,}×{height:,} pixels: far too long and thin to hold a "
+                                   f"digit (at most {MAX_SIDE:,} pixels a side are read).")
             if picture.format not in accepted_formats():
                 raise ImageProblem(f"Please upload a {format_words()} picture (this is {picture.format}).")
             if width == 0 or height == 0:

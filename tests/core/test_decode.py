@@ -30,12 +30,19 @@ def numpy_peak_megabytes(function, *arguments):
 
 def test_a_one_pixel_wide_strip_is_not_padded_up_to_the_shrink_factor():
     """Regression: the 668-byte 300,000x1 PNG was padded to 300,000x586 floats (1.38 GB at peak: the server was
-    killed in a 1.2 GB container)."""
-    data = (RED / "strip_300000x1.png").read_bytes()
-    picture, peak = numpy_peak_megabytes(read_upload, data)
+    killed in a 1.2 GB container). The longest strip read, 65,536x1, was padded to 65,536x128 (96 MB)."""
+    picture, peak = numpy_peak_megabytes(read_upload, strip(1, 65536))
     assert picture.grey.shape == (512, 1) and picture.dark_strokes.shape == (512, 1)
-    assert peak < 16, f"{peak:.0f} MB"
+    assert peak < 4, f"{peak:.0f} MB"
     assert prepare_digit(picture).pixels.shape == (28, 28)
+
+
+def test_the_300000x1_strip_is_refused_before_it_is_decoded(monkeypatch):
+    decoded = []
+    monkeypatch.setattr(decode, "decode", lambda picture: decoded.append(picture))
+    with pytest.raises(ImageProblem, match="1×300,000 pixels: far too long and thin to hold a digit"):
+        read_upload((RED / "strip_300000x1.png").read_bytes())
+    assert decoded == []
 
 
 @pytest.mark.parametrize("shape, factor", [((1, 1000), 7), ((1000, 1), 7), ((9, 5), 4), ((16, 16), 4), ((3, 700), 8)])
