@@ -43,7 +43,7 @@ MAX_SIDE = 65536  # pixels; a longer side is refused (Pillow keeps 8 bytes and a
 WORKING_SIDE = 512   # pictures are shrunk while decoded until their longer side is at most this, in pixels
 JPEG_DRAFT_SIDE = 2 * WORKING_SIDE  # a JPEG is decoded at 1/2, 1/4 or 1/8 scale down to at least this side
 TILE_PIXELS = 512 * 1024  # at most this many pixels are converted at a time (8 MB as RGBA float32)
-MAX_SCANS = 500  # progressive JPEG scans per megapixel (libjpeg-turbo's fuzzing limit; a photo has about 10)
+MAX_SCANS = 500  # JPEG scans x megapixels, under 1 MP counted as 1 (libjpeg-turbo's fuzzing limit; a photo: ~10)
 PREVIEW_SIDE = 160  # the picture as read is shown in a square of this side, in pixels
 MAT = 224  # the grey around a preview that is not square
 BASE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP", "TIFF")  # what browsers and phones produce (MPO: a
@@ -65,7 +65,7 @@ class ImageProblem(ValueError):
 @dataclass(frozen=True)
 class Note:
     """One thing done to a picture that a user may not expect: kind is "rotated", "flattened", "inverted",
-    "background removed" or "shrunk"; text says it in a sentence."""
+    "background removed", "shrunk" or "thickened"; text says it in a sentence."""
 
     kind: str
     text: str

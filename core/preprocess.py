@@ -25,9 +25,11 @@ from core.decode import ImageProblem, Note, Picture, luma
 MIN_CONTRAST = 30 / 255  # ink must be at least this much darker than its paper (of the paper's brightness)
 UNEVEN_LIGHT = 0.12  # paper whose estimated brightness varies by more than this share is reported as evened out
 SPECK_SHARE = 0.05   # ink blobs smaller than this share of the largest blob are specks of noise
-# Strokes narrower than this share of the ink box's longer side are widened to it: the 1st percentile of MNIST's
-# (`stroke_width` of 400 test digits drawn 280x280 on paper and prepared here: 1st 0.080, 5th 0.093, median 0.139)
-THINNEST_STROKE = 0.08
+# Stroke widths as shares of the ink box's longer side. MNIST's (`stroke_width` of 400 test digits drawn 280x280 on
+# paper and prepared here): least 0.073, 1st percentile 0.080, 5th 0.093, median 0.139. Strokes narrower than
+# THIN_STROKE (below every one of those, and below the canvas's pen, 20 of 280 pixels, at full size) are widened
+# to THINNEST_STROKE, MNIST's 1st percentile.
+THIN_STROKE, THINNEST_STROKE = 0.06, 0.08
 FIELD, BOX = 28, 20
 NO_INK = "The picture has no ink: nothing stands out from its background."
 
@@ -194,14 +196,14 @@ def stroke_width(mask: np.ndarray) -> float:
 
 
 def _thickened(cropped: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The ink's box (h, w) of strength in 0..1 -> (its strokes at least THINNEST_STROKE of the box's longer side
-    wide, whether they had to be widened). A stroke is widened by giving every pixel within the missing
-    half-width the strength of its nearest ink pixel (a grey dilation by a disc, through the Euclidean distance
-    transform), the box padded by that much."""
+    """The ink's box (h, w) of strength in 0..1 -> (the box with strokes narrower than THIN_STROKE of its longer
+    side widened to THINNEST_STROKE, whether they were). A stroke is widened by giving every pixel within the
+    missing half-width the strength of its nearest ink pixel (a grey dilation by a disc, through the Euclidean
+    distance transform), the box padded by that much."""
     from scipy import ndimage
 
     width, wanted = stroke_width(cropped > 0.5), THINNEST_STROKE * max(cropped.shape)
-    if width == 0 or width >= wanted:
+    if width == 0 or width >= THIN_STROKE * max(cropped.shape):
         return cropped, False
     radius = (wanted - width) / 2
     padded = np.pad(cropped, math.ceil(radius))

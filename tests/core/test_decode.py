@@ -204,3 +204,22 @@ def test_specks_smaller_than_a_block_do_not_survive_shrinking(rng):
     assert (picture.dark_strokes < 128).mean() < 0.001  # a min pool would have kept 15% of the blocks black
     with pytest.raises(EmptyImage):
         prepare_digit(picture)
+
+
+@pytest.mark.parametrize("width", [2, 6, 15])
+def test_stroke_width_reads_a_bars_width(width):
+    from core.preprocess import stroke_width
+
+    mask = np.zeros((300, 100), bool)
+    mask[20:280, 40:40 + width] = True
+    assert stroke_width(mask) == pytest.approx(width, rel=0.15)
+
+
+def test_a_full_height_digit_drawn_with_the_canvas_pen_is_never_widened():
+    """The canvas's pen is 20 of 280 pixels (ui/drawing.py): its strokes stay as drawn, so the canvas's digits
+    (Try it's and the class page's) are prepared as before."""
+    canvas = np.full((280, 280, 4), 255, np.uint8)
+    canvas[0:280, 130:150, :3] = 0  # a "1" from top to bottom, the pen's width
+    canvas[0:20, 60:220, :3] = 0    # and a bar across the top: a "7" as wide as the canvas
+    digit = prepare_digit(canvas)
+    assert not digit.has("thickened")
