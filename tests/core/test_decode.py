@@ -187,11 +187,12 @@ def test_a_stroke_thinner_than_the_shrink_factor_still_counts_as_ink():
 
 
 @pytest.mark.parametrize("width", [1, 2, 3])
-def test_a_thin_ring_drawn_large_is_found_whatever_its_width(width):
+@pytest.mark.parametrize("ink, background", [(0, 255), (255, 0)], ids=["dark ink", "light ink"])
+def test_a_thin_ring_drawn_large_is_found_whatever_its_width(width, ink, background):
     side = 3000
     rows, columns = np.ogrid[:side, :side]
     radius = np.hypot(rows - side / 2, columns - side / 2)
-    paper = np.where(np.abs(radius - side / 3) < width / 2 + 0.01, 0, 255).astype(np.uint8)
+    paper = np.where(np.abs(radius - side / 3) < width / 2 + 0.01, ink, background).astype(np.uint8)
     digit = prepare_digit(read_upload(encode(Image.fromarray(paper))))
     assert digit.pixels[14, 14] < 0.2 and digit.pixels[14, 4] > 0.3  # the hole dark, the ring bright
 
