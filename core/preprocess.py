@@ -1,78 +1,41 @@
-"""Turn a drawing or an uploaded picture into a 28x28 digit the way MNIST's digits were made.
+"""Turn a drawing or a decoded upload into a 28x28 digit the way MNIST's digits were made.
 
-Two steps, both returning what they did as data (`Note`s) so the page can say it:
-
-1. `read_upload(bytes) -> Picture`: decode the picture the way a browser shows it. The EXIF orientation tag is
-   applied; every mode and bit depth Pillow opens (1, L, P with or without transparency, LA, RGB, RGBA, CMYK,
-   I;16, I, F) becomes 8-bit-range grey *as it would look on a white page* (transparency composited on white);
-   and the picture is shrunk while it is decoded (JPEG's DCT scaling, then strips of at most
-   `STRIP_BYTES` averaged in blocks), so a 16-megapixel picture adds at most about its own decoded size
-   (64 MB for RGBA) at peak, never a float copy of it (tests/core/test_preprocess.py measures it).
-2. `prepare_digit(picture or array) -> PreparedDigit`: find the ink and make it MNIST's. Ink vs background is
-   decided from the picture's border and Otsu's threshold (not the median, which fails when bold ink covers
-   most of a tight crop); the paper's brightness is estimated as a smooth surface and divided out (uneven
-   light in photos); specks smaller than a stroke are dropped; then MNIST's recipe: the ink's bounding box
-   scaled to fit 20x20 (keeping the aspect ratio) and placed in a 28x28 field so that the ink's centre of
-   mass sits at the centre; white ink on black.
+`prepare_digit(picture or array) -> PreparedDigit`: find the ink and make it MNIST's, saying what was done as
+`Note`s. (Decoding an upload into a `Picture`, its cost bounded, is core/decode.py's.) Ink vs background is decided
+from the picture's border and Otsu's threshold (not the median, which fails when bold ink covers most of a tight
+crop); a shrunk picture is then read from its stroke-keeping pool of that polarity (thin strokes keep their
+strength); the paper's brightness is estimated as a smooth surface and divided out (uneven light in photos);
+specks smaller than a stroke are dropped; then MNIST's recipe: the ink's bounding box scaled to fit 20x20 (keeping
+the aspect ratio) and placed in a 28x28 field so that the ink's centre of mass sits at the centre; white ink on
+black.
 
 Sources: MNIST's normalisation, LeCun et al., http://yann.lecun.com/exdb/mnist/; Otsu, "A threshold selection
-method from gray-level histograms", IEEE Trans. Systems, Man and Cybernetics 9(1), 1979; EXIF 2.32
-(CIPA DC-008) tag 0x0112 "Orientation", whose transposes are Pillow's `ImageOps.exif_transpose`'s.
+method from gray-level histograms", IEEE Trans. Systems, Man and Cybernetics 9(1), 1979.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-MAX_UPLOAD_PIXELS = 4096 * 4096  # beyond this a picture is refused (decompression bombs are far larger)
-WORKING_SIDE = 512   # pictures are shrunk while decoded until their longer side is at most this, in pixels
-STRIP_BYTES = 8 * 1024**2  # at most this much of the decoded picture is converted at a time
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # still-picture formats a browser or a phone produces
+from core.decode import ImageProblem, Note, Picture, luma
+
 MIN_CONTRAST = 30 / 255  # ink must be at least this much darker than its paper (of the paper's brightness)
 UNEVEN_LIGHT = 0.12  # paper whose estimated brightness varies by more than this share is reported as evened out
 SPECK_SHARE = 0.05   # ink blobs smaller than this share of the largest blob are specks of noise
+# Stroke widths as shares of the ink box's longer side. MNIST's (`stroke_width` of 400 test digits drawn 280x280 on
+# paper and prepared here): least 0.073, 1st percentile 0.080, 5th 0.093, median 0.139. Strokes narrower than
+# THIN_STROKE (below every one of those, and below the canvas's pen, 20 of 280 pixels, at full size) are widened
+# to THINNEST_STROKE, MNIST's 1st percentile.
+THIN_STROKE, THINNEST_STROKE = 0.06, 0.08
 FIELD, BOX = 28, 20
-
-# EXIF orientation -> the Pillow transpose that shows the picture upright (as ImageOps.exif_transpose does)
-ORIENTATIONS = {2: ("FLIP_LEFT_RIGHT", "mirrored"), 3: ("ROTATE_180", "turned 180°"),
-                4: ("FLIP_TOP_BOTTOM", "flipped upside down"), 5: ("TRANSPOSE", "mirrored and turned 90°"),
-                6: ("ROTATE_270", "turned 90° clockwise"), 7: ("TRANSVERSE", "mirrored and turned 90°"),
-                8: ("ROTATE_90", "turned 90° anticlockwise")}
-ALPHA_MODES = {"LA": "LA", "La": "LA", "PA": "RGBA", "RGBA": "RGBA", "RGBa": "RGBA"}
-SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
-
-
-class ImageProblem(ValueError):
-    """An image that cannot become a digit; the message is for the user."""
-
-
 NO_INK = "The picture has no ink: nothing stands out from its background."
 
 
 class EmptyImage(ImageProblem):
     """No ink at all: nothing to predict."""
-
-
-@dataclass(frozen=True)
-class Note:
-    """One thing done to a picture that a user may not expect: kind is "rotated", "flattened", "inverted",
-    "background removed" or "shrunk"; text says it in a sentence."""
-
-    kind: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A decoded picture: grey, (height, width) float32 in 0..255 as on a white page (0 black), upright."""
-
-    grey: np.ndarray
-    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,158 +49,6 @@ class PreparedDigit:
         return any(note.kind == kind for note in self.notes)
 
 
-# --- 1. decoding -------------------------------------------------------------------------------------
-
-def read_upload(data: bytes) -> Picture:
-    """Decode an uploaded picture (PNG, JPEG, WebP, GIF, BMP or TIFF; the first frame of an animation) the way
-    a browser shows it; raise ImageProblem, with a message for the user, for anything that cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    if not data:
-        raise ImageProblem("The file is empty.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as picture:
-                width, height = picture.size
-                if width * height > MAX_UPLOAD_PIXELS:
-                    raise ImageProblem(f"The picture is too large: {width:,}×{height:,} pixels, and at most "
-                                       f"{MAX_UPLOAD_PIXELS:,} pixels are accepted.")
-                if picture.format not in FORMATS:
-                    raise ImageProblem(f"Please upload a PNG, JPEG, WebP, GIF, BMP or TIFF picture "
-                                       f"(this is {picture.format}).")
-                if width == 0 or height == 0:
-                    raise ImageProblem("The picture has no pixels.")
-                return decode(picture)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageProblem("The picture is far too large to open safely (a decompression bomb?).") from error
-    except UnidentifiedImageError as error:
-        raise ImageProblem("This file is not a picture that can be read (PNG, JPEG, WebP, GIF, BMP or TIFF).") \
-            from error
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as error:
-        if isinstance(error, ImageProblem):
-            raise
-        raise ImageProblem(f"The picture is damaged and cannot be read ({error}).") from error
-
-
-def decode(picture) -> Picture:
-    """An opened PIL picture -> `Picture`: shrunk while decoded, grey on white, EXIF orientation applied."""
-    notes = []
-    orientation = _orientation(picture)
-    source_mode, (width, height) = picture.mode, picture.size
-    if picture.format == "JPEG" and max(width, height) > WORKING_SIDE:  # decode at 1/2, 1/4 or 1/8 scale
-        factor = max(width, height) / WORKING_SIDE
-        picture.draft(picture.mode, (math.ceil(width / factor), math.ceil(height / factor)))
-    picture.load()
-    factor = max(1, math.ceil(max(picture.size) / WORKING_SIDE))
-    grey, transparent = _shrunk_grey_on_white(picture, factor)  # (<= 512, <= 512) float32
-    if (width, height) != (grey.shape[1], grey.shape[0]):
-        notes.append(Note("shrunk", f"{width:,}×{height:,} pixels were read as {grey.shape[1]}×{grey.shape[0]} "
-                                    "(averaged in blocks) before anything else."))
-    if transparent:
-        notes.append(Note("flattened", "Its transparent parts were laid on white, as a browser shows them."))
-    if source_mode in SIXTEEN_BIT_MODES or source_mode in ("I", "F"):
-        kind = "16-bit" if source_mode in SIXTEEN_BIT_MODES else ("32-bit" if source_mode == "I" else "floating-point")
-        notes.append(Note("flattened", f"Its {kind} grey levels were brought to 8 bits."))
-    elif source_mode == "CMYK":
-        notes.append(Note("flattened", "Its CMYK colours were converted to grey."))
-    if orientation in ORIENTATIONS:
-        grey = _transposed(grey, ORIENTATIONS[orientation][0])
-        notes.append(Note("rotated", f"It was {ORIENTATIONS[orientation][1]}, as its EXIF orientation tag "
-                                     f"({orientation}) says and as browsers show it."))
-    return Picture(grey, tuple(notes))
-
-
-def _orientation(picture) -> int:
-    try:
-        return int(picture.getexif().get(0x0112, 1))
-    except Exception:  # noqa: BLE001  (a broken EXIF block: show the picture as stored, as browsers do)
-        return 1
-
-
-def _transposed(grey: np.ndarray, method: str) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(grey, mode="F").transpose(getattr(Image.Transpose, method)), dtype=np.float32)
-
-
-def _shrunk_grey_on_white(picture, factor: int) -> tuple[np.ndarray, bool]:
-    """(grey (ceil(H/factor), ceil(W/factor)) float32 in 0..255, whether any pixel was transparent).
-
-    The picture is converted a strip of rows at a time (each at most STRIP_BYTES as float32), and each strip
-    averaged in factor x factor blocks, so memory beyond the decoded picture stays a few strips' worth.
-    Compositing on white is linear, so averaging composited pixels is exact (no dark fringes from the colour
-    hidden under transparent pixels)."""
-    width, height = picture.size
-    levels = _level_scale(picture)
-    rows_per_strip = max(factor, (STRIP_BYTES // (4 * 4 * width)) // factor * factor)
-    strips, transparent = [], False
-    for top in range(0, height, rows_per_strip):
-        strip = picture.crop((0, top, width, min(height, top + rows_per_strip)))
-        grey, alpha = _grey_and_alpha(strip, levels)
-        if alpha is not None:
-            transparent = transparent or bool((alpha < 1).any())
-            grey = grey * alpha + 255.0 * (1.0 - alpha)
-        strips.append(_block_mean(grey, factor))
-    return np.clip(np.concatenate(strips), 0, 255).astype(np.float32), transparent
-
-
-def _level_scale(picture) -> tuple[float, float]:
-    """(offset, scale) taking the picture's values to 0..255: 8-bit modes as they are, 16-bit by 1/257, 32-bit
-    integers and floats by their range (0..1 and 0..255 kept as the usual conventions, else stretched)."""
-    if picture.mode in SIXTEEN_BIT_MODES:
-        return 0.0, 255 / 65535
-    if picture.mode not in ("I", "F"):
-        return 0.0, 1.0
-    low, high = picture.getextrema()
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ImageProblem("The picture's grey levels are not numbers (NaN or infinite).")
-    if picture.mode == "F" and 0 <= low and high <= 1:
-        return 0.0, 255.0
-    if 0 <= low and high <= 255:
-        return 0.0, 1.0
-    if picture.mode == "I" and 0 <= low and high <= 65535:
-        return 0.0, 255 / 65535
-    return -low, 255 / max(high - low, 1e-12)
-
-
-def _grey_and_alpha(strip, levels: tuple[float, float]) -> tuple[np.ndarray, np.ndarray | None]:
-    """A strip of any mode -> (grey float32 0..255, alpha float32 0..1 or None when opaque)."""
-    offset, scale = levels
-    mode, key = strip.mode, strip.info.get("transparency")
-    if mode in SIXTEEN_BIT_MODES or mode in ("I", "F"):
-        values = np.asarray(strip)
-        if mode == "F" and not np.isfinite(values).all():
-            raise ImageProblem("The picture's grey levels are not numbers (NaN or infinite).")
-        grey = ((values.astype(np.float32) + offset) * scale)
-        alpha = None if key is None or isinstance(key, (bytes, tuple)) else (values != key).astype(np.float32)
-        return grey, alpha
-    if mode in ALPHA_MODES or (key is not None and mode in ("1", "L", "P", "RGB")) or strip.has_transparency_data:
-        mode = ALPHA_MODES.get(mode, "LA" if mode in ("1", "L") else "RGBA")
-        values = np.asarray(strip.convert(mode), dtype=np.float32)
-        return _luma(values[..., :-1]), values[..., -1] / 255.0
-    if mode in ("1", "L"):
-        return np.asarray(strip.convert("L"), dtype=np.float32), None
-    return _luma(np.asarray(strip.convert("RGB"), dtype=np.float32)), None
-
-
-def _luma(values: np.ndarray) -> np.ndarray:
-    """(h, w, 1) or (h, w, 3) -> (h, w): ITU-R BT.601 luma, what Pillow's convert("L") computes."""
-    if values.shape[-1] == 1:
-        return values[..., 0]
-    return values @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-def _block_mean(values: np.ndarray, factor: int) -> np.ndarray:
-    """(h, w) -> (ceil(h/factor), ceil(w/factor)): the mean of each factor x factor block (edge blocks padded
-    by repeating their last row/column)."""
-    if factor == 1:
-        return values
-    height, width = values.shape
-    padded = np.pad(values, ((0, -height % factor), (0, -width % factor)), mode="edge")
-    return padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor).mean(axis=(1, 3))
-
-
 def to_grayscale(image: np.ndarray) -> np.ndarray:
     """(H, W), (H, W, 3) or (H, W, 4) uint8-range array -> (H, W) float32 in 0..255 as on a white page."""
     image = np.asarray(image, dtype=np.float32)
@@ -245,14 +56,12 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
         return image
     if image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ImageProblem(f"Expected a grayscale, RGB or RGBA picture, got shape {image.shape}.")
-    grey = _luma(image[..., :3])
+    grey = luma(image[..., :3])
     if image.shape[2] == 4:
         alpha = image[..., 3] / 255.0
         grey = grey * alpha + 255.0 * (1 - alpha)
     return grey
 
-
-# --- 2. from a picture to MNIST's 28x28 --------------------------------------------------------------
 
 def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     """Otsu's (1979) threshold of `values`: the level that maximises the between-class variance of the two
@@ -337,9 +146,14 @@ def prepare_digit(image) -> PreparedDigit:
     picture = image if isinstance(image, Picture) else Picture(to_grayscale(image))
     notes = list(picture.notes)
     grey = picture.grey.astype(np.float32)
-    if grey.size == 0 or float(grey.max() - grey.min()) < MIN_CONTRAST * 255:
+    if grey.size == 0:
         raise EmptyImage(NO_INK)
-    if dark_ink(grey):
+    dark = dark_ink(grey)
+    if picture.dark_strokes is not None:  # shrunk: strokes thinner than a block, at their full strength
+        grey = (picture.dark_strokes if dark else picture.light_strokes).astype(np.float32)
+    if float(grey.max() - grey.min()) < MIN_CONTRAST * 255:
+        raise EmptyImage(NO_INK)
+    if dark:
         notes.append(Note("inverted", "Dark ink on a light background was turned into light ink on black, as "
                                       "in MNIST."))
     else:
@@ -365,8 +179,36 @@ def prepare_digit(image) -> PreparedDigit:
     strength = np.clip((smooth - background_level) / max(ink_level - background_level, 1e-6), 0, 1)
     strength *= ndimage.binary_dilation(kept, iterations=max(1, round(min(ink.shape) / 140)))
     rows, columns = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
-    cropped = strength[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    cropped, thickened = _thickened(strength[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1])
+    if thickened:
+        notes.append(Note("thickened", "Its strokes were thinner than nearly all of MNIST's and were widened to "
+                                       "the thinnest of them."))
     return PreparedDigit(_mnist_field(cropped), tuple(notes))
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The strokes' mean width in a (h, w) bool mask of ink, in pixels: twice the ink's area over the length of
+    its boundary (a stroke of width w and length L has area w·L and a boundary about 2·L long); 0 for no ink."""
+    from scipy import ndimage
+
+    boundary = int((mask & ~ndimage.binary_erosion(mask)).sum())
+    return 2 * int(mask.sum()) / boundary if boundary else 0.0
+
+
+def _thickened(cropped: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The ink's box (h, w) of strength in 0..1 -> (the box with strokes narrower than THIN_STROKE of its longer
+    side widened to THINNEST_STROKE, whether they were). A stroke is widened by giving every pixel within the
+    missing half-width the strength of its nearest ink pixel (a grey dilation by a disc, through the Euclidean
+    distance transform), the box padded by that much."""
+    from scipy import ndimage
+
+    width, wanted = stroke_width(cropped > 0.5), THINNEST_STROKE * max(cropped.shape)
+    if width == 0 or width >= THIN_STROKE * max(cropped.shape):
+        return cropped, False
+    radius = (wanted - width) / 2
+    padded = np.pad(cropped, math.ceil(radius))
+    distance, (rows, columns) = ndimage.distance_transform_edt(padded <= 0.5, return_indices=True)
+    return np.maximum(padded, np.where(distance <= radius, padded[rows, columns], 0.0)), True
 
 
 def _mnist_field(cropped: np.ndarray) -> np.ndarray:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
 import streamlit as st
 
 from core import pixels, settings
-from core.preprocess import EmptyImage, ImageProblem, PreparedDigit, prepare_digit, read_upload
+from core.decode import ImageProblem, format_words, preview, read_upload
+from core.preprocess import EmptyImage, PreparedDigit, prepare_digit
 from core.runs import StoredRun
 from core import figures
 from ui import cache, drawing, plots
@@ -16,7 +18,7 @@ from ui.state import SHOWN_RUNS
 from ui.controls import bounded_number
 
 INPUTS = ["Draw", "Upload", "Test digit"]
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
+UPLOADS_KEPT = 32  # uploads whose reading is kept (all sessions), each a 160x160 preview and a 28x28 digit
 # What tells two runs of one network apart, in the order a label adds them: (config field, words for a value)
 DISTINCTIONS = tuple((setting.name, setting.words) for setting in (settings.SEED, settings.BATCH_SIZE,
                      settings.OPTIMIZER, settings.LEARNING_RATE, settings.PRECISION, settings.VALIDATION_SIZE))
@@ -116,8 +118,8 @@ def looks(runs: list[StoredRun], digit: np.ndarray) -> dict:
 
 
 def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] | None:
-    """The digit to predict and, for an upload, the picture as it was read (grey, upright); or None with a
-    message saying what is missing or what is wrong with the picture (never a traceback)."""
+    """The digit to predict and, for an upload, the picture as it was read ((160, 160) uint8, upright); or None
+    with a message saying what is missing or what is wrong with the picture (never a traceback)."""
     mode = st.segmented_control("Input", INPUTS, default="Draw", key="input_mode") or "Draw"
     try:
         if mode == "Draw":
@@ -128,13 +130,17 @@ def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] 
                 return None
             return prepare_digit(pixels), None
         if mode == "Upload":
-            upload = st.file_uploader("A picture of one digit (PNG, JPEG, WebP, GIF, BMP or TIFF)", type=UPLOAD_TYPES,
-                                      key="upload")
+            # No type list: the browser would refuse other files itself and leave the previous upload's answers on
+            # screen; here every file is read, and one that cannot be says why.
+            upload = st.file_uploader(f"A picture of one digit ({format_words()})", key="upload")
             if upload is None:
                 st.info("Upload a picture of one digit.")
                 return None
-            picture = read_upload(upload.getvalue())
-            return prepare_digit(picture), picture.grey
+            data = upload.getvalue()
+            digit, shown, problem = read_digit(hashlib.sha256(data).hexdigest(), data)
+            if problem is not None:
+                raise problem
+            return digit, shown
         dataset = cache.dataset(runs[0].config.dataset)
         index = bounded_number(st, f"Test image (0 to {len(dataset.y_test) - 1:,})", "test_digit", 0,
                                len(dataset.y_test) - 1, 1, 0)
@@ -148,10 +154,23 @@ def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] 
     return None
 
 
+@st.cache_data(max_entries=UPLOADS_KEPT, show_spinner="Reading the picture…")
+def read_digit(digest: str, _data: bytes) -> tuple[PreparedDigit | None, np.ndarray | None, ImageProblem | None]:
+    """An uploaded file (its SHA-256 `digest` the key, so a rerun does not decode it again) -> (the digit, the
+    picture as read for display ((160, 160) uint8, core.decode.preview), None), or (None, None, the problem,
+    with its message for the user)."""
+    try:
+        picture = read_upload(_data)
+        return prepare_digit(picture), preview(picture.grey), None
+    except ImageProblem as problem:
+        return None, None, problem
+
+
 def show_seen(container, digit: PreparedDigit, picture: np.ndarray | None) -> None:
-    """The picture as read (for an upload), the 28x28 it became, and a line for each thing done to it."""
+    """The picture as read (for an upload: a square preview, whatever its shape), the 28x28 it became, and a line
+    for each thing done to it."""
     if picture is not None:
-        container.image(np.round(picture).astype(np.uint8), caption="Your picture, as read", width=160)
+        container.image(picture, caption="Your picture, as read", width=160)
     container.plotly_chart(plots.digit_image(np.round(digit.pixels * 255), "What the models see (28×28)"),
                            key="seen_digit")
     for note in digit.notes:

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, features
 
 from core.config import TrainConfig
 from core.runs import RunStore
@@ -265,3 +266,62 @@ def test_an_empty_picture_is_a_message_not_a_prediction(stored_pair):
     assert not app.exception and len(app.metric) == 0
     said = [text for text in texts(app.info) if "no ink" in text]
     assert said and "Upload a picture of one digit" in said[0] and "Draw" not in said[0]  # an upload is not drawn
+
+
+# --- issue 36: uploads read once, any file read or refused in words, any shape previewed ---------------------------
+
+RED = Path(__file__).resolve().parents[1] / "data" / "red2"
+
+
+def test_a_rerun_does_not_decode_the_same_upload_again(stored_pair, monkeypatch):
+    """Regression: every rerun decoded the upload again (24 s of CPU each for the progressive JPEG of issue 36)."""
+    from ui import try_view
+
+    decoded = []
+    real = try_view.read_upload
+    monkeypatch.setattr(try_view, "read_upload", lambda data: decoded.append(len(data)) or real(data))
+    content = png_bytes(stroke(ink=0, background=255))
+    app = open_page("app_pages/try_it.py")
+    upload(app, "digit.png", content)
+    assert not app.exception and len(app.metric) == 2
+    app.run()  # any widget's change reruns the page
+    app.file_uploader(key="upload").set_value(("same digit, another name.png", content, "image/png")).run()
+    assert not app.exception and len(app.metric) == 2
+    assert decoded == [len(content)]
+
+
+def test_a_refused_upload_clears_the_previous_answers(stored_pair):
+    """Regression: the uploader's type list refused some files in the browser, leaving the previous upload's
+    answers on screen; every file now reaches the page, which says why it cannot read it."""
+    app = open_page("app_pages/try_it.py")
+    upload(app, "digit.png", png_bytes(stroke(ink=0, background=255)))
+    assert len(app.metric) == 2
+    app.file_uploader(key="upload").set_value(("photo.heic", b"ftypheic, not a picture Pillow reads", "image/heic"))
+    app.run()
+    assert not app.exception and len(app.metric) == 0
+    assert [("not a picture that can be read" in text) for text in texts(app.error)] == [True]
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="this Pillow does not read AVIF")
+def test_an_avif_upload_is_read(stored_pair):
+    from tests.core.picture_files import bar_on_paper, encode
+
+    app = open_page("app_pages/try_it.py")
+    app.get_by_key("input_mode").set_value("Upload").run()
+    assert "AVIF" in app.file_uploader(key="upload").label
+    content = encode(Image.fromarray(bar_on_paper(120, 160)).convert("RGB"), "AVIF", quality=90)
+    app.file_uploader(key="upload").set_value(("digit.avif", content, "image/avif")).run()
+    assert not app.exception and len(app.metric) == 2
+
+
+@pytest.mark.parametrize("name, answered, said", [
+    ("strip_1x20000_exception.png", True, ""),  # st.image made it 0 pixels tall: Streamlit's error box
+    ("strip_300000x1.png", False, "far too long and thin"),  # 1.38 GB to decode: the server was killed
+    ("prog_bomb_4096_20000.jpg", False, "20,006 progressive scans"),  # 24 s of CPU per rerun
+])
+def test_the_pictures_that_took_the_server_down_are_answers_or_messages(stored_pair, name, answered, said):
+    app = open_page("app_pages/try_it.py")
+    upload(app, name, (RED / name).read_bytes())
+    assert not app.exception
+    assert len(app.metric) == (2 if answered else 0) and len(app.get("image")) == (1 if answered else 0)
+    assert all(said in text for text in texts(app.error)) and bool(texts(app.error)) != answered

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from core.preprocess import EmptyImage, ImageProblem, Picture, read_upload
+from core.decode import ImageProblem, Picture, read_upload
+from core.preprocess import EmptyImage
 from core.preprocess import prepare_digit as prepare
 
 
@@ -122,9 +123,9 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
 
 
 def test_a_picture_above_the_upload_limit_but_below_pillows_own_guard_is_refused(monkeypatch):
-    from core import preprocess
+    from core import decode
 
-    monkeypatch.setattr(preprocess, "MAX_UPLOAD_PIXELS", 100 * 100)
+    monkeypatch.setattr(decode, "MAX_UPLOAD_PIXELS", 100 * 100)
     with pytest.raises(ImageProblem, match="too large: 200×200 pixels"):
         read_upload(png_bytes(stroke()))
 
@@ -175,9 +176,9 @@ def test_shrinking_averages_transparent_edges_on_white_not_on_the_hidden_colour(
     rgba = np.zeros((64, 64, 4), np.uint8)  # transparent black everywhere...
     rgba[:, :32] = [0, 0, 0, 255]           # ...but the left half, opaque black
     rgba[:, 32:, :3] = 255                  # the transparent half hides white (it must not matter)
-    from core.preprocess import _shrunk_grey_on_white
+    from core.decode import _shrunk_grey_on_white
 
-    grey, transparent = _shrunk_grey_on_white(Image.fromarray(rgba), 8)
+    grey, _, transparent = _shrunk_grey_on_white(Image.fromarray(rgba), 8)
     assert transparent and grey.shape == (8, 8)
     np.testing.assert_allclose(grey[:, :4], 0) and np.testing.assert_allclose(grey[:, 4:], 255)
 
@@ -238,7 +239,8 @@ import io, sys
 import numpy as np
 from PIL import Image
 from core.memory import resident_megabytes
-from core.preprocess import prepare_digit, read_upload
+from core.decode import read_upload
+from core.preprocess import prepare_digit
 
 warm = io.BytesIO()
 Image.fromarray(np.full((64, 64), 255, np.uint8)).save(warm, "PNG")

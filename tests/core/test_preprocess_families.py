@@ -3,8 +3,9 @@
 For each kind (EXIF orientations 1-8, bit depths and modes, transparency forms, crop tightness, uneven
 light, noise) a family of pictures is made from the same 40 real test digits, uploaded through
 `read_upload` + `prepare_digit`, and scored by two small real models (flat and conv, trained once per session);
-each family must score within 2 of the plain 280x280 PNGs of those digits. The five pictures that broke the
-page (tests/data/try_it/, from ../shared/cases/try-it/) are checks with their right answers.
+each family must score within 2 of the plain 280x280 PNGs of those digits. The pictures that broke the page
+(tests/data/try_it/, from ../shared/cases/try-it/; the thin-pen 0 is issue 37's regression) are checks with their
+right answers.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from core.preprocess import prepare_digit, read_upload
+from core.decode import read_upload
+from core.preprocess import prepare_digit
 
 pytestmark = pytest.mark.slow
 CASES = Path(__file__).resolve().parents[1] / "data" / "try_it"
 FILES = {"seven_exif_orientation6.jpg": 7, "seven_16bit_black_on_white.png": 7,
          "seven_palette_black_ink_transparent_bg.png": 7, "four_tight_crop_marker_black_on_white.png": 4,
-         "huge_4096_RGBA.png": 7}
+         "huge_4096_RGBA.png": 7, "zero_4000px_thin_stroke.png": 0}
 NUM_DIGITS, SIDE = 40, 280
 TOLERANCE = 2  # digits a family may lose against the plain PNGs, per model
 
@@ -240,7 +242,7 @@ def test_noise_and_specks_are_left_out(models, chosen, baseline, noise, specks, 
     assert_within_tolerance(score(models, chosen, photographed(light, noise, specks, jpeg)), baseline)
 
 
-# --- the five pictures that broke the page ---------------------------------------------------------------------
+# --- the pictures that broke the page -- ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", list(FILES))
 def test_the_reported_pictures_read_right_with_both_models(models, name):
