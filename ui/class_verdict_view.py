@@ -18,7 +18,7 @@ from core.runs.executors import run
 from ui import cache
 from ui.formats import percent_column
 from ui.state import SHOWN_RUNS, owner
-from ui.try_view import choice_labels
+from ui.run_choice import pick_runs
 
 SHOWN = "class_verdict_shown"   # session: the verdict was asked for (then it follows the set as it grows)
 MAX_DISAGREEMENTS_SHOWN = 48    # digits per grid of "one right, the other wrong"
@@ -44,23 +44,10 @@ def choose_runs() -> list[StoredRun] | None:
     """The stored MNIST runs to ask (default: the session's last comparison, else each network's best run at the
     student's settings); None, with a message, when there are none."""
     rows = handwriting_rows(cache.current_store().list_runs())
-    if not rows:
-        st.info("No networks trained on MNIST yet: train flat and conv on the Compare page first, then come back "
-                "for the verdict.")
-        st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
-        return None
-    labels = choice_labels(rows)
-    chosen = st.multiselect("Networks to ask", list(labels), default=default_run_ids(rows, list(
-        st.session_state.get(SHOWN_RUNS, {}))), format_func=labels.get, key="class_runs",
-        help="Preselected: the networks of your last comparison, or else each network's best-scoring run at the "
-             "student's settings (1,000 images, 12 epochs).")
-    runs, problems = cache.stored_runs(chosen)
-    for problem in problems:
-        st.warning(problem)
-    if not runs:
-        st.warning("Choose at least one network.")
-        return None
-    return runs
+    return pick_runs(rows, "Networks to ask", "class_runs", default_run_ids(rows, list(st.session_state.get(
+        SHOWN_RUNS, {}))), "Preselected: the networks of your last comparison, or else each network's best-scoring "
+        "run at the student's settings (1,000 images, 12 epochs).", "No networks trained on MNIST yet: train flat and "
+        "conv on the Compare page first, then come back for the verdict.")
 
 
 def verdict(runs: list[StoredRun], class_set: ClassSet) -> Verdict | None:

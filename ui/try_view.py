@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import streamlit as st
@@ -16,52 +15,10 @@ from core import figures
 from ui import cache, drawing, plots
 from ui.state import SHOWN_RUNS
 from ui.controls import bounded_number
+from ui.run_choice import pick_runs
 
 INPUTS = ["Draw", "Upload", "Test digit"]
 UPLOADS_KEPT = 32  # uploads whose reading is kept (all sessions), each a 160x160 preview and a 28x28 digit
-# What tells two runs of one network apart, in the order a label adds them: (config field, words for a value)
-DISTINCTIONS = tuple((setting.name, setting.words) for setting in (settings.SEED, settings.BATCH_SIZE,
-                     settings.OPTIMIZER, settings.LEARNING_RATE, settings.PRECISION, settings.VALIDATION_SIZE))
-
-
-def _config(row: dict) -> dict:
-    return json.loads(row.get("config_json") or "{}") or row
-
-
-def network_words(architecture: str) -> str:
-    from core.architectures import PRESET_LABELS
-
-    return PRESET_LABELS.get(architecture, architecture)
-
-
-def choice_labels(rows: list[dict]) -> dict[str, str]:
-    """run id -> the run in words: network, images, epochs, recipe, test accuracy; never a hash. Runs that
-    would read the same get what differs between them (seed, batch, ...), and at last when they were trained."""
-    from core.data import DATASETS
-    from core.recipes import RECIPES
-
-    def words(row: dict) -> str:
-        config = _config(row)
-        dataset = DATASETS.get(row["dataset"], {}).get("label", row["dataset"]).split(" (")[0]
-        recipe = RECIPES[row["recipe"]].label.split(" (")[0] if row.get("recipe") in RECIPES else row.get("recipe")
-        shuffled = " (shuffled pixels)" if config.get("pixels", pixels.DRAWN) != pixels.DRAWN else ""
-        return (f"{network_words(row['architecture'])}{shuffled} · {row['sample_size']:,} {dataset} images · "
-                f"{config.get('num_epochs', row['num_epochs'])} epochs · {recipe} · "
-                f"{row['test_accuracy']:.1%} test accuracy")
-
-    labels = {row["run_id"]: words(row) for row in rows}
-    for label in set(labels.values()):
-        same = [row for row in rows if labels[row["run_id"]] == label]
-        if len(same) < 2:
-            continue
-        configs = [_config(row) for row in same]
-        differing = [(name, text) for name, text in DISTINCTIONS if len({str(c.get(name)) for c in configs}) > 1]
-        for row, config in zip(same, configs):
-            extra = [text.format(config.get(name)) for name, text in differing] or [f"trained {row['trained_at']}"]
-            labels[row["run_id"]] = f"{label} · " + " · ".join(extra)
-    return labels
-
-
 def short_labels(runs: list[StoredRun]) -> list[str]:
     """Column titles: the network's name, plus what else differs between the runs, in words (core/settings.py)."""
     return settings.run_labels([run.config for run in runs], fallbacks=[f"trained {run.trained_at}" for run in runs])
@@ -85,20 +42,13 @@ def default_run_ids(rows: list[dict]) -> list[str]:
 
 
 def choose_runs() -> list[StoredRun]:
+    """The stored runs to try (default: the session's last comparison, else each network's best run); the page
+    stops with a message when there are none."""
     rows = cache.current_store().list_runs()
-    if not rows:
-        st.info("No trained models yet: train the two networks on the Compare page first.")
-        st.page_link("app_pages/compare.py", label="Go to Compare", icon=":material/compare_arrows:")
-        st.stop()
-    labels = choice_labels(rows)
-    chosen = st.multiselect("Models to try", list(labels), default=default_run_ids(rows), format_func=labels.get,
-                            key="try_runs", help="Preselected: the models of your last comparison, or else each "
-                                                 "network's best-scoring stored run.")
-    runs, problems = cache.stored_runs(chosen)
-    for problem in problems:
-        st.warning(problem)
-    if not runs:
-        st.warning("Choose at least one model.")
+    runs = pick_runs(rows, "Models to try", "try_runs", default_run_ids(rows) if rows else [],
+                     "Preselected: the models of your last comparison, or else each network's best-scoring stored run.",
+                     "No trained models yet: train the two networks on the Compare page first.")
+    if runs is None:
         st.stop()
     return runs
 

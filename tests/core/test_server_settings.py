@@ -37,9 +37,18 @@ def test_a_bad_setting_is_one_sentence_and_its_default_is_used(name, text, said)
 
 def test_good_values_are_used_and_said_to_be_set():
     checked = check({"TRAIN_WORKERS": "2", "MEMORY_BUDGET_MB": "4000", "WORKER_RECYCLE_MB": "900",
-                     "RUN_STORE_MAX_MB": "2.5"})
+                     "RUN_STORE_MAX_MB": "2.5", "STUDY_ASK_MINUTES": "3", "STUDY_MAX_CELLS": "40",
+                     "STUDY_MAX_MINUTES": "60"})
     assert (checked.workers, checked.budget_mb, checked.recycle_mb, checked.store_max_mb) == (2, 4000, 900, 2.5)
+    assert (checked.study_ask_minutes, checked.study_max_cells, checked.study_max_minutes) == (3, 40, 60)
     assert checked.problems == () and set(checked.sources.values()) == {"set"}
+
+
+def test_settings_left_out_are_said_to_be_defaults():
+    checked = check({"TRAIN_WORKERS": "1"})
+    assert checked.sources["TRAIN_WORKERS"] == "set"
+    assert {name for name, source in checked.sources.items() if source == "default"} >= {
+        "STUDY_ASK_MINUTES", "STUDY_MAX_CELLS", "STUDY_MAX_MINUTES", "WORKER_RECYCLE_MB"}
 
 
 def test_a_thousand_workers_are_bounded_by_the_cpus_in_one_line():
