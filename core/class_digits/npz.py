@@ -9,7 +9,9 @@ message names the file and the problem.
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ def _header(archive: zipfile.ZipFile, member: str, shown: str) -> tuple[tuple, n
         except ValueError as error:
             raise ValueError(f"{shown}: {member} is not a numpy array ({error}).") from None
         name = member[:-len(".npy")]
+        if any(side < 0 for side in shape):  # numpy's header parser accepts them; read(negative) reads it all
+            raise ValueError(f"{shown}: {name} declares a negative size {shape}; it must be {LAYOUT}.")
         if dtype.hasobject:
             raise ValueError(f"{shown}: {name} holds Python objects; it must hold numbers ({LAYOUT}).")
         if len(shape) == 0 or shape[0] > MAX_SET_SIZE:
@@ -72,7 +76,8 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                 raise ValueError(f"{shown}: has no array {' or '.join(missing)} ({LAYOUT}).")
             x_shape, _, x_raw = _header(archive, "x.npy", shown)
             y_shape, y_dtype, y_raw = _header(archive, "y.npy", shown)
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError, NotImplementedError,
+            RuntimeError) as error:  # damaged data, an unsupported compression, an encrypted member
         raise ValueError(f"{shown}: is not an .npz archive numpy can read ({error}).") from None
     if x_shape[0] != y_shape[0]:
         raise ValueError(f"{shown}: x holds {x_shape[0]:,} digits but y {y_shape[0]:,} labels.")

@@ -85,6 +85,51 @@ def test_a_bad_file_is_one_line_exit_2_and_adds_nothing(capsys, tmp_path):
     assert digit_store(RunStore()).sets() == {}
 
 
+def npy(shape, descr="|u1", data=b""):
+    """An .npy member whose header declares `shape` (whatever the data holds)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
+    return header.getvalue() + data
+
+
+def test_a_negative_size_in_a_header_is_refused_before_its_data_is_decompressed(capsys, tmp_path, monkeypatch):
+    """numpy's header parser accepts (-1, 28, 28); read(negative) then decompressed the whole member: 300 KB of
+    zeros on disk became 300 MB in memory (a 64 MB file, tens of GB)."""
+    read_sizes = []
+    real_read = zipfile.ZipExtFile.read
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", lambda self, n=-1: read_sizes.append(n) or real_read(self, n))
+    negative_x = {"x.npy": npy((-1, 28, 28), data=bytes(4_000_000)), "y.npy": npy((3,), data=bytes(3))}
+    negative_y = {"x.npy": npy((3, 28, 28), data=bytes(2352)), "y.npy": npy((-1,), "<i8", bytes(4_000_000))}
+    for name, members in {"x.npz": negative_x, "y.npz": negative_y}.items():
+        with zipfile.ZipFile(tmp_path / name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, data in members.items():
+                archive.writestr(member, data)
+        read_sizes.clear()
+        code, out, err = run_cli(capsys, "class-digits", "import", tmp_path / name, "--class", "B")
+        assert (code, out) == (2, "") and "negative size" in err and err.count("\n") == 1, err
+        assert all(0 <= size <= 4096 for size in read_sizes), (name, read_sizes)
+    assert digit_store(RunStore()).sets() == {}
+
+
+def test_a_damaged_or_unreadable_member_is_one_line_not_a_traceback(capsys, tmp_path):
+    """A deflate stream with an invalid block raised zlib.error out of the CLI (a traceback, exit 1)."""
+    with zipfile.ZipFile(tmp_path / "good.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.npy", npy((3, 28, 28), data=bytes(2352)))
+        archive.writestr("y.npy", npy((3,), data=bytes(3)))
+    damaged = bytearray((tmp_path / "good.npz").read_bytes())
+    start = 30 + int.from_bytes(damaged[26:28], "little") + int.from_bytes(damaged[28:30], "little")
+    damaged[start] = 0xFF  # the first deflate block of x.npy: block type 3, which does not exist
+    (tmp_path / "damaged.npz").write_bytes(bytes(damaged))
+    encrypted = bytearray((tmp_path / "good.npz").read_bytes())
+    for at in (6, encrypted.rfind(b"PK\x01\x02") + 8):  # the first member marked encrypted, locally and centrally
+        encrypted[at] |= 1
+    (tmp_path / "encrypted.npz").write_bytes(bytes(encrypted))
+    for name in ("damaged.npz", "encrypted.npz"):
+        code, out, err = run_cli(capsys, "class-digits", "import", tmp_path / name, "--class", "B")
+        assert (code, out) == (2, "") and "is not an .npz archive" in err and err.count("\n") == 1, (name, err)
+    assert digit_store(RunStore()).sets() == {}
+
+
 def test_a_file_too_large_to_read_is_refused_before_reading(capsys, tmp_path, monkeypatch):
     from core.class_digits import npz
 
