@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from core.architectures import DEFAULT_ARCHITECTURES
+from core.config import TrainConfig
 from core.runs import Outcome
 from core.safe_text import literal
 from ui import cache, components, links
@@ -28,7 +30,7 @@ with st.sidebar:
     precision = components.precision_select(key="precision")
     settings["pixels"] = components.pixels_select(key="pixels")
     architectures = components.architecture_select(key="architectures")
-intro.markdown(components.compare_intro(dataset, sample_size, architectures))
+intro.markdown(components.compare_intro(dataset, sample_size, architectures, settings["pixels"]))
 
 components.data_source_line(dataset)
 links.mirror(links.COMPARE)  # the address always shows these choices: copy it to share the comparison
@@ -57,7 +59,9 @@ if shown:
 
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked and not opened_link:
-    st.info("Nothing is stored for these settings yet (the defaults reproduce the student's experiment): press "
-            "**Train** (in the sidebar; on a phone, open it with » at the top left).")
+    student = configs == [TrainConfig(architecture=name) for name in DEFAULT_ARCHITECTURES]  # the defaults
+    st.info("Nothing is stored for these settings yet" + (" (the defaults reproduce the student's experiment)"
+                                                          if student else "") + ": press **Train** (in the sidebar; "
+            "on a phone, open it with » at the top left).")
 if not clicked:
     components.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

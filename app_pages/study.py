@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.formats import count
 from core.safe_text import literal
 from core.study import analyse, estimate_seconds, run_study
 from ui import cache, components, links, study_view
@@ -17,13 +18,13 @@ dataset = components.load_or_stop(components.dataset_select(key="study_dataset")
 components.data_source_line(dataset)
 study_view.preset_buttons()
 network_editor()
-run_area = st.container()  # the estimate and Run study, above the controls: their reflow never moves the button
 try:
     spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)
 except ValueError as error:
     st.error(literal(error))
     st.stop()
+run_area = st.container()  # the estimate, Run study and its progress, under the settings it uses
 
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
 runs = cache.current_runs()
@@ -42,7 +43,7 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
     try:
         run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch)
         if failures:  # the others are stored and in the report below
-            st.error(f"{len(failures)} cell(s) failed: " + "; ".join(failures))
+            st.error(f"{count(len(failures), 'cell')} failed: " + "; ".join(failures))
         else:
             st.rerun()  # repaint the estimate and the report from the now complete store
     except Exception as error:  # finished cells are stored; say what stopped the rest

@@ -269,15 +269,20 @@ def prepare_in_background(dataset: Dataset, architectures: list[ArchitectureSpec
         return
 
 
-def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec]) -> str:
-    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default)."""
+def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec],
+                  pixels: str = "drawn") -> str:
+    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default);
+    each network by its one name ("conv (shuffled)" on shuffled pixels)."""
+    from core.pixels import arm_label
+
     reads = {"image": "the 28×28 image", "vector": "a 784-vector"}
-    networks = " and ".join(f"**{spec.label}** (reading {reads.get(spec.input, 'a 784-vector')})"
+    networks = " and ".join(f"**{arm_label(spec.name, pixels)}** (reading {reads.get(spec.input, 'a 784-vector')})"
                             for spec in architectures) or "no network yet (choose one in the sidebar)"
+    shuffled = " with their pixels shuffled (one fixed permutation)" if pixels != "drawn" else ""
     student = f"The student trained a flat and a convolutional network on {DEFAULTS.sample_size:,} MNIST digits. "
     return (f"{student}These settings train {networks} on **{sample_size:,} {DATASETS[dataset.name]['label']}** "
-            f"training images. Change anything, then press **Train**; runs already trained open at once from the "
-            f"store.")
+            f"training images{shuffled}. Change anything, then press **Train**; runs already trained open at once "
+            f"from the store.")
 
 
 FOLLOWED = "_compare_followed"  # the run ids of the settings whose stored runs the page last looked up
@@ -315,6 +320,13 @@ def trained(configs: list[TrainConfig], dataset: Dataset, outcomes: list[Outcome
     st.session_state["compare"] = {outcome.run.run_id: outcome.cached for outcome in outcomes}
     st.session_state[FOLLOWED] = tuple(cache.current_runs().run_id(config, dataset) for config in configs)
     st.session_state.pop(MISSING, None)
+
+
+def network_name(config: TrainConfig) -> str:
+    """A run's network by its one name on every page: "conv", "conv (shuffled)" (core/pixels.py)."""
+    from core.pixels import arm_label
+
+    return arm_label(config.architecture, config.pixels)
 
 
 class LastDrawn:
@@ -361,7 +373,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     runs = cache.current_runs()
     to_train = [config for config in configs if not runs.has(config, dataset)]
     with area:
-        bars = [st.progress(0.0, text=f"{config.spec.label}: waiting…") for config in configs]
+        bars = [st.progress(0.0, text=f"{network_name(config)}: waiting…") for config in configs]
         cancel = st.empty()  # gone once every run has landed: there is nothing left to cancel
         if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
             cancel.button("Cancel training", key="cancel_training", help="Drops this session's runs that have not "
@@ -373,7 +385,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             requests.append(runs.request(config, dataset, asked_at))
         except OverBudget as error:
             bar.empty()
-            st.error(f"{config.spec.label} was not trained: {error}")
+            st.error(f"{network_name(config)} was not trained: {error}")
             requests.append(None)
     try:
         for config, request, bar in zip(configs, requests, bars):
@@ -396,12 +408,12 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
 def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
     from core.runs.workers import WorkerCrashed
 
-    label = config.spec.label
+    label = network_name(config)
     bar = LastDrawn(bar, f"{label}: preparing…")
     bar.progress(0.0, text=f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
-        report = curves.reporter(config.architecture, then=report)
+        report = curves.reporter(label, then=report)
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.place:
