@@ -18,13 +18,16 @@ dataset = components.load_or_stop(components.dataset_select(key="study_dataset")
 components.data_source_line(dataset)
 study_view.preset_buttons()
 network_editor()
+# The settings first, Run study beside them (under them on a phone): in view on a laptop's first screen, and its
+# progress under the button, where the user looks after the click.
+settings_area, run_area = st.columns([3, 1])
 try:
-    spec = study_view.spec_controls(dataset)
+    with settings_area:
+        spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)
 except ValueError as error:
     st.error(literal(error))
     st.stop()
-run_area = st.container()  # the estimate, Run study and its progress, under the settings it uses
 
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
 runs = cache.current_runs()

@@ -89,9 +89,9 @@ def answer(runs: list[StoredRun]) -> None:
 def readable_layers(layers: list[dict]) -> pd.DataFrame:
     """A run's layer table as people read it: the layer's kind, its output as height × width × channels, its
     parameters with thousands separators (a phone's width: three short columns that wrap)."""
-    def shape(text: str) -> str:  # "(None, 26, 26, 32)" -> "26×26×32"
+    def shape(text: str) -> str:  # "(None, 26, 26, 32)" -> "26×26×32"; "(None, 4608)" -> "4,608"
         sizes = [part.strip() for part in str(text).strip("()").split(",") if part.strip() not in ("None", "")]
-        return "×".join(sizes)
+        return "×".join(f"{int(size):,}" if size.isdigit() else size for size in sizes)
 
     return pd.DataFrame({"layer": [row.get("type", row.get("layer")) for row in layers],
                          "output": [shape(row.get("output_shape", "")) for row in layers],

@@ -40,15 +40,15 @@ def runs_table(rows: list[dict]) -> pd.DataFrame:
 # size are the same for nearly every run and stay in the CSV view.
 COLUMN_CHOICES = ["network", "test accuracy", "images", "epochs", "seed", "dataset", "train s", "recipe", "precision",
                   "params", "batch", "test loss", "peak memory MB", "trained at", "run"]
-# Shown at first: the five that fit a phone's width (390 px) beside each other; the rest on demand.
-SHOWN_FIRST = ["network", "test accuracy", "images", "epochs", "seed"]
+# Shown at first: the four that fit a phone's width (390 px) beside each other; the rest on demand.
+SHOWN_FIRST = ["network", "test accuracy", "images", "seed"]
 
 
 def show_runs_table(rows: list[dict]) -> None:
-    """Every stored run in the columns chosen (at first the five that fit a phone; any other on demand): at 1366 px
+    """Every stored run in the columns chosen (at first the four that fit a phone; any other on demand): at 1366 px
     and on a phone the table fits its column."""
     chosen = st.pills("Columns", COLUMN_CHOICES, default=SHOWN_FIRST, selection_mode="multi", key="runs_columns",
-                      help="More columns than the first five scroll sideways on a phone.")
+                      help="More columns than the first four scroll sideways on a phone.")
     shown = [column for column in COLUMN_CHOICES if column in (chosen or SHOWN_FIRST)]
     st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_order=shown, column_config={
         "test accuracy": percent_column("test accuracy", help=explain("accuracy")),

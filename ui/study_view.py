@@ -12,7 +12,7 @@ from core.report import (check_table, mcnemar_table, report_file_name, student_t
                          verdict_parts)
 from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, THRESHOLD,
                         StudyProgress, StudySpec, default_pairs, machine_description)
-from core.study.tables import markdown
+from core.study import tables
 from ui import cache, plots
 from core.safe_text import literal
 from ui.robustness_view import study_robustness
@@ -212,10 +212,12 @@ def verdict_tables(parts: dict) -> None:
     word explained once under them."""
     if parts["h1"] is not None:
         st.markdown(f"**H1: does each network reach at least {THRESHOLD:.0%}?** Mean accuracy over seeds, 95% CI.")
-        st.table(markdown(parts["h1"]), hide_index=True)
+        for table in tables.parts(parts["h1"]):  # a few networks to a table: each fits a phone
+            st.table(tables.markdown(table), hide_index=True)
     if parts["pairs"] is not None:
         st.markdown("**The differences, first − second.** Mean over seeds, 95% CI; McNemar's test on one seed.")
-        st.table(markdown(parts["pairs"]), hide_index=True)
+        for table in tables.parts(parts["pairs"]):
+            st.table(tables.markdown(table), hide_index=True)
     meanings = [f"**{literal(word)}**: {meaning}" for word, meaning in parts["meanings"]]
     if parts["mcnemar"]:
         meanings.append(parts["mcnemar"])

@@ -6,6 +6,7 @@ lay them out for the Study page (st.table), the HTML report and the CLI."""
 from __future__ import annotations
 
 import html
+import math
 
 import pandas as pd
 
@@ -45,6 +46,19 @@ def pairs_table(gaps: pd.DataFrame, pairs=None) -> pd.DataFrame:
         f"McNemar {p_value_words(row.mcnemar_p)}"]) for row in gaps.itertuples()}
     return pd.DataFrame([{SIZE_COLUMN: f"{size:,}", **{h2_label(*pair): cells.get((size, *pair), MISSING)
                                                         for pair in pairs}} for size in sizes])
+
+
+PHONE_COLUMNS = 3  # networks or pairs beside the sizes that fit a phone's width (390 px) as st.table draws them
+
+
+def parts(table: pd.DataFrame, columns: int = PHONE_COLUMNS) -> list[pd.DataFrame]:
+    """`table` cut into as few tables as keep at most `columns` networks or pairs beside the sizes, as even as can be
+    (four networks on both pixel orders: flat and conv as drawn, then shuffled), so that each fits a phone's width
+    without scrolling."""
+    data = [name for name in table.columns if name != SIZE_COLUMN]
+    count = max(1, math.ceil(len(data) / columns))
+    size = max(1, math.ceil(len(data) / count))
+    return [table[[SIZE_COLUMN, *data[start:start + size]]] for start in range(0, max(len(data), 1), size)]
 
 
 def markdown(table: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pytest
 from core.stats import mean_ci, paired_difference
 from core.study.rules import seeds_for_ci
 from core.study.summary import summary_sentences
-from core.study.tables import h1_table, html_table, markdown, pairs_table, text
+from core.study.tables import h1_table, html_table, markdown, pairs_table, parts, text
 from core.study.words import mcnemar_note, paired_sentence, percent_interval, verdict_meanings
 
 SUMMARY_COLUMNS = ["architecture", "sample_size", "seeds", "mean_accuracy", "ci_low", "ci_high", "mean_train_seconds",
@@ -89,6 +89,16 @@ def test_a_table_reads_the_same_in_markdown_html_and_text():
     assert markdown(table).loc[1, "conv"] == "**supported**  \n93.1%  \nCI 91.2% to 95.0%"
     assert "<td><b>supported</b><br>93.1%<br>CI 91.2% to 95.0%</td>" in html_table(table)
     assert "supported · 93.1% · CI 91.2% to 95.0%" in text(table)
+
+
+def test_a_wide_table_is_cut_into_parts_that_fit_a_phone():
+    """Issue 37 item 6: four networks beside the sizes overflowed a 390 px screen by a few pixels."""
+    table = h1_table(summary_rows(*[(arm, 100, 1, 0.5, np.nan, np.nan, "too few seeds", 2)
+                                    for arm in ("flat", "conv", "flat (shuffled)", "conv (shuffled)")]))
+    assert [list(part.columns) for part in parts(table)] == [["images", "flat", "conv"],
+                                                             ["images", "flat (shuffled)", "conv (shuffled)"]]
+    assert [len(part.columns) - 1 for part in parts(table[table.columns[:4]])] == [3]  # three fit in one
+    assert [list(part.columns) for part in parts(table[["images", "flat"]])] == [["images", "flat"]]
 
 
 def test_a_users_network_name_is_shown_as_written_in_every_table():
