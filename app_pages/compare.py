@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core.config import configs_for
+from core.architectures import DEFAULT_ARCHITECTURES
+from core.config import TrainConfig, configs_for
 from core.runs import Outcome
 from core.safe_text import literal
 from ui import background, cache, compare_state, controls, links, progress, server_notice
@@ -66,9 +67,11 @@ if shown:
 
         show_comparison([Outcome(run, cached=shown[run.run_id]) for run in runs])
 elif not clicked and not opened_link:
-    st.info("Nothing is stored for these settings yet (the defaults reproduce the student's experiment): press "
-            "**Train** (in the sidebar; on a phone, open it with » at the top left).")
+    student = configs == [TrainConfig(architecture=name) for name in DEFAULT_ARCHITECTURES]  # the defaults
+    st.info("Nothing is stored for these settings yet" + (" (the defaults reproduce the student's experiment)"
+                                                          if student else "") + ": press **Train** (in the sidebar; "
+            "on a phone, open it with » at the top left).")
 if not (opened and shown):
-    intro.markdown(compare_state.compare_intro(dataset, sample_size, architectures))
+    intro.markdown(compare_state.compare_intro(dataset, sample_size, architectures, settings["pixels"]))
 if not clicked:
     background.prepare_in_background(dataset, architectures, sample_size, recipe, precision, settings)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.formats import count
 from core.safe_text import literal
 from core.study import analyse, run_study
 from ui import cache, controls, links, server_notice, study_view
@@ -19,9 +20,12 @@ dataset = controls.load_or_stop(controls.dataset_select(key="study_dataset"))
 controls.data_source_line(dataset)
 study_view.preset_buttons()
 network_editor()
-run_area = st.container()  # the estimate and Run study, above the controls: their reflow never moves the button
+# The settings first, Run study beside them (under them on a phone): in view on a laptop's first screen, and its
+# progress under the button, where the user looks after the click.
+settings_area, run_area = st.columns([3, 1])
 try:
-    spec = study_view.spec_controls(dataset)
+    with settings_area:
+        spec = study_view.spec_controls(dataset)
     spec.configs(dataset.pool_size)
 except ValueError as error:
     st.error(literal(error))
@@ -39,7 +43,7 @@ if run_area.button("Run study", type="primary", key="run_study", disabled=missin
     try:
         run_study(spec, dataset, study_runs, on_cell=on_cell, on_epoch=on_epoch, owner=owner())
         if failures:  # the others are stored and in the report below
-            st.error(f"{len(failures)} cell(s) failed: " + "; ".join(failures))
+            st.error(f"{count(len(failures), 'cell')} failed: " + "; ".join(failures))
         else:
             st.rerun()  # repaint the estimate and the report from the now complete store
     except Exception as error:  # finished cells are stored; say what stopped the rest

@@ -23,6 +23,7 @@ from core import formats
 from core.runs import InProcessExecutor, RunStore, RunsService, StoreError
 from core.safe_text import plain
 from core.settings import Setting, SettingError
+from core.settings import THRESHOLD
 from core.study.spec import StudySpec
 from core.records import EpochReport
 
@@ -210,9 +211,19 @@ def save_networks(store: RunStore, networks: list[ArchitectureSpec]) -> None:
 
 
 def run_compare(args) -> int:
+    from core.answers import compare_answer, study_command, study_words
+
     dataset, outcomes = _compared(args)
     table = comparison_table(outcomes)
     print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
+    if not args.json:  # the answer, as the Compare page opens its results
+        try:  # the other seeds of the same settings, from one listing of the store
+            accuracies = {row["run_id"]: row["test_accuracy"] for row in RunStore().list_runs()}
+        except (StoreError, sqlite3.Error, OSError):  # the results are printed: the answer goes by these runs alone
+            accuracies = {}
+        sentences, study = compare_answer([outcome.run for outcome in outcomes], accuracies, dataset.pool_size)
+        print("\n" + " ".join(sentences))
+        print(f"The study settles it ({study_words(study)}): {study_command(study)}")
     return 0
 
 
@@ -322,9 +333,14 @@ def run_runs(args) -> int:
         return 0
     import pandas as pd
 
-    columns = ["run_id", "dataset", "architecture", "sample_size", "num_epochs", "seed", "recipe", "precision",
-               "test_accuracy", "train_seconds", "peak_memory_mb", "trained_at"]
-    print(pd.DataFrame(rows, columns=columns).to_string(index=False, formatters={"peak_memory_mb": _megabytes}))
+    columns = ["run_id", "dataset", "architecture", "pixels", "sample_size", "num_epochs", "seed", "recipe",
+               "precision", "test_accuracy", "train_seconds", "peak_memory_mb", "trained_at"]
+    rows = [{**row, "pixels": json.loads(row.get("config_json") or "{}").get("pixels", "drawn")} for row in rows]
+    table = pd.DataFrame(rows, columns=columns).rename(columns={
+        "sample_size": "images", "num_epochs": "epochs", "test_accuracy": "accuracy", "train_seconds": "trained in",
+        "peak_memory_mb": "peak_MB"})
+    print(table.to_string(index=False, formatters={  # the pages' formats (core/formats.py)
+        "images": "{:,}".format, "accuracy": formats.percent, "trained in": formats.seconds, "peak_MB": _megabytes}))
     return 0
 
 
@@ -360,7 +376,7 @@ def run_copy(args) -> int:
             print(f"left alone: the target has different networks named {', '.join(report.networks_kept)}.")
     not_copied = {**report.broken, **report.failed}
     if not_copied:
-        print(f"error: {len(not_copied)} run(s) could not be copied (the others were): "
+        print(f"error: {formats.count(len(not_copied), 'run')} could not be copied (the others were): "
               + "; ".join(f"{run_id}: {why}" for run_id, why in not_copied.items()), file=sys.stderr)
         return 1
     return 0
@@ -433,30 +449,24 @@ def run_study_command(args) -> int:
         service.executor.shutdown()
     report = analyse(spec, dataset, service)
     from core.efficiency import analyse_efficiency, as_records
+    from core.study.efficiency_words import efficiency_sentences
 
     efficiency = analyse_efficiency(report.cells)
     if args.json:
         print(json.dumps({"data_source": dataset.source, "cells": report.cells.to_dict(orient="records"),
                           "summary": report.summary.to_dict(orient="records"),
                           "gaps": report.gaps.to_dict(orient="records"), "verdicts": report.verdicts,
-                          "efficiency": as_records(efficiency)},
+                          "efficiency": {**as_records(efficiency), "sentences": efficiency_sentences(efficiency)}},
                          indent=2, default=float))
     else:
-        from core.report import gaps_table, summary_table
-
-        print(summary_table(report.summary).to_string(index=False))
-        if not report.gaps.empty:
-            print()
-            print(gaps_table(report.gaps).to_string(index=False))
-        print()
-        for verdict in [*report.verdicts.values(), *efficiency.sentences.values()]:
-            print(verdict)
+        print_study(report, efficiency)
     written = [(args.csv, lambda path: report.cells.to_csv(path, index=False)),
                (args.report, lambda path: _write_report(report, dataset, path, efficiency))]
     status = 0
     if progress.failures:
-        print(f"error: {len(progress.failures)} cell(s) failed and are not in the store (the others are): "
-              + "; ".join(progress.failures), file=sys.stderr)
+        failed = len(progress.failures)
+        print(f"error: {formats.count(failed, 'cell')} failed and {'is' if failed == 1 else 'are'} not in the store "
+              f"(the others are): " + "; ".join(progress.failures), file=sys.stderr)
         status = 1
     for path, write in written:  # after the results are out: a file that cannot be written now loses nothing else
         if not path:
@@ -470,6 +480,28 @@ def run_study_command(args) -> int:
         else:
             print(f"wrote {path}", file=sys.stderr)
     return status
+
+
+def print_study(report, efficiency) -> None:
+    """The study as the Study page says it: the answer, the verdict tables, what their words mean, the further
+    answers, then the numbers behind them."""
+    from core.report import summary_table, verdict_parts
+    from core.study.tables import text
+
+    parts = verdict_parts(report, efficiency)
+    print(f"The answer: {parts['summary']}" if parts["summary"] else "Nothing trained yet.")
+    for title, table in ((f"H1: does each network reach at least {THRESHOLD:.0%}? (mean accuracy over seeds, 95% CI)",
+                          parts["h1"]),
+                         ("The differences, first − second (mean over seeds, 95% CI; McNemar's test on one seed)",
+                          parts["pairs"])):
+        if table is not None:
+            print(f"\n{title}\n{text(table)}")
+    print()
+    for word, meaning in parts["meanings"]:
+        print(f"{word}: {meaning}")
+    for sentence in ([parts["mcnemar"]] if parts["mcnemar"] else []) + parts["further"]:
+        print(sentence)
+    print(f"\nEvery network and sample size:\n{summary_table(report.summary).to_string(index=False)}")
 
 
 def _executor(args):

@@ -21,9 +21,15 @@ Uncertainty. The study's seeds are resampled with replacement at each sample siz
 Tibshirani 1993), keeping each seed's cells of every arm together (they share their training sample), and
 everything is refitted; 95% intervals are the 2.5th and 97.5th percentiles over the resamples.
 
-Refusals, each with its reason: fewer than MIN_SIZES sample sizes; an accuracy that hardly rises with n (a
-flat curve has no size to solve for); a fit that does not converge; and an answer outside
-[smallest size / MAX_EXTRAPOLATION, largest size × MAX_EXTRAPOLATION] — beyond what was measured.
+Refusals, each with its reason (the words: core/study/efficiency_words.py). A curve is refused for fewer than
+MIN_SIZES sample sizes; means that go down from one size to the next by more than their seeds' 95% intervals
+allow (a zig-zag is no learning curve); an accuracy that falls or hardly rises overall (a flat curve has no size
+to solve for); a fit that does not converge or that ends on a bound of the model (a power c at RATE_BOUNDS' edge,
+no shortfall b: it matches the points by giving up the shape); and a 95% band of no width (one seed per size, or
+seeds that agree exactly: resampling them cannot say how sure the curve is). A multiplier is refused when the
+other curve levels off below the target, when the answer lies outside [smallest size / MAX_EXTRAPOLATION,
+largest size × MAX_EXTRAPOLATION] — beyond what was measured — and when its 95% interval reaches beyond that
+(the seeds do not pin it down). An answer is a number with its interval, or no number and why; never both.
 
 The honest check: the curves are fitted again on the smaller sizes only and their predictions for the
 larger, measured ones are reported next to the measurements.
@@ -37,7 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-MODEL_WORDS = "inverse power law accuracy(n) = a − b·(n/1,000)^(−c)"
+from core.stats import mean_ci
+
+MODEL_FORMULA = "inverse power law accuracy(n) = a − b·(n/1,000)^(−c)"
 REFERENCE_SIZE = 1000       # n is divided by this: b is the shortfall from the ceiling at 1,000 images
 MIN_SIZES = 3               # three parameters: at least three sample sizes
 MIN_RISE = 0.01             # the mean accuracy must rise by at least 1 point from the smallest to the largest size
@@ -47,6 +55,9 @@ BOOTSTRAP_SEED = 26
 CHECK_HELD_OUT = 2          # the prediction check holds out up to this many of the largest sizes
 CEILING_BOUNDS = (0.0, 1.0)
 RATE_BOUNDS = (0.05, 3.0)
+RATE_EDGE = 1e-3            # a fitted power within 0.1% of a bound counts as at the bound (a degenerate fit)
+MIN_SHORTFALL = 1e-6        # a fitted shortfall below this is no rise at all
+MAX_FALL_ONE_SEED = 0.02    # with one seed (no intervals), a mean falling by more than 2 points to the next size
 
 
 class NotFittable(ValueError):
@@ -78,26 +89,72 @@ def _law(sizes, ceiling, shortfall, rate):
     return ceiling - shortfall * (sizes / REFERENCE_SIZE) ** (-rate)
 
 
-def fit_curve(sizes, accuracies) -> CurveFit:
+def fit_curve(sizes, accuracies, lows=None, highs=None, strict: bool = True) -> CurveFit:
     """The inverse power law through mean accuracies (0..1) at `sizes` (images; one value per size).
-    Raises NotFittable with the reason when the points cannot support it."""
+    `lows`, `highs`: each mean's 95% interval over seeds (NaN where one seed gives none), for the check that the
+    means rise. Raises NotFittable with the reason when the points cannot support it: too few sizes; means that
+    fall from one size to the next by more than their intervals allow (without intervals: by more than
+    MAX_FALL_ONE_SEED); an accuracy that falls or hardly rises overall; a fit that does not converge or ends at a
+    bound of the model (a power c at RATE_BOUNDS' edge, no shortfall b). `strict=False` (a bootstrap resample,
+    whose spread is the answer's uncertainty) checks only the number of sizes and the overall rise."""
     sizes = np.asarray(sizes, dtype=float)
     accuracies = np.asarray(accuracies, dtype=float)
     if sizes.shape != accuracies.shape or sizes.ndim != 1:
         raise ValueError("One mean accuracy per sample size is needed.")
     if len(np.unique(sizes)) < MIN_SIZES:
-        raise NotFittable(f"{len(np.unique(sizes))} sample size(s) measured; a learning curve has three parameters, "
-                          f"so it needs at least {MIN_SIZES}")
+        count = len(np.unique(sizes))
+        raise NotFittable(f"only {count} sample size{'' if count == 1 else 's'} measured; a learning curve has "
+                          f"three parameters, so it needs at least {MIN_SIZES}")
     if not np.all(np.isfinite(accuracies)) or np.any((accuracies < 0) | (accuracies > 1)):
         raise ValueError("Accuracies must be numbers from 0 to 1.")
     order = np.argsort(sizes)
     sizes, accuracies = sizes[order], accuracies[order]
+    if strict:
+        lows = np.full(len(sizes), np.nan) if lows is None else np.asarray(lows, dtype=float)[order]
+        highs = np.full(len(sizes), np.nan) if highs is None else np.asarray(highs, dtype=float)[order]
+        _check_falls(sizes, accuracies, lows, highs)
     rise = accuracies[-1] - accuracies[0]
+    if rise < 0:
+        raise NotFittable(f"the accuracy does not rise with the sample size: it falls from {accuracies[0]:.1%} at "
+                          f"{sizes[0]:,.0f} images to {accuracies[-1]:.1%} at {sizes[-1]:,.0f}, and a learning "
+                          f"curve rises")
     if rise < MIN_RISE:
         raise NotFittable(f"the accuracy hardly rises with the sample size ({accuracies[0]:.1%} at {sizes[0]:,.0f} "
                           f"images, {accuracies[-1]:.1%} at {sizes[-1]:,.0f}): a flat curve says nothing about "
                           f"how many images a given accuracy needs")
-    return _fitted(sizes, accuracies)
+    fit = _fitted(sizes, accuracies)
+    if strict:
+        _check_fit(fit)
+    return fit
+
+
+def _check_falls(sizes: np.ndarray, accuracies: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> None:
+    """NotFittable when the mean falls from one size to the next by more than its seeds explain: the later 95%
+    interval lies wholly below the earlier one (one seed, no intervals: a fall of more than MAX_FALL_ONE_SEED)."""
+    for before in range(len(sizes) - 1):
+        after = before + 1
+        fall = accuracies[before] - accuracies[after]
+        if fall <= 0:
+            continue
+        known = not np.isnan([lows[before], highs[after]]).any()
+        if (known and highs[after] < lows[before]) or (not known and fall > MAX_FALL_ONE_SEED):
+            beyond = ("further than the seeds' 95% intervals allow" if known else
+                      f"more than {MAX_FALL_ONE_SEED * 100:g} points with one seed")
+            raise NotFittable(f"the accuracy goes down from {accuracies[before]:.1%} at {sizes[before]:,.0f} images "
+                              f"to {accuracies[after]:.1%} at {sizes[after]:,.0f}, {beyond}; a learning curve rises "
+                              f"with the sample size, so these means do not follow one")
+
+
+def _check_fit(fit: CurveFit) -> None:
+    """NotFittable for a fit that ends on a bound of the model: it matches the points only by giving up a shape."""
+    low, high = RATE_BOUNDS
+    if fit.rate <= low * (1 + RATE_EDGE) or fit.rate >= high * (1 - RATE_EDGE):
+        raise NotFittable(f"the best curve through these means needs a power c of {fit.rate:.2f}, at the edge of "
+                          f"what the model allows ({low:g} to {high:g}): the means do not have a learning curve's "
+                          f"shape")
+    if fit.shortfall <= MIN_SHORTFALL:
+        raise NotFittable("the best curve through these means is flat (it never falls short of its ceiling), so it "
+                          "says nothing about how many images an accuracy needs")
 
 
 def _fitted(sizes: np.ndarray, accuracies: np.ndarray) -> CurveFit:
@@ -106,62 +163,61 @@ def _fitted(sizes: np.ndarray, accuracies: np.ndarray) -> CurveFit:
 
     scaled = sizes / REFERENCE_SIZE
     grid = RATE_GRID
-    errors = _grid_errors(scaled, accuracies, grid)
+    errors = _solve(scaled, accuracies, grid)[2]
     best = int(np.argmin(errors))
     bounds = (grid[max(0, best - 1)], grid[min(len(grid) - 1, best + 1)])
-    found = minimize_scalar(lambda rate: _solve(scaled, accuracies, rate)[2], bounds=bounds, method="bounded",
-                            options={"xatol": 1e-4})
+    found = minimize_scalar(lambda rate: _solve(scaled, accuracies, np.array([rate]))[2][0], bounds=bounds,
+                            method="bounded", options={"xatol": 1e-4})
     rate = float(found.x) if found.success and found.fun <= errors[best] else float(grid[best])
-    ceiling, shortfall, _ = _solve(scaled, accuracies, rate)
+    ceiling, shortfall, _ = (float(value[0]) for value in _solve(scaled, accuracies, np.array([rate])))
     if not np.isfinite([ceiling, shortfall]).all():
         raise NotFittable("the curve fit did not converge")
-    return CurveFit(float(ceiling), float(shortfall), rate, tuple(int(size) for size in sizes))
+    return CurveFit(ceiling, shortfall, rate, tuple(int(size) for size in sizes))
 
 
 RATE_GRID = np.geomspace(*RATE_BOUNDS, 64)
 
 
-def _grid_errors(scaled: np.ndarray, accuracies: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """`_solve`'s squared error for every power in `rates` at once, (num_rates,)."""
-    power = scaled[np.newaxis, :] ** (-rates[:, np.newaxis])            # (num_rates, num_sizes)
+def _solve(scaled: np.ndarray, accuracies: np.ndarray, rates: np.ndarray) -> tuple[np.ndarray, ...]:
+    """For each power c in `rates` (num_rates,): the least-squares ceiling a ≤ 1 and shortfall b ≥ 0, and the sum
+    of squared errors — three arrays (num_rates,). For a fixed c the law is linear in a and b: ordinary least
+    squares, then, where a passes 1, a = 1 and b solved alone."""
+    power = scaled[np.newaxis, :] ** (-rates[:, np.newaxis])            # (num_rates, num_sizes): accuracy = a − b·power
     centred = power - power.mean(axis=1, keepdims=True)
     spread = np.einsum("ij,ij->i", centred, centred)
-    shortfall = np.maximum(0.0, -(centred @ (accuracies - accuracies.mean())) / np.where(spread > 0, spread, 1))
+    slope = -(centred @ (accuracies - accuracies.mean())) / np.where(spread > 0, spread, 1)
+    shortfall = np.where(spread > 0, np.maximum(0.0, slope), 0.0)
     ceiling = accuracies.mean() + shortfall * power.mean(axis=1)
-    capped = ceiling > CEILING_BOUNDS[1]
+    capped = ceiling > CEILING_BOUNDS[1]            # accuracy cannot pass 1: fix a = 1 and solve for b alone
     capped_shortfall = np.maximum(0.0, (power @ (CEILING_BOUNDS[1] - accuracies)) / np.einsum("ij,ij->i", power, power))
     shortfall = np.where(capped, capped_shortfall, shortfall)
     ceiling = np.where(capped, CEILING_BOUNDS[1], ceiling)
     residual = accuracies[np.newaxis, :] - (ceiling[:, np.newaxis] - shortfall[:, np.newaxis] * power)
-    return np.einsum("ij,ij->i", residual, residual)
-
-
-def _solve(scaled: np.ndarray, accuracies: np.ndarray, rate: float) -> tuple[float, float, float]:
-    """For a given power c: the least-squares ceiling a ≤ 1 and shortfall b ≥ 0, and the sum of squared errors."""
-    power = scaled ** (-rate)                       # accuracy = a − b · power
-    centred = power - power.mean()
-    spread = float(centred @ centred)
-    shortfall = max(0.0, -float(centred @ (accuracies - accuracies.mean())) / spread) if spread > 0 else 0.0
-    ceiling = float(accuracies.mean() + shortfall * power.mean())
-    if ceiling > CEILING_BOUNDS[1]:                 # accuracy cannot pass 1: fix a = 1 and solve for b alone
-        ceiling = CEILING_BOUNDS[1]
-        shortfall = max(0.0, float(power @ (ceiling - accuracies)) / float(power @ power))
-    residual = accuracies - (ceiling - shortfall * power)
-    return ceiling, shortfall, float(residual @ residual)
+    return ceiling, shortfall, np.einsum("ij,ij->i", residual, residual)
 
 
 @dataclass(frozen=True)
 class Multiplier:
-    """How many times N images the other arm needs to reach the better arm's measured accuracy at N."""
+    """How many times N images the other arm needs to reach the better arm's measured accuracy at N: a factor with
+    its 95% interval, or none and why (`refusal`, one of REFUSALS; the words are core/study/efficiency_words.py's)."""
     better: str
     other: str
     sample_size: int                 # N
     target: float                    # the better arm's mean accuracy at N
-    images: float | None = None      # the other arm's fitted images for it
-    factor: float | None = None      # images / N
-    low: float | None = None         # 95% interval of the factor over resamples; inf: beyond the limit
+    images: float | None = None      # the other arm's fitted images for it (inf: above its ceiling)
+    factor: float | None = None      # images / N, when there is a number
+    low: float | None = None         # its 95% interval over resamples
     high: float | None = None
-    reason: str | None = None        # why there is no number
+    refusal: str | None = None       # why there is no number
+
+
+NO_CURVE, ABOVE_CEILING, BEYOND, UNCERTAIN = "no curve", "above the ceiling", "beyond what was measured", "uncertain"
+REFUSALS = {
+    NO_CURVE: "the other network has no learning curve (Efficiency.refused says why)",
+    ABOVE_CEILING: "the other network's curve levels off below the target",
+    BEYOND: f"the answer lies more than {MAX_EXTRAPOLATION:g}× beyond the sizes measured",
+    UNCERTAIN: "the 95% interval reaches beyond what was measured: the seeds do not pin the answer down",
+}
 
 
 @dataclass
@@ -172,12 +228,22 @@ class Efficiency:
     multipliers: list                # of Multiplier
     check: pd.DataFrame              # label, fitted_on, sample_size, predicted, low, high, measured, error
     num_resamples: int
-    sentences: dict = field(default_factory=dict)  # "efficiency", "check": one plain paragraph each
+    seeds: dict = field(default_factory=dict)  # label -> the most seeds it has at any size
 
 
-def _means(cells: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy per arm (rows: sample size, columns: label)."""
-    return cells.pivot_table(index="sample_size", columns="architecture", values="test_accuracy", aggfunc="mean")
+def _means(cells: pd.DataFrame, statistic: str = "mean") -> pd.DataFrame:
+    """Mean accuracy per arm (rows: sample size, columns: label); `statistic` "low"/"high": the 95% CI's bounds
+    over seeds (NaN with one seed)."""
+    if statistic == "mean":
+        return cells.pivot_table(index="sample_size", columns="architecture", values="test_accuracy", aggfunc="mean")
+    position = 1 if statistic == "low" else 2
+
+    def bound(values) -> float:
+        interval = mean_ci(values)
+        return (interval.mean, interval.low, interval.high)[position]
+
+    return cells.pivot_table(index="sample_size", columns="architecture", values="test_accuracy", aggfunc=bound,
+                             dropna=False)  # one seed: NaN, kept
 
 
 def _resamples(cells: pd.DataFrame, num_resamples: int, seed: int):
@@ -199,13 +265,20 @@ def _resamples(cells: pd.DataFrame, num_resamples: int, seed: int):
         yield pd.DataFrame(means, index=sizes, columns=labels)
 
 
-def _fit_column(means: pd.DataFrame, label: str, sizes=None) -> CurveFit:
+def _fit_column(means: pd.DataFrame, label: str, sizes=None, lows=None, highs=None) -> CurveFit:
+    """`label`'s curve through its means (at `sizes` only, if given); with `lows` and `highs` (tables like
+    `means`: the 95% CIs) every check of `fit_curve`, without them a resample's."""
     if label not in means:
         return fit_curve([], [])
     column = means[label].to_numpy()
     index = means.index.to_numpy()
     keep = ~np.isnan(column) if sizes is None else ~np.isnan(column) & np.isin(index, list(sizes))
-    return fit_curve(index[keep], column[keep])
+    if lows is None:
+        return fit_curve(index[keep], column[keep], strict=False)
+    def bounds(table: pd.DataFrame) -> np.ndarray:
+        return (table[label].reindex(index) if label in table else pd.Series(np.nan, index=index)).to_numpy()[keep]
+
+    return fit_curve(index[keep], column[keep], bounds(lows), bounds(highs))
 
 
 def _interval(values: list[float]) -> tuple[float, float]:
@@ -218,14 +291,18 @@ def _interval(values: list[float]) -> tuple[float, float]:
 def analyse_efficiency(cells: pd.DataFrame, pairs=(("conv", "flat"),), num_resamples: int = NUM_RESAMPLES,
                        seed: int = BOOTSTRAP_SEED) -> Efficiency:
     """Curves for every arm of a study's `cells` (columns architecture, sample_size, seed, test_accuracy, as
-    core.study.analyse makes them), the multipliers for each (better, other) pair present, the prediction
-    check, and their sentences. Deterministic for a given `seed`."""
+    core.study.analyse makes them), the multipliers for each (better, other) pair present and the prediction
+    check. An arm whose curve has a 95% band of no width (its seeds agree at every size, or it has one seed per
+    size: resampling them changes nothing) is refused too. Deterministic for a given `seed`."""
     means = _means(cells) if not cells.empty else pd.DataFrame()
+    lows, highs = (_means(cells, "low"), _means(cells, "high")) if not cells.empty else (None, None)
     labels = list(dict.fromkeys(cells["architecture"])) if not cells.empty else []
+    seeds = ({label: int(group.groupby("sample_size")["seed"].nunique().max())
+              for label, group in cells.groupby("architecture", sort=False)} if not cells.empty else {})
     fits, refused = {}, {}
     for label in labels:
         try:
-            fits[label] = _fit_column(means, label)
+            fits[label] = _fit_column(means, label, lows=lows, highs=highs)
         except NotFittable as reason:
             refused[label] = str(reason)
     resampled = {label: [] for label in fits}       # per resample: CurveFit or None
@@ -239,12 +316,21 @@ def analyse_efficiency(cells: pd.DataFrame, pairs=(("conv", "flat"),), num_resam
                 except NotFittable:
                     resampled[label].append(None)
     bands = _bands(fits, resampled)
+    for label in list(fits):
+        band = bands[bands["architecture"] == label]
+        if len(band) and (band["high"] - band["low"]).max() < ZERO_WIDTH:
+            refused[label] = (f"{'it has one seed per sample size' if seeds[label] < 2 else 'its seeds agree exactly'}"
+                              f", so resampling them changes nothing and its curve has no 95% band (train 2 or more "
+                              f"seeds that differ)")
+            del fits[label]
+    bands = bands[bands["architecture"].isin(list(fits))].reset_index(drop=True)
     multipliers = [multiplier for better, other in pairs if better in labels and other in labels
-                   for multiplier in _multipliers(better, other, means, fits, refused, resampled, resampled_means)]
+                   for multiplier in _multipliers(better, other, means, fits, resampled, resampled_means)]
     check = prediction_check(cells, num_resamples=max(50, num_resamples // 3), seed=seed)
-    result = Efficiency(fits, refused, bands, multipliers, check, num_resamples)
-    result.sentences = {"efficiency": efficiency_sentence(result, pairs), "check": check_sentence(check)}
-    return result
+    return Efficiency(fits, refused, bands, multipliers, check, num_resamples, seeds)
+
+
+ZERO_WIDTH = 1e-9  # a band narrower than this (in accuracy) everywhere has no width
 
 
 def _bands(fits: dict, resampled: dict) -> pd.DataFrame:
@@ -259,34 +345,27 @@ def _bands(fits: dict, resampled: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["architecture", "sample_size", "fit", "low", "high"])
 
 
-def _limits(fit: CurveFit) -> tuple[float, float]:
+def limits(fit: CurveFit) -> tuple[float, float]:
+    """The sizes an answer may lie between: MAX_EXTRAPOLATION× below the smallest fitted, above the largest."""
     return min(fit.sizes) / MAX_EXTRAPOLATION, max(fit.sizes) * MAX_EXTRAPOLATION
 
 
-def _multipliers(better, other, means, fits, refused, resampled, resampled_means) -> list[Multiplier]:
+def _multipliers(better, other, means, fits, resampled, resampled_means) -> list[Multiplier]:
     found = []
     for size in means[better].dropna().index:
         target = float(means.loc[size, better])
         base = dict(better=better, other=other, sample_size=int(size), target=target)
         if other not in fits:
-            found.append(Multiplier(**base, reason=f"{other} has no learning curve: {refused.get(other, 'no cells')}"))
+            found.append(Multiplier(**base, refusal=NO_CURVE))
             continue
         fit = fits[other]
-        smallest, largest = _limits(fit)
+        smallest, largest = limits(fit)
         images = fit.images_for(target)
         if math.isinf(images):
-            found.append(Multiplier(**base, images=images, reason=(
-                f"beyond what was measured: {other}'s curve, fitted on up to {max(fit.sizes):,} images, levels off "
-                f"at {fit.ceiling:.1%}, below {better}'s {target:.1%}; it cannot tell whether or when more images "
-                f"would get there")))
+            found.append(Multiplier(**base, images=images, refusal=ABOVE_CEILING))
             continue
         if not smallest <= images <= largest:
-            where = "above" if images > largest else "below"
-            limit = largest if images > largest else smallest
-            found.append(Multiplier(**base, images=images, reason=(
-                f"beyond what was measured: {other} would need about {images:,.0f} images, {where} "
-                f"{limit:,.0f} ({MAX_EXTRAPOLATION:g}× {'the largest' if where == 'above' else 'below the smallest'} "
-                f"size studied)")))
+            found.append(Multiplier(**base, images=images, refusal=BEYOND))
             continue
         factors = []
         for curve, table in zip(resampled[other], resampled_means):
@@ -297,6 +376,9 @@ def _multipliers(better, other, means, fits, refused, resampled, resampled_means
             needed = curve.images_for(float(wanted))
             factors.append(needed / size if smallest <= needed <= largest or needed < smallest else math.inf)
         low, high = _interval(factors)
+        if math.isinf(high):  # a number whose interval has no top is no number
+            found.append(Multiplier(**base, images=images, low=low, high=high, refusal=UNCERTAIN))
+            continue
         found.append(Multiplier(**base, images=images, factor=images / size, low=low, high=high))
     return found
 
@@ -308,7 +390,7 @@ def prediction_check(cells: pd.DataFrame, num_resamples: int = 100, seed: int = 
     columns = ["architecture", "fitted_on", "sample_size", "predicted", "low", "high", "measured", "error"]
     if cells.empty:
         return pd.DataFrame(columns=columns)
-    means = _means(cells)
+    means, lows, highs = _means(cells), _means(cells, "low"), _means(cells, "high")
     rows = []
     for label in dict.fromkeys(cells["architecture"]):
         sizes = list(means[label].dropna().index)
@@ -317,7 +399,7 @@ def prediction_check(cells: pd.DataFrame, num_resamples: int = 100, seed: int = 
         if not held_out:
             continue
         try:
-            fit = _fit_column(means, label, fitted_on)
+            fit = _fit_column(means, label, fitted_on, lows, highs)
         except NotFittable:
             continue
         curves = []
@@ -337,86 +419,12 @@ def prediction_check(cells: pd.DataFrame, num_resamples: int = 100, seed: int = 
     return pd.DataFrame(rows, columns=columns)
 
 
-def _size_words(size: float) -> str:
-    return f"{size:,.0f}"
-
-
-def _factor_words(value: float) -> str:
-    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
-
-
-def efficiency_sentence(result: Efficiency, pairs=(("conv", "flat"),)) -> str:
-    """One paragraph: the multiplier at each size of the better arm, or why there is none."""
-    head = f"Data efficiency ({MODEL_WORDS}, fitted per network; 95% intervals from {result.num_resamples} " \
-           f"resamplings of the seeds): "
-    if not result.multipliers:
-        present = {label for pair in pairs for label in pair}
-        missing = [label for label in sorted(present) if label not in result.fits and label not in result.refused]
-        if result.refused:
-            return head + "no estimate — " + "; ".join(f"{label}: {reason}" for label, reason in
-                                                        result.refused.items()) + "."
-        return head + f"needs the {' and the '.join(missing) or 'two'} network(s) in the study."
-    parts = []
-    for better, other in pairs:
-        found = [multiplier for multiplier in result.multipliers
-                 if (multiplier.better, multiplier.other) == (better, other)]
-        if found and other in result.refused:
-            parts.append(f"{other} vs {better} — no estimate, {other} has no learning curve: {result.refused[other]}")
-            continue
-        above_ceiling = [multiplier for multiplier in found if multiplier.images is not None
-                         and math.isinf(multiplier.images)]
-        for multiplier in found:
-            lead = (f"to reach {better}'s accuracy at {multiplier.sample_size:,} images "
-                    f"({multiplier.target:.1%}), {other} ")
-            if multiplier in above_ceiling:  # one sentence for all the sizes above the other's ceiling
-                if multiplier is above_ceiling[0]:
-                    parts.append(_above_ceiling_words(better, other, above_ceiling, result.fits[other]))
-                continue
-            if multiplier.factor is None:
-                parts.append(lead + f"— no number: {multiplier.reason}")
-                continue
-            high = ("more than " + _factor_words(_limits(result.fits[other])[1] / multiplier.sample_size)
-                    if math.isinf(multiplier.high) else _factor_words(multiplier.high))
-            parts.append(lead + f"needs about {_factor_words(multiplier.factor)} × {multiplier.sample_size:,} = "
-                                f"{_size_words(multiplier.images)} images (95% interval {_factor_words(multiplier.low)}"
-                                f"–{high}×)")
-    return head + "; ".join(parts) + "."
-
-
-def _above_ceiling_words(better: str, other: str, multipliers: list, fit: CurveFit) -> str:
-    sizes = [f"{multiplier.sample_size:,}" for multiplier in multipliers]
-    targets = ", ".join(f"{multiplier.target:.1%}" for multiplier in multipliers)
-    where = sizes[0] if len(sizes) == 1 else ", ".join(sizes[:-1]) + " and " + sizes[-1]
-    return (f"at {where} images ({better}: {targets}) beyond what was measured: {other}'s curve, fitted on up to "
-            f"{max(fit.sizes):,} images, levels off at {fit.ceiling:.1%}, below "
-            f"{'that' if len(sizes) == 1 else 'each of these'}, so it cannot tell whether or when more images "
-            f"would get {other} there")
-
-
-def check_sentence(check: pd.DataFrame) -> str:
-    """How well the curves fitted on the smaller sizes predicted the larger, measured ones."""
-    head = "Prediction check (each curve fitted on the smaller sizes only, predicting the larger ones): "
-    if check.empty:
-        return head + f"needs at least {MIN_SIZES + 1} sample sizes, so that one can be held out."
-    parts = []
-    for label, rows in check.groupby("architecture", sort=False):
-        predictions = ", ".join(
-            f"at {row.sample_size:,} predicted {row.predicted:.1%}"
-            + ("" if np.isnan(row.low) else f" (95% band {row.low:.1%}–{row.high:.1%})")
-            + f", measured {row.measured:.1%}, off by {row.error * 100:+.1f} points" for row in rows.itertuples())
-        parts.append(f"{label} (fitted on {rows['fitted_on'].iloc[0]}): {predictions}")
-    inside = int(((check["low"] <= check["measured"]) & (check["measured"] <= check["high"])).sum())
-    worst = float(check["error"].abs().max()) * 100
-    return (head + "; ".join(parts) + f". {inside} of {len(check)} measurements fall inside their band; the "
-            f"largest miss is {worst:.1f} points.")
-
-
 def as_records(result: Efficiency) -> dict:
-    """JSON-friendly: the fitted parameters, the refusals, the multipliers, the check and the sentences."""
-    return {"model": MODEL_WORDS, "num_resamples": result.num_resamples,
+    """JSON-friendly: the model, the fitted parameters, the refusals, the multipliers and the check."""
+    return {"model": MODEL_FORMULA, "num_resamples": result.num_resamples,
             "fits": {label: {"a": fit.ceiling, "b": fit.shortfall, "c": fit.rate, "sizes": list(fit.sizes)}
                      for label, fit in result.fits.items()},
             "refused": result.refused,
             "multipliers": [{key: (None if isinstance(value, float) and math.isinf(value) else value)
                              for key, value in vars(multiplier).items()} for multiplier in result.multipliers],
-            "check": result.check.to_dict(orient="records"), "sentences": result.sentences}
+            "check": result.check.to_dict(orient="records")}

@@ -55,16 +55,16 @@ def _layout(figure: go.Figure, plot_height: int) -> None:
 
 
 def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.Figure:
-    """Mean test accuracy per architecture with its 95% CI band, and every seed as a point; with `curves`
-    (core.efficiency's bands: architecture, sample_size, fit, low, high), each fitted learning curve dotted with
-    its 95% band over resampled seeds."""
+    """Mean test accuracy per architecture with its 95% CI band (where it has a usable one), and every seed as a
+    point; with `curves` (core.efficiency's bands: architecture, sample_size, fit, low, high), each fitted learning
+    curve dotted with its 95% band over resampled seeds."""
     figure = go.Figure()
     for position, (architecture, group) in enumerate(summary.groupby("architecture", sort=False)):
         line_colour = colour(architecture, position)
         fitted = curves[curves["architecture"] == architecture] if curves is not None else []
         if len(fitted):
             _fitted_curve(figure, architecture, fitted, line_colour)
-        band = group.dropna(subset=["ci_low", "ci_high"])
+        band = _usable(group)
         if len(band):
             figure.add_trace(go.Scatter(
                 x=list(band["sample_size"]) + list(band["sample_size"])[::-1],
@@ -83,6 +83,12 @@ def accuracy_vs_size(summary, cells, threshold: float = 0.8, curves=None) -> go.
     figure.update_yaxes(title_text="test accuracy", tickformat=".0%")
     _layout(figure, 400)
     return figure
+
+
+def _usable(rows):
+    """The rows with a usable 95% CI (core/study/rules.py: enough seeds, inside what the number can be)."""
+    rows = rows.dropna(subset=["ci_low", "ci_high"])
+    return rows[rows["seeds_for_ci"] == 0] if "seeds_for_ci" in rows else rows
 
 
 def _fitted_curve(figure: go.Figure, architecture: str, fitted, line_colour: str) -> None:
@@ -115,7 +121,7 @@ def gap_vs_size(gaps, margin: float) -> go.Figure:
     """first − second accuracy per pair and size with its 95% CI, and the equivalence margin as a band."""
     figure = go.Figure()
     for position, ((first, second), pair) in enumerate(gaps.groupby(["first", "second"], sort=False)):
-        known = pair.dropna(subset=["ci_low", "ci_high"])
+        known = _usable(pair)
         figure.add_trace(go.Scatter(
             x=pair["sample_size"], y=pair["mean_difference"] * 100, mode="lines+markers", name=f"{first} − {second}",
             line={"color": colour(f"{first}|{second}", position)},

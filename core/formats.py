@@ -4,7 +4,8 @@
 - a difference of two shares: percentage points with a sign and one decimal, "+5.0 points";
 - a duration: seconds with one decimal, "6.7 s" (two under a second, "0.17 s"); a run's time is its
   `train_seconds`, model.fit's wall time;
-- a loss: three decimals, "0.347".
+- a loss: three decimals, "0.347";
+- a count of things: thousands separated, the noun in the plural unless one, "1 seed", "2,000 images".
 A missing value (None or NaN) is "–" in every one of them.
 """
 
@@ -42,3 +43,8 @@ def seconds(value) -> str:
 def loss(value) -> str:
     """0.34712 -> '0.347'."""
     return MISSING if _missing(value) else f"{value:.3f}"
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 seed', '2 seeds', '1,000 images' (`plural` for an irregular noun)."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

@@ -22,7 +22,7 @@ from core.data import IMAGE_SHAPE
 
 NAME = "pixels"
 DRAWN, SHUFFLED = "drawn", "shuffled"
-PIXEL_ORDERS = {DRAWN: "As drawn", SHUFFLED: "Shuffled (one fixed permutation)"}
+PIXEL_ORDERS = {DRAWN: "As drawn", SHUFFLED: "Shuffled"}  # short: whole in a box; HELP says how
 DEFAULT = DRAWN
 HELP = ("Shuffled: every image's 784 pixels are moved by one fixed permutation (the same for training, "
         "validation and test images). A flat network can learn any order; a convolution's idea that "

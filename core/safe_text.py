@@ -5,7 +5,9 @@
 - `literal(text, limit)`: `plain`, then every character Markdown (and Streamlit's extensions: emoji
   shortcodes, colours, LaTeX, HTML) would read escaped, so `st.markdown`, `st.caption`, `st.warning` … show
   exactly the characters given: `![x](http://…)` stays those characters, and nothing is fetched;
-- `echo(value, limit)`: a value quoted in a message (`repr`-like), shortened.
+- `echo(value, limit)`: a value quoted in a message (`repr`-like), shortened; a control character in it is
+  shown as its escape ("conv\u202e"), never dropped: a name followed by a right-to-left override is not quoted back
+  as if it were the plain name.
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ def literal(text, limit: int | None = None) -> str:
     return _MARKDOWN.sub(r"\\\1", plain(text, limit))
 
 
+def visible(text) -> str:
+    """`text` with each control character (see `plain`) written as its Python escape: '\\u202e', '\\x1b'."""
+    return "".join((f"\\x{ord(character):02x}" if ord(character) < 256 else f"\\u{ord(character):04x}")
+                   if character in "\n\r\t" or _is_control(character) else character for character in str(text))
+
+
 def echo(value, limit: int = ECHO_LIMIT) -> str:
-    """A value quoted in a message: its repr for non-text, quoted text otherwise; shortened, controls removed."""
-    shown = plain(value if isinstance(value, str) else repr(value), limit)
+    """A value quoted in a message: its repr for non-text, quoted text otherwise; shortened; control characters
+    shown as their escapes (`visible`), so what was given is told apart from what it resembles."""
+    shown = plain(visible(value if isinstance(value, str) else repr(value)), limit)
     return f"'{shown}'" if isinstance(value, str) else shown

@@ -170,7 +170,8 @@ def _recipes_epochs() -> str:
 
 DATASET = Setting("dataset", "Dataset", "choice", choices={name: item["label"] for name, item in DATASETS.items()},
                   param="dataset", key="dataset", flag="--dataset", words="{}")
-RECIPE = Setting("recipe", "Recipe", "choice", choices={name: recipe.label for name, recipe in RECIPES.items()},
+RECIPE = Setting("recipe", "Recipe", "choice",  # short names: whole in the sidebar's box (the help says what each is)
+                 choices={name: recipe.label.split(" (")[0] for name, recipe in RECIPES.items()},
                  help="The student's recipe is the baseline. Improved: augmentation, a cosine learning-rate schedule "
                       "and early stopping. Averaged: the same augmentation and schedule over 200 epochs with weight "
                       "decay and averaged weights — the most accurate, about 19× the student's training time. Same "

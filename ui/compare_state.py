@@ -15,15 +15,20 @@ from ui.state import FOLLOWED, MISSING, OPENED_RUNS, SHOWN_RUNS
 DEFAULTS = TrainConfig()
 
 
-def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec]) -> str:
-    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default)."""
+def compare_intro(dataset: Dataset, sample_size: int, architectures: list[ArchitectureSpec],
+                  pixels: str = "drawn") -> str:
+    """The Compare page's first lines, said from the settings on screen (the student's experiment is the default);
+    each network by its one name ("conv (shuffled)" on shuffled pixels)."""
+    from core.pixels import arm_label
+
     reads = {"image": "the 28×28 image", "vector": "a 784-vector"}
-    networks = " and ".join(f"**{spec.label}** (reading {reads.get(spec.input, 'a 784-vector')})"
+    networks = " and ".join(f"**{arm_label(spec.name, pixels)}** (reading {reads.get(spec.input, 'a 784-vector')})"
                             for spec in architectures) or "no network yet (choose one in the sidebar)"
+    shuffled = " with their pixels shuffled (one fixed permutation)" if pixels != "drawn" else ""
     student = f"The student trained a flat and a convolutional network on {DEFAULTS.sample_size:,} MNIST digits. "
     return (f"{student}These settings train {networks} on **{sample_size:,} {DATASETS[dataset.name]['label']}** "
-            f"training images. Change anything, then press **Train**; runs already trained open at once from the "
-            f"store.")
+            f"training images{shuffled}. Change anything, then press **Train**; runs already trained open at once "
+            f"from the store.")
 
 
 def open_runs(run_ids: tuple[str, ...]) -> None:

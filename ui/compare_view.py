@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,6 +14,7 @@ from core.evaluation import (comparison_table, confusion_matrix, mistakes_by_mod
 from core.formats import loss, percent, points, seconds
 from core.glossary import explain
 from core.runs import Outcome, StoredRun
+from core.safe_text import literal
 from ui import cache, plots
 from ui.formats import glossary, percent_column
 from ui.robustness_view import robustness_section
@@ -31,14 +34,17 @@ def run_labels(runs: list[StoredRun]) -> list[str]:
 def show_comparison(outcomes: list[Outcome]) -> None:
     runs = [outcome.run for outcome in outcomes]
     labels = run_labels(runs)
+    answer(runs)
     headline(outcomes, labels)
     glossary(TERMS)
 
     st.subheader("Learning curves")
     st.caption("Training (solid) and validation (dashed) per epoch; the validation digits come from the "
                "training pool outside the sample, never from the test set.")
-    st.plotly_chart(plots.learning_curves({label: run.history for label, run in zip(labels, runs)}),
-                    key="learning_curves")
+    histories = {label: run.history for label, run in zip(labels, runs)}
+    for column, metric in zip(st.columns(2), ("loss", "accuracy")):  # one above the other on a phone
+        column.markdown(f"**{metric.capitalize()}**")
+        column.plotly_chart(plots.learning_curve(histories, metric), key=f"learning_curves_{metric}")
 
     dataset = cache.dataset(runs[0].config.dataset)
     if any(run.config.dataset != dataset.name or run.data_key != dataset.key for run in runs):
@@ -57,14 +63,39 @@ def show_comparison(outcomes: list[Outcome]) -> None:
 
     st.subheader("Model summaries")
     for column, label, run in zip(st.columns(len(runs)), labels, runs):
-        column.markdown(f"**{label}** — {run.num_params:,} parameters")
-        column.dataframe(pd.DataFrame(run.layers), hide_index=True)
+        column.markdown(f"**{literal(label)}** — {run.num_params:,} parameters")
+        column.table(readable_layers(run.layers), hide_index=True)
 
     st.subheader("Timing")
     table = comparison_table(outcomes).assign(run=labels).set_index("run")
     st.dataframe(timing_table(table), key="timing_table", column_config={
         "_index": st.column_config.TextColumn("", help=PEAK_MEMORY_HELP + " " + explain("train seconds"))})
     downloads(table, labels, runs)
+
+
+def answer(runs: list[StoredRun]) -> None:
+    """The answer in a short paragraph (core/answers.py): each network against the 80% bar, the gap, how sure one
+    seed can be, and a link to the study that would settle it."""
+    from core.answers import compare_answer, study_query, study_words
+
+    accuracies = {row["run_id"]: row["test_accuracy"] for row in cache.current_store().list_runs()}
+    pool_size = cache.dataset(runs[0].config.dataset).pool_size
+    sentences, study = compare_answer(runs, accuracies, pool_size)
+    link = "study?" + urlencode(study_query(study))
+    st.info(literal(" ".join(sentences)) + f" [The study that settles it]({link}): {literal(study_words(study))}.",
+            icon=":material/lightbulb:")
+
+
+def readable_layers(layers: list[dict]) -> pd.DataFrame:
+    """A run's layer table as people read it: the layer's kind, its output as height × width × channels, its
+    parameters with thousands separators (a phone's width: three short columns that wrap)."""
+    def shape(text: str) -> str:  # "(None, 26, 26, 32)" -> "26×26×32"; "(None, 4608)" -> "4,608"
+        sizes = [part.strip() for part in str(text).strip("()").split(",") if part.strip() not in ("None", "")]
+        return "×".join(f"{int(size):,}" if size.isdigit() else size for size in sizes)
+
+    return pd.DataFrame({"layer": [row.get("type", row.get("layer")) for row in layers],
+                         "output": [shape(row.get("output_shape", "")) for row in layers],
+                         "parameters": [f"{int(row.get('params', 0)):,}" for row in layers]})
 
 
 def timing_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -90,11 +121,11 @@ def headline(outcomes: list[Outcome], labels: list[str]) -> None:
     for position, (column, label, outcome) in enumerate(zip(st.columns(len(outcomes)), labels, outcomes)):
         run = outcome.run
         with column:
-            st.subheader(run.config.spec.label if label == run.config.architecture else label)
+            st.subheader(label)  # the one name: "conv", "conv (shuffled)" (core/settings.py's run_labels)
             when = run.trained_at.replace("T", " ").replace("+00:00", " UTC")
             epochs_run = len(run.history.get("loss", []))
             stopped = f" (stopped early at {epochs_run})" if epochs_run < run.config.num_epochs else ""
-            st.caption(f"{'from cache' if outcome.cached else 'trained now'} · trained {when} · "
+            st.caption(f"{f'from cache · trained {when}' if outcome.cached else f'trained now ({when})'} · "
                        f"{run.config.sample_size:,} images · {run.config.num_epochs} epochs{stopped} · "
                        f"seed {run.config.seed} · {run.config.recipe} recipe"
                        + (f" · {run.config.precision}" if run.config.precision != "float32" else ""))
@@ -121,7 +152,7 @@ def confusion_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
         (first, a), (second, b) = list(shown.items())[:2]
         st.plotly_chart(plots.difference_heatmap(a, b, dataset.class_names, first, second, normalised),
                         key="confusion_difference")
-        st.caption(plots.difference_caption(first, second))
+        st.caption(plots.difference_caption(first, second, normalised))
     with st.expander("Precision, recall and F1 per class"):
         for column, (label, probs) in zip(st.columns(len(probabilities)), probabilities.items()):
             column.markdown(f"**{label}**")
@@ -151,12 +182,19 @@ def mistakes_section(dataset, probabilities: dict[str, np.ndarray]) -> None:
     names = dataset.class_names
     captions = []
     for row in shown.to_dict("records"):
-        guesses = [f"{label} {names[row[f'predicted_{label}']]} ({row[f'confidence_{label}']:.0%})"
-                   for label in labels]
-        captions.append(f"true {names[row['true']]} · " + " · ".join(guesses))
+        captions.append(mistake_caption(names, row, labels))
     if len(shown):
         images = [np.kron(dataset.x_test[index], np.ones((3, 3), dtype=np.uint8)) for index in shown["index"]]
-        st.image(images, caption=captions, width=84)
+        st.image(images, caption=captions, width=112)
+
+
+def mistake_caption(names: list[str], row: dict, labels: list[str]) -> str:
+    """'true 3 · conv right · flat said 5 (84%)': which model was right, and what each wrong one said."""
+    true = row["true"]
+    right = [label for label in labels if row[f"predicted_{label}"] == true]
+    wrong = [f"{label} said {names[row[f'predicted_{label}']]} ({row[f'confidence_{label}']:.0%})"
+             for label in labels if label not in right]
+    return " · ".join([f"true {names[true]}"] + [f"{label} right" for label in right] + wrong)
 
 
 def gallery_page(pages: int) -> int:

@@ -32,6 +32,28 @@ def learning_curves(histories: dict[str, dict]) -> go.Figure:
     return figure
 
 
+def learning_curve(histories: dict[str, dict], metric: str) -> go.Figure:
+    """One metric ("loss" or "accuracy") per epoch, training solid and validation dashed, all runs overlaid: one
+    chart, so that two sit side by side on a wide screen and one above the other on a phone (st.columns)."""
+    figure = go.Figure()
+    epochs = []
+    for position, (label, history) in enumerate(histories.items()):
+        line_colour = colour(label.split(" ")[0], position)
+        epochs = list(range(1, len(history.get(metric, [])) + 1)) or epochs
+        for prefix, dash, kind in (("", "solid", "training"), ("val_", "dash", "validation")):
+            values = history.get(prefix + metric)
+            if values:
+                figure.add_trace(go.Scatter(
+                    x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=f"{label} · {kind}",
+                    line={"color": line_colour, "dash": dash}, marker={"size": 5},
+                    hovertemplate=f"{label} {kind}<br>epoch %{{x}}<br>{metric} %{{y:.4f}}<extra></extra>"))
+    figure.update_xaxes(title_text="epoch", dtick=max(1, len(epochs) // 12))
+    figure.update_yaxes(title_text=metric, tickformat=".0%" if metric == "accuracy" else None)
+    figure.update_layout(height=340, margin={"t": 10, "b": 10, "l": 10, "r": 10},
+                         legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"})
+    return figure
+
+
 def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, normalised: bool = False,
                       diverging: bool = False) -> go.Figure:
     """A confusion matrix (rows true, columns predicted) as an annotated heatmap."""
@@ -76,15 +98,21 @@ def difference_heatmap(first_matrix: np.ndarray, second_matrix: np.ndarray, clas
     return figure
 
 
-def difference_caption(first: str, second: str) -> str:
-    return (f"Each cell: {second}'s count minus {first}'s. {BETTER.capitalize()}: {second} does better there — more "
+def difference_caption(first: str, second: str, normalised: bool = False) -> str:
+    """What the difference matrix's cells and colours mean, in the view shown (counts, or shares of each row)."""
+    what = "share of its row (of that class's test digits)" if normalised else "count"
+    return (f"Each cell: {second}'s {what} minus {first}'s. {BETTER.capitalize()}: {second} does better there — more "
             f"of that class right on the diagonal, that mistake less often off it; {WORSE}: {second} does worse — "
             f"fewer right on the diagonal, that mistake more often off it.")
 
 
+INK_SCALE = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]  # 0 black, 255 (ink) white: as MNIST stores a digit
+
+
 def digit_image(image: np.ndarray, title: str = "") -> go.Figure:
-    """A 28x28 digit as the conv net reads it: a grid of pixel intensities."""
-    figure = go.Figure(go.Heatmap(z=image, colorscale="Greys", showscale=False,
+    """A 28x28 digit (values 0..255) as the conv net reads it: a grid of pixel intensities, ink white on black as in
+    the pages' pictures of digits (st.image draws 255 white)."""
+    figure = go.Figure(go.Heatmap(z=image, colorscale=INK_SCALE, zmin=0, zmax=255, showscale=False,
                                   hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
     figure.update_layout(title=title, height=320, margin={"t": 40, "b": 10, "l": 10, "r": 10},
                          yaxis={"autorange": "reversed", "scaleanchor": "x", "showticklabels": False},

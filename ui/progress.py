@@ -52,6 +52,13 @@ def progress_reporter(bar, label: str):
 
     return report
 
+def network_name(config: TrainConfig) -> str:
+    """A run's network by its one name on every page: "conv", "conv (shuffled)" (core/pixels.py)."""
+    from core.pixels import arm_label
+
+    return arm_label(config.architecture, config.pixels)
+
+
 def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None) -> list[Outcome]:
     """Open stored runs at once; queue the missing ones together (each takes its place in the workers' line
     now), then wait for each with a progress bar — its place in line while it waits, its epochs while it trains
@@ -61,7 +68,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     runs = cache.current_runs()
     to_train = [config for config in configs if not runs.has(config, dataset)]
     with area:
-        bars = [st.progress(0.0, text=f"{config.spec.label}: waiting…") for config in configs]
+        bars = [st.progress(0.0, text=f"{network_name(config)}: waiting…") for config in configs]
         cancel = st.empty()  # gone once every run has landed: there is nothing left to cancel
         if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
             cancel.button("Cancel training", key=CANCEL_TRAINING, help="Drops this session's runs that have not "
@@ -73,7 +80,7 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             requests.append(runs.request(config, dataset, owner()))
         except OverBudget as error:
             bar.empty()
-            st.error(f"{config.spec.label} was not trained: {error}")
+            st.error(f"{network_name(config)} was not trained: {error}")
             requests.append(None)
     try:
         for config, request, bar in zip(configs, requests, bars):
@@ -94,12 +101,12 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
 
 
 def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
-    label = config.spec.label
+    label = network_name(config)
     bar = LastDrawn(bar, f"{label}: preparing…")
     bar.progress(0.0, text=f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
-        report = curves.reporter(config.architecture, then=report)
+        report = curves.reporter(label, then=report)
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.starting is not None:  # a fresh server's worker is still importing TensorFlow

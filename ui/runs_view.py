@@ -11,6 +11,8 @@ import streamlit as st
 
 from core.formats import percent
 from core.glossary import explain
+from core.pixels import arm_label
+from core.safe_text import literal
 from ui.formats import percent_column
 
 PEAK_MEMORY_HELP = ("The process's peak resident memory while the run trained and predicted the test set, "
@@ -29,19 +31,26 @@ COLUMNS = {"run_id": "run", "dataset": "dataset", "architecture": "architecture"
 def runs_table(rows: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(COLUMNS)).rename(columns=COLUMNS)
     table.insert(3, "pixels", [_pixels(row) for row in rows])
+    table.insert(0, "network", [arm_label(row["architecture"], _pixels(row)) for row in rows])  # the one name
     table["trained at"] = pd.to_datetime(table["trained at"], errors="coerce", utc=True)
     return table
 
 
-# The columns shown first, in this order (the table is scrolled sideways on a phone): what a run is and how it did.
-# The rest follow; optimizer, learning rate and size are the same for nearly every run and stay in the CSV view.
-SHOWN_FIRST = ["architecture", "test accuracy", "images", "epochs", "seed", "dataset", "train s", "pixels", "recipe",
-               "precision", "params", "batch", "test loss", "peak memory MB", "trained at", "run"]
+# The columns a reader can show, in this order: what a run is and how it did first. Optimizer, learning rate and
+# size are the same for nearly every run and stay in the CSV view.
+COLUMN_CHOICES = ["network", "test accuracy", "images", "epochs", "seed", "dataset", "train s", "recipe", "precision",
+                  "params", "batch", "test loss", "peak memory MB", "trained at", "run"]
+# Shown at first: the four that fit a phone's width (390 px) beside each other; the rest on demand.
+SHOWN_FIRST = ["network", "test accuracy", "images", "seed"]
 
 
 def show_runs_table(rows: list[dict]) -> None:
-    """Every stored run, test accuracy second: at 1366 px and on a phone it is on screen without scrolling."""
-    st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_order=SHOWN_FIRST, column_config={
+    """Every stored run in the columns chosen (at first the four that fit a phone; any other on demand): at 1366 px
+    and on a phone the table fits its column."""
+    chosen = st.pills("Columns", COLUMN_CHOICES, default=SHOWN_FIRST, selection_mode="multi", key="runs_columns",
+                      help="More columns than the first four scroll sideways on a phone.")
+    shown = [column for column in COLUMN_CHOICES if column in (chosen or SHOWN_FIRST)]
+    st.dataframe(runs_table(rows), hide_index=True, key="runs_table", column_order=shown, column_config={
         "test accuracy": percent_column("test accuracy", help=explain("accuracy")),
         "params": st.column_config.NumberColumn(format="localized"),
         "train s": st.column_config.NumberColumn(format="%.1f", help=explain("train seconds")),
@@ -53,12 +62,11 @@ def show_runs_table(rows: list[dict]) -> None:
 
 
 def run_choice_label(row: dict) -> str:
-    """Architecture, data, size, epochs, seed, accuracy; recipe and precision only when not the defaults."""
+    """The network by its one name ("conv (shuffled)"), data, size, epochs, seed, accuracy; recipe and precision only
+    when not the defaults."""
     extras = [value for value in (row.get("recipe"), row.get("precision")) if value not in (None, "student", "float32")]
-    if _pixels(row) != "drawn":
-        extras.append(f"{_pixels(row)} pixels")
-    return (f"{row['architecture']} · {row['dataset']} · {row['sample_size']:,} images · {row['num_epochs']} epochs"
-            f" · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
+    return (f"{arm_label(row['architecture'], _pixels(row))} · {row['dataset']} · {row['sample_size']:,} images · "
+            f"{row['num_epochs']} epochs · seed {row['seed']}" + "".join(f" · {extra}" for extra in extras)
             + f" · {percent(row['test_accuracy'])} · {row['run_id'][:8]}")
 
 
@@ -75,11 +83,12 @@ def networks_section(store, rows: list[dict]) -> None:
         return
     runs = Counter(row["architecture"] for row in rows)
     st.subheader("Your networks")
-    st.dataframe(pd.DataFrame([{"name": spec.name, "params": spec.num_params, "runs": runs[spec.name],
-                                "layers": spec.layer_summary(), "what it tests": spec.description}
-                               for spec in saved.values()]),
-                 hide_index=True, key="networks_table",
-                 column_config={"params": st.column_config.NumberColumn(format="localized")})
+    # st.table wraps its cells to the page's width (a phone's too); it reads them as Markdown: a user's text is
+    # shown character for character (core.safe_text.literal)
+    st.table(pd.DataFrame([{"name": literal(spec.name), "parameters": f"{spec.num_params:,}",
+                            "runs": f"{runs[spec.name]:,}", "layers": literal(spec.layer_summary()),
+                            "what it tests": literal(spec.description)} for spec in saved.values()]),
+             hide_index=True)
     chosen = st.multiselect("Networks to delete (their stored runs stay)", list(saved), key="chosen_networks",
                             **EXACT_CHOICE)
     delete_with_confirmation("networks", chosen, {name: name for name in saved}, "network", store.delete_network,

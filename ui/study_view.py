@@ -8,9 +8,11 @@ from itertools import combinations
 
 from core import pixels, settings
 from core.data import MIN_SAMPLE_SIZE, Dataset, check_sample_size
-from core.report import check_table, gaps_table, student_table, study_html, summary_table
-from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, StudyProgress,
-                        StudySpec, default_pairs, machine_description)
+from core.report import (check_table, mcnemar_table, report_file_name, student_table, study_html, summary_table,
+                         verdict_parts)
+from core.study import (CAPACITY_PRESET, DEFAULT_SIZES, SPATIAL_PRESET, STUDENT, STUDENT_PRESET, THRESHOLD,
+                        StudyProgress, StudySpec, default_pairs, machine_description)
+from core.study import tables
 from core import figures
 from ui import cache
 from core.safe_text import echo, literal
@@ -40,15 +42,19 @@ def apply_preset(preset: StudySpec) -> None:
 
 
 def preset_buttons() -> None:
+    """Three presets, each a short name on its button (whole at any width) and what it sets in its help."""
     left, middle, right = st.columns(3)
-    left.button("Student's preset (1,000 digits, 12 epochs, 3 seeds)", key="study_preset", on_click=apply_preset,
-                args=(STUDENT_PRESET,), width="stretch")
-    middle.button("Convolution or capacity? (flat, conv, flat-wide, conv-small)", key="study_capacity_preset",
-                  on_click=apply_preset, args=(CAPACITY_PRESET,), width="stretch")
-    right.button("Is it the spatial structure? (flat and conv, pixels as drawn and shuffled)",
-                 key="study_spatial_preset", on_click=apply_preset, args=(SPATIAL_PRESET,), width="stretch",
-                 help="A flat network can learn any fixed order of the pixels; a convolution assumes neighbours "
-                      "belong together. If shuffling costs conv and not flat, conv's lead is the images' layout.")
+    left.button("Student's experiment", key="study_preset", on_click=apply_preset, args=(STUDENT_PRESET,),
+                width="stretch", help="flat and conv on 1,000 digits, 12 epochs, 3 seeds.")
+    middle.button("Convolution or capacity?", key="study_capacity_preset", on_click=apply_preset,
+                  args=(CAPACITY_PRESET,), width="stretch",
+                  help="flat, conv and their parameter-matched controls flat-wide and conv-small, 12 epochs: is "
+                       "conv's lead its convolutions or its parameter count?")
+    right.button("Is it the spatial structure?", key="study_spatial_preset", on_click=apply_preset,
+                 args=(SPATIAL_PRESET,), width="stretch",
+                 help="flat and conv on the pixels as drawn and shuffled, 12 epochs. A flat network can learn any "
+                      "fixed order of the pixels; a convolution assumes neighbours belong together. If shuffling "
+                      "costs conv and not flat, conv's lead is the images' layout.")
 
 
 def spec_controls(dataset: Dataset) -> StudySpec:
@@ -188,25 +194,9 @@ def study_progress(slots: int = 1):
     return on_cell, on_epoch, words.failures
 
 
-# The gaps table: the verdict and McNemar's test next to the gap, the counts behind the test after them (the
-# table scrolls sideways on a phone; at 1366 px every column is on screen).
-GAP_ORDER = ["difference", "images", "mean gap", "95% CI", "verdict", "McNemar's test", "seeds",
-             "test digits right by the first only", "by the second only", "on seed"]
-GAP_COLUMNS = {
-    "difference": st.column_config.TextColumn(help="First − second: positive when the first network is more "
-                                                   "accurate. " + explain("points")),
-    "95% CI": st.column_config.TextColumn(help=explain("95% CI")),
-    "verdict": st.column_config.TextColumn(help=explain("H2")),
-    "McNemar's test": st.column_config.TextColumn("McNemar", help=explain("McNemar's test") + " " + explain("p")),
-    "test digits right by the first only": st.column_config.NumberColumn("first only right", help=(
-        "Test digits the first network gets right and the second wrong (McNemar's test counts these).")),
-    "by the second only": st.column_config.NumberColumn("second only right", help=(
-        "Test digits the second network gets right and the first wrong.")),
-    "on seed": st.column_config.NumberColumn("seed", help="The seed whose two runs McNemar's test compares."),
-}
-
-
 def show_report(report, dataset: Dataset) -> None:
+    """The answer first (a summary, the verdict tables, what their words mean, the further answers the study can
+    give, the report's download), then the charts and the numbers behind them."""
     if report.cells.empty:
         st.info("No cell of this study is stored yet: press **Run study**.")
         return
@@ -214,49 +204,83 @@ def show_report(report, dataset: Dataset) -> None:
         st.warning(f"{report.missing} of {report.missing + len(report.cells)} cells are not trained yet; the "
                    f"results below use the ones that are. **Run study** trains the rest (stored cells are reused).")
     efficiency = cache.efficiency(report.cells)
-    st.subheader("Verdicts")
+    parts = verdict_parts(report, efficiency)
+    heading, download = st.columns([3, 1], vertical_alignment="bottom")
+    heading.subheader("The answer")
+    download.download_button("Download report (HTML)", lambda: study_html(report, dataset, efficiency).encode(),
+                             file_name=report_file_name(report.spec, dataset.pool_size), mime="text/html",
+                             on_click="ignore", key="study_report", width="stretch",
+                             help="One file with the answer, the interactive charts, the tables, the data source, "
+                                  "machine and library versions; it opens in any browser, offline.")
+    st.info(parts["summary"])
+    verdict_tables(parts)
+    for sentence in parts["further"]:
+        st.info(sentence)
     glossary(TERMS)
-    for verdict in [*report.verdicts.values(), *efficiency.sentences.values()]:
-        st.info(verdict)
+    charts(report, efficiency)
+    numbers_behind(report, efficiency)
+    if (report.summary["sample_size"] == STUDENT["sample_size"]).any():
+        st.subheader("The student's table, next to ours")
+        st.caption(f"Student: {STUDENT['machine']}, one run each. Ours: mean over seeds at "
+                   f"{STUDENT['sample_size']:,} images, measured on {machine_description()}.")
+        st.table(student_table(report), hide_index=True)
+    study_robustness(report, dataset)
+    st.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
+                       mime="text/csv", on_click="ignore", key="study_download")
+
+
+def verdict_tables(parts: dict) -> None:
+    """H1 and the differences as tables that wrap to their column (st.table reads cells as Markdown), each verdict
+    word explained once under them."""
+    if parts["h1"] is not None:
+        st.markdown(f"**H1: does each network reach at least {THRESHOLD:.0%}?** Mean accuracy over seeds, 95% CI.")
+        for table in tables.parts(parts["h1"]):  # a few networks to a table: each fits a phone
+            st.table(tables.markdown(table), hide_index=True)
+    if parts["pairs"] is not None:
+        st.markdown("**The differences, first − second.** Mean over seeds, 95% CI; McNemar's test on one seed.")
+        for table in tables.parts(parts["pairs"]):
+            st.table(tables.markdown(table), hide_index=True)
+    meanings = [f"**{literal(word)}**: {meaning}" for word, meaning in parts["meanings"]]
+    if parts["mcnemar"]:
+        meanings.append(parts["mcnemar"])
+    if meanings:
+        st.caption("  \n".join(meanings))
+
+
+def charts(report, efficiency) -> None:
     left, right = st.columns(2)
     left.markdown("**Accuracy against sample size**")
     left.plotly_chart(figures.accuracy_vs_size(report.summary, report.cells, curves=efficiency.bands),
                       key="study_accuracy")
-    left.caption("Dotted: each network's fitted learning curve (an inverse power law) with its 95% band over "
-                 "resampled seeds.")
+    if efficiency.fits:  # only where a curve is drawn
+        left.caption("Dotted: " + (f"{next(iter(efficiency.fits))}'s" if len(efficiency.fits) == 1 else "each "
+                                   "network's") + " fitted learning curve (an inverse power law) with its 95% band "
+                     "over resampled seeds.")
     right.markdown("**Training time against sample size**")
     right.plotly_chart(figures.time_vs_size(report.summary), key="study_time")
     if not report.gaps.empty:
         st.markdown("**The gaps: first − second, with their 95% CI over seeds**")
         st.plotly_chart(figures.gap_vs_size(report.gaps, report.spec.margin), key="study_gap")
-        st.dataframe(gaps_table(report.gaps), hide_index=True, key="study_gaps", column_order=GAP_ORDER,
-                     column_config=GAP_COLUMNS)
-        st.caption("McNemar's exact test compares the two networks on the same test digits (one seed): of the "
-                   "digits exactly one of them gets right, are they split evenly?")
-    st.markdown("**Every architecture and size**")
-    summary = summary_table(report.summary)
-    st.dataframe(summary, hide_index=True, key="study_summary", column_config={
-        "95% CI": st.column_config.TextColumn(help=explain("95% CI")),
-        summary.columns[-1]: st.column_config.TextColumn(help=explain("H1")),
-        "training time": st.column_config.TextColumn(help=explain("train seconds"))})
-    if not efficiency.check.empty:
-        st.markdown("**Prediction check: curves fitted on the smaller sizes only, against the larger ones measured**")
-        st.dataframe(check_table(efficiency.check), hide_index=True, key="study_check")
 
-    if (report.summary["sample_size"] == STUDENT["sample_size"]).any():
-        st.subheader("The student's table, next to ours")
-        st.caption(f"Student: {STUDENT['machine']}, one run each. Ours: mean over seeds at "
-                   f"{STUDENT['sample_size']:,} images, measured on {machine_description()}.")
-        st.dataframe(student_table(report), hide_index=True, key="study_student")
-    study_robustness(report, dataset)
-    left, right = st.columns(2)
-    left.download_button("Download report (HTML)", lambda: study_html(report, dataset, efficiency).encode(),
-                         file_name="study-report.html", mime="text/html", on_click="ignore", key="study_report",
-                         help="One file with the verdicts, the interactive charts, the tables, the data source, "
-                              "machine and library versions; it opens in any browser, offline.", width="stretch")
-    right.download_button("All cells (CSV)", report.cells.to_csv(index=False).encode(), file_name="study_cells.csv",
-                          mime="text/csv", on_click="ignore", key="study_download", width="stretch")
 
+def numbers_behind(report, efficiency) -> None:
+    """Every network and size, McNemar's counts and the prediction check, on demand: wider tables than a phone."""
+    with st.expander("The numbers behind the answer", icon=":material/table:"):
+        st.markdown("**Every network and sample size**")
+        summary = summary_table(report.summary)
+        st.dataframe(summary, hide_index=True, key="study_summary", column_config={
+            "95% CI": st.column_config.TextColumn(help=explain("95% CI")),
+            summary.columns[-1]: st.column_config.TextColumn(help=explain("H1")),
+            "training time": st.column_config.TextColumn(help=explain("train seconds"))})
+        if not report.gaps.empty:
+            st.markdown("**McNemar's test: the test digits only one network of a pair gets right**")
+            st.dataframe(mcnemar_table(report.gaps), hide_index=True, key="study_gaps", column_config={
+                "McNemar": st.column_config.TextColumn(help=explain("McNemar's test") + " " + explain("p")),
+                "seed": st.column_config.NumberColumn(help="The seed whose two runs McNemar's test compares.")})
+        if not efficiency.check.empty:
+            st.markdown("**Prediction check: curves fitted on the smaller sizes only, against the larger ones "
+                        "measured**")
+            st.dataframe(check_table(efficiency.check), hide_index=True, key="study_check")
 
 
 def size_gate(spec, dataset: Dataset, runs, shared: bool) -> tuple[int, bool]:

@@ -74,6 +74,7 @@ def get_digit(runs: list[StoredRun]) -> tuple[PreparedDigit, np.ndarray | None] 
     try:
         if mode == "Draw":
             st.caption("Draw one digit, large, in the middle of the square.")
+            st.space("medium")  # the canvas's toolbar shows above it on hover: room for it, not over the hint
             pixels = drawing.canvas_pixels(key="canvas")
             if pixels is None:
                 st.info("Draw a digit first.")
@@ -138,7 +139,8 @@ def show_predictions(runs: list[StoredRun], looks: dict, digit: PreparedDigit, p
             probabilities = looks[run.run_id].probabilities
             top = int(np.argmax(probabilities))
             guesses[label] = top
-            column.metric(label, class_names[top], f"{probabilities[top]:.0%} confident", delta_color="off")
+            column.metric(label, class_names[top], f"{probabilities[top]:.0%} confident", delta_color="off",
+                          delta_arrow="off")  # a confidence, not a change: no arrow
             column.plotly_chart(plots.probability_bars(probabilities, class_names, label,
                                                        figures.colour(run.config.architecture, position)),
                                 key=f"probabilities_{run.run_id}")

@@ -111,11 +111,13 @@ class WorkerPool:
         """Queue `job` (or join the one queued or running under its key) and return a handle to wait on. `body(call)`
         runs in this process when the job's turn comes and gives its value; `call(function, *args)` runs
         `function(*args, emit)` in a worker. `asked_at` (time.perf_counter() of the click, default now) orders an
-        owner's own jobs. Raises OverBudget when the job cannot fit even alone."""
+        owner's own jobs. Raises OverBudget when the job cannot fit even alone, Cancelled once shut down."""
         self.budget.check(job, self.server_mb())
         self.start()
         asked_at = time.perf_counter() if asked_at is None else asked_at
         with self._changed:
+            if self._closed:  # nothing would ever run it
+                raise Cancelled("The server is shutting down.")
             entry = self._by_key.get(job.key) if job.key is not None else None
             joined = entry is not None and not entry.done
             if not joined:

@@ -1,5 +1,6 @@
 """A study's statistics over its stored cells: mean accuracy with its 95% CI per arm and size (H1), paired
-differences with McNemar's test per pair and size (H2), and the verdicts in words (core/study/verdict.py)."""
+differences with McNemar's test per pair and size (H2), and the verdicts in words (core/study/summary.py,
+verdict.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from core.data import Dataset
-from core.pixels import SHUFFLED, arm_label
+from core.pixels import arm_label
 from core.runs import RunsService
 from core.stats import mcnemar_exact, mean_ci, paired_difference
-from core.settings import THRESHOLD
+from core.study.rules import TOO_FEW_SEEDS, h1_verdict, h2_verdict, seeds_for_ci  # noqa: F401 (h1_verdict: public)
 from core.study.spec import STUDENT, StudySpec
-from core.study.verdict import capacity_sentence, h1_sentence, h2_sentence, spatial_sentence
+from core.study.summary import summary_sentences
+from core.study.verdict import capacity_sentence, spatial_sentence
 
 
 @dataclass
@@ -25,7 +27,9 @@ class StudyReport:
     summary: pd.DataFrame    # per architecture and size: mean accuracy, CI, seeds, training time, H1
     gaps: pd.DataFrame       # per pair and size: first - second, CI, McNemar on the first seed, verdict
     missing: int             # cells of the spec not in the store yet
-    verdicts: dict = field(default_factory=dict)  # "h1", "h2", "capacity": one plain sentence each
+    # "summary" (what holds, what is undecided), and "capacity", "spatial" where the study can answer them: one plain
+    # paragraph each (H1 and H2 are tables: core/study/tables.py)
+    verdicts: dict = field(default_factory=dict)
 
 
 def analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyReport:
@@ -56,10 +60,10 @@ def _analyse(spec: StudySpec, dataset: Dataset, service: RunsService) -> StudyRe
     summary = summarise(cells)
     gaps = compare_pairs(cells, runs, dataset.y_test, spec.margin, spec.pairs)
     report = StudyReport(spec, cells, summary, gaps, missing)
-    report.verdicts = {"h1": h1_sentence(summary), "h2": h2_sentence(gaps, spec.margin, spec.names),
-                       "capacity": capacity_sentence(gaps, spec)}
-    if SHUFFLED in spec.pixels:
-        report.verdicts["spatial"] = spatial_sentence(gaps, spec)
+    said = {"summary": " ".join(summary_sentences(summary, gaps, spec.pairs, spec.margin, list(spec.networks),
+                                                  dataset.pool_size)),
+            "capacity": capacity_sentence(gaps, spec), "spatial": spatial_sentence(gaps, spec)}
+    report.verdicts = {name: sentence for name, sentence in said.items() if sentence}
     return report
 
 
@@ -80,43 +84,23 @@ class OpenedRuns:
 
 
 def summarise(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and size: seeds, mean accuracy with its 95% CI over seeds (clipped to [0, 1]), the seeds a usable
+    CI needs (`seeds_for_ci`, see `seeds_for_ci`: 0 when it has them), mean training time and H1's verdict."""
     rows = []
     for (architecture, size), group in cells.groupby(["architecture", "sample_size"], sort=True):
         accuracy = mean_ci(group["test_accuracy"])
         low, high = np.clip([accuracy.low, accuracy.high], 0.0, 1.0)  # an accuracy lies in [0, 1]
+        needed = seeds_for_ci(accuracy, 0.0, 1.0)
         rows.append({"architecture": architecture, "sample_size": size, "seeds": accuracy.count,
                      "mean_accuracy": accuracy.mean, "ci_low": low, "ci_high": high,
                      "mean_train_seconds": group["train_seconds"].mean(),
-                     "h1": h1_verdict(low, high)})
+                     "h1": h1_verdict(low, high) if not needed else TOO_FEW_SEEDS, "seeds_for_ci": needed})
     return pd.DataFrame(rows, columns=["architecture", "sample_size", "seeds", "mean_accuracy", "ci_low", "ci_high",
-                                       "mean_train_seconds", "h1"])
-
-
-def h1_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:
-    if np.isnan(low):
-        return "inconclusive"  # one seed gives no interval
-    if low >= threshold:
-        return "supported"
-    if high < threshold:
-        return "not supported"
-    return "inconclusive"
-
-
-def h2_verdict(low: float, high: float, margin: float, first: str = "conv", second: str = "flat") -> str:
-    """The verdict on first − second: comparable within ±margin, one better, or inconclusive."""
-    if np.isnan(low):
-        return "inconclusive"
-    if -margin <= low and high <= margin:
-        return "comparable"
-    if low > margin:
-        return f"{first} better"
-    if high < -margin:
-        return f"{second} better"
-    return "inconclusive"
+                                       "mean_train_seconds", "h1", "seeds_for_ci"])
 
 
 GAP_COLUMNS = ["first", "second", "sample_size", "seeds", "mean_difference", "ci_low", "ci_high", "verdict",
-               "mcnemar_seed", "only_first_right", "only_second_right", "mcnemar_p"]
+               "mcnemar_seed", "only_first_right", "only_second_right", "mcnemar_p", "seeds_for_ci"]
 
 
 def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, margin: float,
@@ -135,14 +119,16 @@ def compare_pairs(cells: pd.DataFrame, runs: dict, test_labels: np.ndarray, marg
                 continue
             difference = paired_difference(by_seed[first], by_seed[second])
             low, high = np.clip([difference.low, difference.high], -1.0, 1.0)
+            needed = seeds_for_ci(difference, -1.0, 1.0)
             seed = int(by_seed.index.min())
             right = [runs[(name, size, seed)].probabilities().argmax(axis=1) == test_labels for name in (first, second)]
             test = mcnemar_exact(*right)
             rows.append({"first": first, "second": second, "sample_size": int(size), "seeds": difference.count,
                          "mean_difference": difference.mean, "ci_low": low, "ci_high": high,
-                         "verdict": h2_verdict(low, high, margin, first, second), "mcnemar_seed": seed,
-                         "only_first_right": test.only_first_right, "only_second_right": test.only_second_right,
-                         "mcnemar_p": test.p_value})
+                         "verdict": h2_verdict(low, high, margin, first, second) if not needed else TOO_FEW_SEEDS,
+                         "mcnemar_seed": seed, "only_first_right": test.only_first_right,
+                         "only_second_right": test.only_second_right, "mcnemar_p": test.p_value,
+                         "seeds_for_ci": needed})
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 

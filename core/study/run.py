@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core import costs
 from core.config import TrainConfig
 from core.data import Dataset
+from core.pixels import arm_label
 from core.runs import Outcome, RunsService
 from core.study.spec import StudySpec
 from core.records import OnEpoch
@@ -38,7 +39,9 @@ class StudyProgress:
 
     @staticmethod
     def cell_words(config: TrainConfig) -> str:
-        return f"{config.architecture}, {config.sample_size:,} images, seed {config.seed}"
+        """'flat, 100 images, seed 0'; a network on shuffled pixels named as the study's tables name it:
+        'flat (shuffled), 100 images, seed 0'."""
+        return f"{arm_label(config.architecture, config.pixels)}, {config.sample_size:,} images, seed {config.seed}"
 
     def line(self, cell: CellReport) -> str:
         what = self.cell_words(cell.config)

@@ -38,8 +38,9 @@ def warm_ups(monkeypatch) -> list:
     monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: asked.append(config) or True)
     forget_background()
     yield asked
-    wait_until_background_idle()
+    idle = wait_until_background_idle(timeout=20)
     forget_background()
+    assert idle, "the background preparation did not finish within 20 s of the test's end"
 
 
 @pytest.fixture

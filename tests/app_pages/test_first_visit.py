@@ -157,11 +157,11 @@ def test_the_studys_gap_table_shows_mcnemar_beside_the_verdict_and_explains_its_
     app.number_input(key="study_epochs").set_value(1)
     app.button(key="run_study").click().run()
     assert not app.exception
-    gaps = next(frame for frame in app.dataframe if "McNemar's test" in frame.value.columns)
-    order = list(gaps.proto.column_order)
-    assert order.index("McNemar's test") <= 5 and order.index("verdict") <= 5
-    columns = json.loads(gaps.proto.columns)
-    assert columns["McNemar's test"]["label"] == "McNemar" and "same test digits" in columns["McNemar's test"]["help"]
+    pairs = app.table[1].value  # the verdict, the difference, its CI and McNemar's test in one cell (issue 37)
+    assert all(cell.startswith("**conv better**") and "McNemar p" in cell for cell in pairs["conv − flat (H2)"])
+    counts = next(frame for frame in app.dataframe if "McNemar" in frame.value.columns)
+    columns = json.loads(counts.proto.columns)
+    assert "same test digits" in columns["McNemar"]["help"]
     assert "H2" in app.number_input(key="study_margin").help  # the field says what it is for
     words = next(expander for expander in app.expander if expander.label == "What the words mean").markdown[0].value
     assert all(f"**{term}**: {explain(term)}" in words for term in ("H1", "H2", "95% CI", "McNemar's test"))

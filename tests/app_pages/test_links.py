@@ -86,7 +86,7 @@ def test_a_shared_study_link_reopens_the_study_from_the_store(fake_trainer):
 
     again = open_link(params, "app_pages/study.py")
     assert not again.exception and len(fake_trainer.calls) == 4
-    assert any(text.startswith("H2 (flat comparable to conv") for text in texts(again.info))
+    assert "conv − flat: conv is better by more than 2 points at 100 images." in texts(again.info)[0]
     assert again.query_params["sizes"] == "100" and again.query_params["pairs"] == "conv:flat"
 
 
@@ -129,8 +129,8 @@ def test_a_study_link_keeps_a_pair_given_the_other_way_round(fake_trainer):
     assert app.query_params["pairs"] == "flat:conv"
     app.button(key="run_study").click().run()
     assert not app.exception and len(fake_trainer.calls) == 4
-    (h2,) = [text for text in texts(app.info) if text.startswith("H2 (")]
-    assert "nothing to compare" not in h2 and "at 100 images conv better by " in h2  # flat − conv, turned round
+    assert "conv − flat: conv is better by more than 2 points at 100 images." in texts(app.info)[0]  # turned round
+    assert app.table[1].value.loc[0, "flat − conv (H2)"].startswith("**conv better**  \n-")
     assert app.query_params["pairs"] == "flat:conv"
 
 
@@ -171,3 +171,22 @@ def test_full_in_a_link_means_the_whole_pool(fake_trainer):
     assert app.number_input(key="sample_size").value == 4000  # the offline pool
     study = open_link({"sizes": "100,full"}, "app_pages/study.py")
     assert not study.exception and study.multiselect(key="study_sizes").value == [100, 4000]
+
+
+def test_the_study_compare_links_to_opens_with_its_settings(fake_trainer):
+    """Issue 37 item 1: Compare's answer links to the study that would settle it (the matching preset's networks,
+    the sizes around the one compared, three seeds, the runs' epochs)."""
+    from urllib.parse import parse_qsl
+
+    from core.answers import settling_study, study_query
+    from core.config import TrainConfig
+
+    study = settling_study([TrainConfig(architecture="flat", sample_size=300, num_epochs=2, pixels="shuffled"),
+                            TrainConfig(architecture="conv", sample_size=300, num_epochs=2, pixels="shuffled")], 4000)
+    app = open_link(dict(parse_qsl("&".join(f"{key}={value}" for key, value in study_query(study).items()))),
+                    "app_pages/study.py")
+    assert not app.exception and not app.warning
+    assert app.multiselect(key="study_sizes").value == [100, 300, 1000]
+    assert app.number_input(key="study_seeds").value == 3 and app.number_input(key="study_epochs").value == 2
+    assert app.multiselect(key="study_architectures").value == ["flat", "conv"]
+    assert app.multiselect(key="study_pixels").value == ["drawn", "shuffled"]

@@ -19,7 +19,9 @@ def no_worker_processes(monkeypatch) -> list:
     """The settings under test fall back to the worker pool: its processes (TensorFlow in each) are not started."""
     started = []
     monkeypatch.setattr(workers.WorkerPool, "start", lambda pool: started.append(pool))
-    return started
+    yield started
+    for pool in started:  # jobs queued on a pool without processes (a warm-up) end Cancelled, as on a real shutdown
+        pool.shutdown()
 
 
 @pytest.mark.parametrize("name, text", [("TRAIN_WORKERS", "-1"), ("TRAIN_WORKERS", "abc"),

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -13,24 +14,33 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+def compare_table(out: str) -> list[str]:
+    """`compare`'s table: the lines after the data line, up to the blank line before the answer."""
+    return out.split("\n\n")[0].splitlines()[1:]
+
+
 def test_compare_prints_one_row_per_architecture_and_the_data_source(capsys, fake_trainer):
     code, out, err = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "2")
     assert code == 0
     assert out.splitlines()[0].startswith("data: offline fallback")
-    header, *rows = out.splitlines()[1:]
+    header, *rows = compare_table(out)
     assert header.split()[:3] == ["architecture", "params", "accuracy"]
     assert [row.split()[0] for row in rows] == ["flat", "conv"]
     assert ["42,310", "600,810"] == [row.split()[1] for row in rows]
     assert header.split()[-2] == "peak_MB" and all(row.split()[-3] == "1,234" for row in rows)  # memory beside times
     assert all(row.endswith("trained now") for row in rows)
     assert err.count("epoch") == 4  # a progress line per epoch per architecture
+    answer = out.split("\n\n")[1].splitlines()
+    assert answer[0].startswith("Both networks pass the 80% bar on these runs: flat 8")  # issue 37: said plainly
+    assert answer[1] == ("The study settles it (flat and conv at 100, 300 and 1,000 images, 3 seeds each): python -m "
+                         "core study --sizes 100 300 1000 --seeds 3 --epochs 2 --architectures flat conv")
 
 
 def test_a_second_compare_is_served_from_the_store_without_training(capsys, fake_trainer):
     run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1")
     code, out, err = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1")
     assert code == 0 and len(fake_trainer.calls) == 2  # flat and conv, once each
-    assert all(line.endswith("cached") for line in out.splitlines()[2:])
+    assert all(line.endswith("cached") for line in compare_table(out)[1:])
     assert "epoch" not in err
 
 
@@ -59,7 +69,10 @@ def test_runs_lists_the_store(capsys, fake_trainer):
     code, out, _ = run_cli(capsys, "runs", "--json")
     assert code == 0 and [row["architecture"] for row in json.loads(out)] == ["flat"]
     header, row = run_cli(capsys, "runs")[1].splitlines()
-    assert "flat" in row and "peak_memory_mb" in header and "1,234" in row
+    assert "flat" in row and "peak_MB" in header and "1,234" in row
+    # issue 37 item 7: a pixels column, accuracy and seconds in the pages' one format ("65.5%", "1.2 s")
+    assert header.split()[2:5] == ["architecture", "pixels", "images"] and " drawn " in row
+    assert re.search(r" \d{2}\.\d% +0\.01 s ", row)
 
 
 def test_precision_reaches_the_conv_config_and_the_json(capsys, fake_trainer):
@@ -136,7 +149,7 @@ def test_a_network_file_trains_beside_named_ones_and_is_saved_for_later(capsys, 
     assert code == 0 and [record["architecture"] for record in records] == ["conv-small", "tiny"]
     assert [record["params"] for record in records] == [42_542, 6_810]
     code, out, _ = run_cli(capsys, "compare", "--architectures", "tiny", "--sample-size", "100", "--epochs", "1")
-    assert code == 0 and out.splitlines()[-1].split()[0] == "tiny" and out.rstrip().endswith("cached")
+    assert code == 0 and compare_table(out)[-1].split()[0] == "tiny" and compare_table(out)[-1].endswith("cached")
     assert len(fake_trainer.calls) == 2
 
 
@@ -205,7 +218,7 @@ def test_a_csv_that_fails_after_training_still_prints_the_results(capsys, fake_t
     monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
     code, out, err = run_cli(capsys, "study", "--sizes", "100", "--seeds", "1", "--epochs", "1",
                              "--csv", str(tmp_path / "cells.csv"))
-    assert code == 1 and "H1 (accuracy at least 80%" in out and "Convolution or capacity?" in out
+    assert code == 1 and "The answer: " in out and "H1: does each network reach at least 80%?" in out
     assert "could not write" in err and "No space left on device" in err and "every cell is in the store" in err
     assert not (tmp_path / "cells.csv").exists()  # the up-front check left no empty file behind
 

@@ -148,3 +148,10 @@ def test_a_network_of_wide_1x1_convolutions_is_refused_in_process_before_it_trai
     (finished,) = runs.train_missing([config], digits)  # a study's cell
     assert finished.outcome is None and "OverBudget" in finished.error
     assert trainer.calls == [] and prepared == []
+
+
+def test_a_name_with_a_right_to_left_override_is_not_quoted_back_as_the_plain_name():
+    """Issue 36, degraded 9: "conv" followed by U+202E was quoted back as 'conv' ("'conv' is not a network this app
+    knows" about a name that looks known)."""
+    assert echo("conv\u202e") == "'conv\\u202e'" and echo("conv\u202e") != echo("conv")
+    assert echo("a\x1b[31m") == "'a\\x1b[31m'" and "\x1b" not in echo("a\x1b[31m")

@@ -9,7 +9,7 @@ import pytest
 
 from core import cli
 from core.runs import jobs as jobs_module
-from core.report import gaps_table, student_table, study_html, summary_table
+from core.report import gaps_table, report_file_name, student_table, study_html, summary_table
 from core.stats import p_value_words
 from core.runs import RunStore
 from core.study import StudySpec, analyse, run_study
@@ -34,14 +34,17 @@ def test_p_values_are_written_as_people_write_them(p_value, words):
 
 
 def test_the_summary_speaks_percent_and_seconds_and_says_when_there_is_no_interval():
-    summary = pd.DataFrame({"architecture": ["conv", "flat"], "sample_size": [1000, 100], "seeds": [3, 1],
-                            "mean_accuracy": [0.9342, 0.61], "ci_low": [0.9211, np.nan], "ci_high": [0.9473, np.nan],
-                            "mean_train_seconds": [7.345, 0.5], "h1": ["supported", "inconclusive"]})
+    summary = pd.DataFrame({"architecture": ["conv", "flat", "flat"], "sample_size": [1000, 100, 300],
+                            "seeds": [3, 1, 2], "mean_accuracy": [0.9342, 0.61, 0.9465],
+                            "ci_low": [0.9211, np.nan, 0.8766], "ci_high": [0.9473, np.nan, 1.0],
+                            "mean_train_seconds": [7.345, 0.5, 0.5],
+                            "h1": ["supported", "too few seeds", "too few seeds"], "seeds_for_ci": [0, 2, 3]})
     table = summary_table(summary)
     assert table.iloc[0].to_dict() == {"network": "conv", "images": "1,000", "seeds": 3, "mean accuracy": "93.4%",
                                        "95% CI": "92.1% to 94.7%", "training time": "7.3 s",
                                        "at least 80%? (H1)": "supported"}
-    assert table.loc[1, "95% CI"] == "one seed: no interval"
+    assert table.loc[1, "95% CI"] == "1 seed: 2 or more seeds give a CI"
+    assert table.loc[2, "95% CI"] == "2 seeds: about 3 seeds would give a CI"  # never "87.7% to 100.0%"
     assert not any("_" in column for column in table.columns)
 
 
@@ -52,6 +55,12 @@ def test_the_gaps_speak_points_and_p_values(report):
     assert all(re.fullmatch(r"[+-]\d+\.\d to [+-]\d+\.\d points", interval) for interval in table["95% CI"])
     assert list(table["McNemar's test"]) == [p_value_words(p) for p in report.gaps["mcnemar_p"]]
     assert not any("_" in column for column in table.columns)
+
+
+def test_the_report_is_named_after_its_study():
+    assert report_file_name(SPEC, 4000) == "study-mnist-flat-conv-100-1000.html"
+    spatial = StudySpec(architectures=("flat", "conv"), pixels=("drawn", "shuffled"), sample_sizes=(100, 300))
+    assert report_file_name(spatial, 4000) == "study-mnist-flat-conv-shuffled-100-300.html"
 
 
 def test_the_students_table_puts_our_mean_next_to_the_reported_numbers(report):
@@ -66,7 +75,13 @@ def test_the_html_report_has_the_verdicts_charts_tables_and_versions_and_needs_n
     page = study_html(report, digits)
     for verdict in report.verdicts.values():
         assert verdict in html.unescape(page)  # escaped in the page (see the escaping test)
-    assert page.count("<table") == 4  # summary, gaps, the student's table, all cells
+    # H1 and the differences (the verdicts), then the numbers: every network and size, McNemar's counts, the
+    # student's table, all cells
+    assert page.count("<table") == 6 and page.count('<table class="verdicts">') == 2
+    # the fake's flat varies little over 2 seeds (a CI); conv's 2 seeds stretch Student's t past 100% (none)
+    assert ("<tr><td>1,000</td><td><b>supported</b><br>84.7%<br>CI 83.4% to 86.0%</td><td><b>too few seeds</b><br>"
+            "94.6%<br>2 seeds: about 3 seeds would give a CI</td></tr>") in page
+    assert "CI 87.7% to 100.0%" not in page and "87.7%" not in page
     assert page.count('class="plotly-graph-div"') == 3
     assert len(re.findall(r"plotly\.js v\d", page)) == 1  # plotly's JavaScript inlined once, not fetched
     assert not re.search(r"<script[^>]+src=", page)  # nothing fetched (tests/e2e opens it offline)
@@ -106,8 +121,8 @@ def test_the_cli_writes_the_report_after_printing_readable_tables(capsys, fake_t
     code = cli.main(STUDY + ["--report", str(path)])
     out, err = capsys.readouterr()
     assert code == 0 and f"wrote {path}" in err
-    assert "mean accuracy" in out and "McNemar's test" in out and "mean_accuracy" not in out
-    assert "H1 (accuracy at least 80%" in path.read_text()
+    assert "mean accuracy" in out and "McNemar p" in out and "mean_accuracy" not in out
+    assert "H1: does each network reach at least 80%?" in path.read_text()
 
 
 def test_a_report_path_that_cannot_be_written_exits_2_before_any_training(capsys, fake_trainer, tmp_path):
@@ -128,4 +143,5 @@ def test_the_report_has_the_spatial_verdict_the_multiplier_and_the_prediction_ch
     assert re.search(r"to reach conv's accuracy at 100 images \(\d+\.\d%\), flat needs about \d+\.\d × 100", page)
     assert "Prediction check: learning curves fitted on the smaller sizes" in page
     assert "conv fitted curve" in page  # the curves are drawn on the accuracy chart
+    assert "Accuracy against sample size (dotted: fitted learning curves" in page
     assert "one fixed permutation of the 784 pixel positions (seed 784)" in page

@@ -45,8 +45,8 @@ def test_train_compare_reload_and_reopen_from_the_store(browser, app_url):
     train.click()
     wait_for_comparison(page)
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(6, timeout=30_000)
-    expect(page.get_by_role("heading", name="Flat (dense)", exact=True)).to_have_count(1)
-    expect(page.get_by_role("heading", name="Convolutional", exact=True)).to_have_count(1)
+    expect(page.get_by_role("heading", name="flat", exact=True)).to_have_count(1)
+    expect(page.get_by_role("heading", name="conv", exact=True)).to_have_count(1)
     expect(page.locator(".js-plotly-plot").nth(3)).to_be_attached()  # curves, 2 confusion matrices, difference
     assert sum("trained now" in text for text in captions(page)) == 2
     assert page.locator('[data-testid="stException"]').count() == 0

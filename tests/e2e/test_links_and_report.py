@@ -75,6 +75,7 @@ def test_the_downloaded_study_report_opens_offline_and_shows_the_verdicts(browse
     settle(page)
     with page.expect_download() as download_info:
         download_button.click()
+    assert download_info.value.suggested_filename == "study-mnist-flat-conv-100.html"  # named after the study
     report = Path(tmp_path / "study-report.html")
     download_info.value.save_as(report)
     context.close()
@@ -84,10 +85,10 @@ def test_the_downloaded_study_report_opens_offline_and_shows_the_verdicts(browse
     offline.on("request", lambda request: requests.append(request.url))
     page = offline.new_page()
     page.goto(report.as_uri())
-    expect(page.get_by_text(re.compile(r"^H1 \(accuracy at least 80%"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^H2 \(flat comparable to conv"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^H1: does each network reach at least 80%"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^conv − flat \(H2\)$"))).to_be_visible()  # the differences' column
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)  # plotly drew
     assert page.locator(".js-plotly-plot").count() == 3
     assert [url for url in requests if not url.startswith("file:")] == []
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # text wraps; wide tables scroll inside
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # text and tables wrap (test_tables_fit.py)
     offline.close()

@@ -35,6 +35,24 @@ def test_a_digit_as_an_image_and_as_784_numbers():
     assert len(plots.digit_vector(image).data[0].y) == 784
 
 
+def test_the_28x28_digit_is_drawn_white_on_black_like_the_pictures_above_it():
+    """Issue 37 item 8: the Data page's 28×28 digit was black-on-white under a grid of white-on-black digits
+    (st.image draws 255, ink, white)."""
+    image = np.zeros((28, 28), dtype=np.uint8)
+    image[10, 10] = 255  # ink
+    figure = plots.digit_image(image)
+    assert drawn_colour(figure, 10, 10) == (255, 255, 255) and drawn_colour(figure, 0, 0) == (0, 0, 0)
+
+
+def test_the_learning_curves_are_one_chart_per_metric():
+    """Issue 37 item 8: on a phone the loss and accuracy panels were squeezed side by side under the toolbar."""
+    histories = {"flat": {"loss": [1.0, 0.5], "val_loss": [1.2, 0.6], "accuracy": [0.5, 0.75]}}
+    loss = plots.learning_curve(histories, "loss")
+    assert [trace.name for trace in loss.data] == ["flat · training", "flat · validation"]
+    assert list(loss.data[0].y) == [1.0, 0.5] and not loss.layout.title.text
+    assert plots.learning_curve(histories, "accuracy").layout.yaxis.tickformat == ".0%"
+
+
 def drawn_colour(figure, row: int, column: int) -> tuple[int, int, int]:
     """The colour a heatmap draws at (row, column): its colorscale interpolated at the cell's value."""
     heatmap = figure.data[0]
@@ -68,6 +86,8 @@ def test_the_difference_matrix_draws_the_colours_its_caption_names_on_a_known_ce
     assert hue(drawn_colour(figure, 5, 1)) == plots.BETTER
     assert hue(drawn_colour(figure, 0, 0)) == "neutral"  # no difference: no colour
     assert figure.layout.title.text == "conv minus flat"
+    assert "conv's share of its row (of that class's test digits) minus flat's" in \
+        plots.difference_caption("flat", "conv", normalised=True)  # issue 37 item 8: not "count" when normalised
 
 
 HALF_IMPORTED_PANDAS = r"""

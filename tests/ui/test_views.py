@@ -32,8 +32,9 @@ def test_runs_table_has_readable_sortable_columns():
         == ["improved", "float32"]
     shuffled = {**row, "config_json": '{"pixels": "shuffled"}'}
     assert run_choice_label(shuffled) \
-        == "conv · mnist · 1,000 images · 12 epochs · seed 0 · shuffled pixels · 94.7% · abc"
+        == "conv (shuffled) · mnist · 1,000 images · 12 epochs · seed 0 · 94.7% · abc"  # the network's one name
     assert list(runs_table([row, shuffled])["pixels"]) == ["drawn", "shuffled"]
+    assert list(runs_table([row, shuffled])["network"]) == ["conv", "conv (shuffled)"]
 
 
 def test_live_curves_redraw_at_most_every_interval_and_after_each_runs_last_epoch(monkeypatch):

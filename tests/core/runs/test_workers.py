@@ -201,6 +201,8 @@ def test_queued_work_is_cancelled_when_the_pool_shuts_down():
     with pytest.raises(Cancelled):
         queued.result()
     running.cancel()
+    with pytest.raises(Cancelled, match="shutting down"):  # was queued for ever: a warm-up's wait never ended
+        submit(pool, "c", job(worker_tasks.count, 1, 0.0), 100)
 
 
 def test_a_worker_spawned_by_the_app_does_not_run_the_app(monkeypatch):
