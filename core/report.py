@@ -57,24 +57,6 @@ def _needed(table: pd.DataFrame):
     return table["seeds_for_ci"] if "seeds_for_ci" in table else [0] * len(table)
 
 
-def gaps_table(gaps: pd.DataFrame) -> pd.DataFrame:
-    """Per pair and sample size: the first − second gap in points with its CI, the verdict, McNemar's test."""
-    return pd.DataFrame({
-        "difference": gaps["first"] + " − " + gaps["second"],
-        "images": [f"{size:,}" for size in gaps["sample_size"]],
-        "seeds": gaps["seeds"],
-        "mean gap": [f"{_points(value)} points" for value in gaps["mean_difference"]],
-        "95% CI": [f"{count(int(seeds), 'seed')}: {seeds_wanted(int(needed or 2))}" if low != low or needed
-                   else f"{_points(low)} to {_points(high)} points"
-                   for low, high, needed, seeds in zip(gaps["ci_low"], gaps["ci_high"], _needed(gaps), gaps["seeds"])],
-        "verdict": gaps["verdict"],
-        "test digits right by the first only": gaps["only_first_right"],
-        "by the second only": gaps["only_second_right"],
-        "McNemar's test": [p_value_words(p_value) for p_value in gaps["mcnemar_p"]],
-        "on seed": gaps["mcnemar_seed"],
-    })
-
-
 def mcnemar_table(gaps: pd.DataFrame) -> pd.DataFrame:
     """The counts behind McNemar's test, per pair and size: what the verdict tables leave out."""
     return pd.DataFrame({

@@ -9,7 +9,7 @@ import pytest
 
 from core import cli
 from core.runs import jobs as jobs_module
-from core.report import gaps_table, report_file_name, student_table, study_html, summary_table
+from core.report import mcnemar_table, report_file_name, student_table, study_html, summary_table
 from core.stats import p_value_words
 from core.runs import RunStore
 from core.study import StudySpec, analyse, run_study
@@ -48,12 +48,11 @@ def test_the_summary_speaks_percent_and_seconds_and_says_when_there_is_no_interv
     assert not any("_" in column for column in table.columns)
 
 
-def test_the_gaps_speak_points_and_p_values(report):
-    table = gaps_table(report.gaps)
+def test_mcnemars_counts_speak_images_and_p_values(report):
+    table = mcnemar_table(report.gaps)
     assert list(table["difference"]) == ["conv − flat"] * 2 and list(table["images"]) == ["100", "1,000"]
-    assert all(re.fullmatch(r"[+-]\d+\.\d points", gap) for gap in table["mean gap"])
-    assert all(re.fullmatch(r"[+-]\d+\.\d to [+-]\d+\.\d points", interval) for interval in table["95% CI"])
-    assert list(table["McNemar's test"]) == [p_value_words(p) for p in report.gaps["mcnemar_p"]]
+    assert list(table["right by the first only"]) == [f"{value:,}" for value in report.gaps["only_first_right"]]
+    assert list(table["McNemar"]) == [p_value_words(p) for p in report.gaps["mcnemar_p"]]
     assert not any("_" in column for column in table.columns)
 
 
