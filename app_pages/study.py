@@ -34,9 +34,10 @@ except ValueError as error:
 links.mirror(links.STUDY)  # the address always shows these choices: copy it to share the study
 runs = cache.current_runs()
 with run_area:
+    button_area = st.empty()  # the button first: in the first screen at 1366x768, its estimate and choices under it
     where, address = study_view.executor_choice()
     missing, allowed = study_view.size_gate(spec, dataset, runs, shared=where == "here")
-if run_area.button("Run study", type="primary", key="run_study", disabled=missing == 0 or not allowed):
+if button_area.button("Run study", type="primary", key="run_study", disabled=missing == 0 or not allowed):
     with run_area:  # the status and the bars under the button: in view after the click
         study_runs = study_view.connect(runs, where, address)
         on_cell, on_epoch, failures = study_view.study_progress(study_runs.executor.slots)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_browser import TRAIN_TIMEOUT_MS, open_compare, wait_for_comparison
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SENTENCE = re.compile(r"^Shifted by 3 pixels: flat \d+%, conv \d+%")
+SENTENCE = re.compile(r"^Shifted by 3 pixels: (flat|conv) \d+\.\d%, (flat|conv) \d+\.\d%")  # core/formats.py's percent
 
 
 def test_robustness_is_measured_shown_and_reopened_from_the_store(browser, app_url):
