@@ -31,12 +31,14 @@ def keep_choices() -> None:
 def default_value(setting: settings.Setting, owner=None):
     """The setting's default as people see it: the field's value on `owner` (default: TrainConfig(), else
     StudySpec() for the study's settings), in people's units (the margin in points)."""
-    from core.study import StudySpec
-
     if setting is settings.ARCHITECTURES:
         return settings.declared_default(setting, TrainConfig)
-    if owner is None:
-        owner = DEFAULTS if hasattr(DEFAULTS, setting.name) else StudySpec()
+    if owner is None and hasattr(DEFAULTS, setting.name):
+        owner = DEFAULTS
+    elif owner is None:  # only a study's settings: core.study imports pandas and scipy, which Compare's paint need not
+        from core.study import StudySpec
+
+        owner = StudySpec()
     value = getattr(owner, setting.name)
     if value is None and setting is settings.EPOCHS:
         value = RECIPES[owner.recipe].default_epochs

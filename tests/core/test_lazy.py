@@ -48,3 +48,22 @@ def test_a_background_warm_up_and_a_page_importing_tensorflow_at_once_both_work(
     done = subprocess.run([sys.executable, "-c", TWO_THREADS], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert "errors: []" in done.stdout
+
+
+FIRST_PAINT = """
+import os, sys, tempfile
+os.environ.update(RUN_STORE_DIR=tempfile.mkdtemp(), TRAIN_WORKERS="0")
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file(os.path.join(os.getcwd(), "app.py"), default_timeout=120)
+app.run()
+assert not app.exception, app.exception
+print(" ".join(name for name in ("tensorflow", "keras", "scipy", "sklearn") if name in sys.modules))
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter paints the Compare page
+def test_compares_first_paint_imports_no_engine_and_no_statistics():
+    """The Compare page's first paint imported core.study (for one default) and with it pandas and scipy: +1.3 s."""
+    done = subprocess.run([sys.executable, "-c", FIRST_PAINT], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [], f"imported on first paint: {done.stdout}"
