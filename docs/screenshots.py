@@ -92,11 +92,12 @@ def main() -> int:
             for name, (path, (width, height)) in shots(study).items():
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url + path)
-                title = "Timing" if name == "compare.png" else "Verdicts"
-                page.get_by_text(title, exact=True).wait_for(timeout=120_000)
+                compare = name == "compare.png"
+                page.get_by_text("Timing" if compare else "The answer", exact=True).wait_for(timeout=120_000)
                 charts = 3  # the study's accuracy, time and gap charts; the comparison's curves and confusion matrices
                 page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=120_000)
-                page.locator('[data-testid="stDataFrame"]:visible').first.wait_for(timeout=120_000)
+                table = "stDataFrame" if compare else "stTable"  # the study's verdict tables wrap (st.table)
+                page.locator(f'[data-testid="{table}"]:visible').first.wait_for(timeout=120_000)
                 page.wait_for_timeout(4000)  # the charts finish drawing
                 page.screenshot(path=str(ROOT / "docs" / name))
                 print(f"wrote docs/{name}")
