@@ -124,11 +124,13 @@ def answer_sentences(shown: list[Shown], threshold: float = THRESHOLD, margin: f
 
 
 def sizes_around(size: int, pool_size: int, how_many: int = 3) -> tuple:
-    """The study's sample sizes nearest `size` on a log scale (DEFAULT_SIZES below the pool, and the pool): the
-    size itself where it is one of them, and its neighbours."""
+    """`size` itself and the study's sample sizes nearest it on a log scale (DEFAULT_SIZES below the pool, and the
+    pool), `how_many` in all, increasing. The compared size is always one of them (200 -> 100, 200, 300): the study
+    stores the seeds of the very settings compared, so Compare can then say how sure its gap is."""
     options = [option for option in DEFAULT_SIZES if option < pool_size] + [pool_size]
-    nearest = sorted(options, key=lambda option: (abs(math.log(option / size)), option))[:how_many]
-    return tuple(sorted(nearest))
+    neighbours = sorted((option for option in options if option != size),
+                        key=lambda option: (abs(math.log(option / size)), option))[:how_many - 1]
+    return tuple(sorted([size, *neighbours]))
 
 
 def settling_study(configs: list[TrainConfig], pool_size: int) -> StudySpec:

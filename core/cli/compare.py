@@ -12,6 +12,7 @@ from core.config import configs_for
 from core.data import load_dataset
 from core.evaluation import comparison_table
 from core.perturb import PERTURBATIONS
+from core.pixels import arm_label
 from core.records import EpochReport
 from core.runs import RunStore, RunsService, StoreError
 from core.cli.arguments import DEFAULTS, chosen_networks, given, save_networks
@@ -22,7 +23,11 @@ def run_compare(args) -> int:
 
     dataset, outcomes = compared(args)
     table = comparison_table(outcomes)
-    print(json.dumps(_records(table, outcomes), indent=2) if args.json else _format_table(table))
+    if args.json:
+        print(json.dumps(_records(table, outcomes), indent=2))
+    else:  # each run by its one name, as the pages name it ("conv (shuffled)")
+        names = settings.run_labels([outcome.run.config for outcome in outcomes])
+        print(_format_table(table.drop(columns="architecture").assign(network=names)[["network", *table.columns[1:]]]))
     if not args.json:  # the answer, as the Compare page opens its results
         try:  # the other seeds of the same settings, from one listing of the store
             accuracies = {row["run_id"]: row["test_accuracy"] for row in RunStore().list_runs()}
@@ -79,7 +84,8 @@ def compared(args):
 
     outcomes = []
     for config in configs:
-        outcome = service.get_or_train(config, dataset, on_epoch=progress_printer(config.architecture))
+        outcome = service.get_or_train(config, dataset, on_epoch=progress_printer(arm_label(config.architecture,
+                                                                                              config.pixels)))
         if outcome.problem:
             print(f"warning: stored run {outcome.run.run_id} was broken ({outcome.problem}); retrained it",
                   file=sys.stderr)

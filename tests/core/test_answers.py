@@ -68,9 +68,20 @@ def test_the_stored_seeds_of_the_same_settings_are_found_by_their_run_ids():
 
 
 @pytest.mark.parametrize("size, pool, sizes", [(1000, 60000, (300, 1000, 3000)), (100, 60000, (100, 300, 1000)),
-                                               (90, 4000, (100, 300, 1000)), (4000, 4000, (1000, 3000, 4000))])
+                                               (90, 4000, (90, 100, 300)), (4000, 4000, (1000, 3000, 4000)),
+                                               (200, 4000, (100, 200, 300)), (2000, 60000, (1000, 2000, 3000))])
 def test_the_study_takes_the_sizes_around_the_one_compared(size, pool, sizes):
     assert sizes_around(size, pool) == sizes
+
+
+def test_the_settling_study_of_a_size_off_the_presets_measures_that_size():
+    # Compare at 200 images linked to a study at 100, 300 and 1,000: run, it stored no seed at 200, and Compare kept
+    # saying "one seed cannot settle it" (found in the browser, issue 37's loop from Compare to the study and back)
+    configs = [TrainConfig(architecture=name, sample_size=200, num_epochs=1) for name in ("flat", "conv")]
+    study = settling_study(configs, 4000)
+    assert 200 in study.sample_sizes
+    stored = {run_id(config, "key"): 0.5 for config in study.configs(4000)}
+    assert set(stored_seeds(configs[1], "key", stored)) == set(range(study.num_seeds))
 
 
 def test_the_settling_study_is_the_matching_preset_with_these_runs_settings():

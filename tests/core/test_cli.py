@@ -24,7 +24,7 @@ def test_compare_prints_one_row_per_architecture_and_the_data_source(capsys, fak
     assert code == 0
     assert out.splitlines()[0].startswith("data: offline fallback")
     header, *rows = compare_table(out)
-    assert header.split()[:3] == ["architecture", "params", "accuracy"]
+    assert header.split()[:3] == ["network", "params", "accuracy"]
     assert [row.split()[0] for row in rows] == ["flat", "conv"]
     assert ["42,310", "600,810"] == [row.split()[1] for row in rows]
     assert header.split()[-2] == "peak_MB" and all(row.split()[-3] == "1,234" for row in rows)  # memory beside times
@@ -55,6 +55,21 @@ def test_json_output_carries_run_id_and_model_path(capsys, fake_trainer):
     assert RunStore().get(record["run_id"]).model_path.as_posix() == record["model_path"]
     assert record["data_source"].startswith("offline fallback")
     assert "data: offline" in err  # the data line goes to stderr so stdout stays pure JSON
+
+
+def test_compare_names_shuffled_runs_as_the_pages_do_in_its_table_and_progress(capsys, fake_trainer):
+    # issue 37 item 7, found trying the CLI: `compare --pixels shuffled` printed rows "flat" and "conv" (and progress
+    # lines "flat", "conv") above an answer about "flat (shuffled)" and "conv (shuffled)"
+    code, out, err = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1", "--pixels", "shuffled")
+    assert code == 0
+    header, *rows = compare_table(out)
+    assert header.split()[0] == "network"
+    assert [re.match(r" *(.+?) +[\d,]+ ", row).group(1) for row in rows] == ["flat (shuffled)", "conv (shuffled)"]
+    assert [line.split(" epoch")[0].strip() for line in err.splitlines()] == ["flat (shuffled)", "conv (shuffled)"]
+    code, out, _ = run_cli(capsys, "compare", "--sample-size", "100", "--epochs", "1", "--pixels", "shuffled",
+                           "--json")
+    assert [(row["architecture"], row["pixels"]) for row in json.loads(out)] == [("flat", "shuffled"),
+                                                                                 ("conv", "shuffled")]
 
 
 def test_full_sample_size_means_the_whole_pool(capsys, fake_trainer):
