@@ -101,7 +101,7 @@ def sureness_sentence(shown: list[Shown], margin: float = MARGIN) -> str | None:
             said.append(f"{over}, but {count(len(common), 'seed')} {'is' if len(common) == 1 else 'are'} too few "
                         f"for an interval ({seeds_wanted(needed)}).")
             continue
-        interval_words = f"(95% CI {points(interval.low)} to {points(interval.high)})"
+        interval_words = f"(95% CI {points(interval.low)} to {points(interval.high)} points)"
         if verdict == "comparable":
             what = f"the two are comparable, within ±{margin * 100:g} points, on average over seeds"
         elif verdict == INCONCLUSIVE:

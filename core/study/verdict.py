@@ -107,7 +107,7 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str | None:
     rows = {pair: pair_gaps(gaps, *pair).set_index("sample_size") for pair in SPATIAL_PAIRS}
     sizes = sorted(set.intersection(*(set(frame.index) for frame in rows.values())))
     if not sizes:
-        return head + "nothing to compare yet: train the study's cells."
+        return head + "Nothing to compare yet: train the study's cells."
     size = STUDENT["sample_size"] if STUDENT["sample_size"] in sizes else sizes[-1]
     conv, flat, shuffled = (rows[pair].loc[size] for pair in SPATIAL_PAIRS)
 

@@ -358,8 +358,8 @@ def test_the_answer_uses_the_seeds_the_store_holds_for_these_settings(digits, mo
             runs.get_or_train(TrainConfig(architecture=name, sample_size=100, num_epochs=2, seed=seed), digits)
     app = small(open_page())
     app.button(key="train").click().run()
-    assert ("Over the 3 seeds stored for these settings, conv − flat is +10.0 points (95% CI +10.0 to +10.0): conv is "
-            "better by more than 2 points on average over seeds.") in answer_of(app)
+    assert ("Over the 3 seeds stored for these settings, conv − flat is +10.0 points (95% CI +10.0 to +10.0 points): "
+            "conv is better by more than 2 points on average over seeds.") in answer_of(app)
 
 
 def test_nothing_stored_mentions_the_students_experiment_only_for_the_defaults(fake_trainer):

@@ -32,16 +32,16 @@ def test_three_stored_seeds_settle_the_gap():
     +2: conv better on average over seeds."""
     shown = [Shown("flat", 0.89, 0, {0: 0.89, 1: 0.88, 2: 0.90}), Shown("conv", 0.958, 0, {0: 0.958, 1: 0.95, 2: 0.96})]
     assert answer_sentences(shown)[2] == (
-        "Over the 3 seeds stored for these settings, conv − flat is +6.6 points (95% CI +5.3 to +7.9): conv is better "
-        "by more than 2 points on average over seeds.")
+        "Over the 3 seeds stored for these settings, conv − flat is +6.6 points (95% CI +5.3 to +7.9 points): conv is "
+        "better by more than 2 points on average over seeds.")
 
 
 def test_two_stored_seeds_with_a_wide_interval_are_undecided():
     """+6.6 and +2.0 points: mean +4.3, sd 3.25, t(1) 12.71: ±29.2 -> −24.9 to +33.5 (inside ±100: usable)."""
     shown = [Shown("flat", 0.892, 0, {0: 0.892, 1: 0.88}), Shown("conv", 0.958, 0, {0: 0.958, 1: 0.90})]
     assert answer_sentences(shown)[2] == (
-        "Over the 2 seeds stored for these settings, conv − flat is +4.3 points (95% CI -24.9 to +33.5): the interval "
-        "is too wide to say whether the gap is more than 2 points; more seeds would tell.")
+        "Over the 2 seeds stored for these settings, conv − flat is +4.3 points (95% CI -24.9 to +33.5 points): the "
+        "interval is too wide to say whether the gap is more than 2 points; more seeds would tell.")
 
 
 def test_two_seeds_whose_interval_passes_100_points_are_too_few():
