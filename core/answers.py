@@ -16,7 +16,8 @@ from core.stats import paired_difference
 from core.study.rules import INCONCLUSIVE, TOO_FEW_SEEDS, h2_verdict, seeds_for_ci
 from core.settings import THRESHOLD
 from core.study.spec import CAPACITY_PRESET, DEFAULT_SIZES, STUDENT_PRESET, StudySpec
-from core.study.words import listed, points, seeds_wanted
+from core.formats import points
+from core.study.words import listed, seeds_wanted
 
 MARGIN = StudySpec().margin  # "better" means by more than the study's default margin (2 points)
 STUDY_SEEDS = STUDENT_PRESET.num_seeds
@@ -94,14 +95,14 @@ def sureness_sentence(shown: list[Shown], margin: float = MARGIN) -> str | None:
         interval = paired_difference([best.seeds[seed] for seed in common], [other.seeds[seed] for seed in common])
         needed = seeds_for_ci(interval, -1.0, 1.0)
         over = f"Over the {len(common)} seeds stored for these settings, {best.label} − {other.label} is " \
-               f"{points(interval.mean)} points"
+               f"{points(interval.mean)}"
         verdict = TOO_FEW_SEEDS if needed else h2_verdict(interval.low, interval.high, margin, best.label,
                                                           other.label)
         if verdict == TOO_FEW_SEEDS:
             said.append(f"{over}, but {count(len(common), 'seed')} {'is' if len(common) == 1 else 'are'} too few "
                         f"for an interval ({seeds_wanted(needed)}).")
             continue
-        interval_words = f"(95% CI {points(interval.low)} to {points(interval.high)} points)"
+        interval_words = f"(95% CI {points(interval.low, unit=False)} to {points(interval.high)})"
         if verdict == "comparable":
             what = f"the two are comparable, within ±{margin * 100:g} points, on average over seeds"
         elif verdict == INCONCLUSIVE:

@@ -16,7 +16,8 @@ from core.data import Dataset
 from core.pixels import PERMUTATION_SEED
 from core.stats import p_value_words
 from core.study import STUDENT, THRESHOLD, StudyReport, machine_description, student_comparison
-from core.study.words import count, seeds_wanted
+from core.formats import count, points
+from core.study.words import seeds_wanted
 
 PIXELS_NOTE = (f" — shuffled: one fixed permutation of the 784 pixel positions (seed {PERMUTATION_SEED}), the same "
                f"for training, validation and test images")
@@ -33,10 +34,6 @@ def _interval_percent(low, high, needed=0, seeds=1) -> str:
     if low != low or needed:
         return f"{count(int(seeds), 'seed')}: {seeds_wanted(int(needed or 2))}"
     return f"{low:.1%} to {high:.1%}"
-
-
-def _points(value: float) -> str:
-    return formats.points(value, unit=False)
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +111,7 @@ def check_table(check: pd.DataFrame) -> pd.DataFrame:
         "95% band": ["no band (too few resampled fits)" if low != low else f"{low:.1%} to {high:.1%}"
                      for low, high in zip(check["low"], check["high"])],
         "measured (mean)": [_percent(value) for value in check["measured"]],
-        "miss": [f"{_points(value)} points" for value in check["error"]],
+        "miss": [f"{points(value)}" for value in check["error"]],
     })
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 
 from core.efficiency import (ABOVE_CEILING, BEYOND, MAX_EXTRAPOLATION, MIN_SIZES, NO_CURVE, UNCERTAIN, CurveFit,
                              Efficiency, limits)
-from core.study.words import count, listed
+from core.formats import count
+from core.study.words import listed
 
 MODEL_WORDS = "learning curves: an inverse power law accuracy(n) = a − b·(n/1,000)^(−c) per network"
 

@@ -11,7 +11,8 @@ from core.stats import Interval, seeds_for_half_width, spread_of
 from core.study.rules import INCONCLUSIVE, TOO_FEW_SEEDS
 from core.settings import THRESHOLD
 from core.study.verdict import oriented_gaps
-from core.study.words import count, listed, sizes_words
+from core.formats import count
+from core.study.words import listed, sizes_words
 
 UNDECIDED = (INCONCLUSIVE, TOO_FEW_SEEDS)
 

@@ -12,7 +12,8 @@ import pandas as pd
 
 from core.safe_text import literal
 from core.stats import p_value_words
-from core.study.words import percent_interval, points, points_interval
+from core.formats import points
+from core.study.words import percent_interval, points_interval
 
 SIZE_COLUMN = "images"
 MISSING = "–"
@@ -42,7 +43,7 @@ def pairs_table(gaps: pd.DataFrame, pairs=None) -> pd.DataFrame:
     pairs = [pair for pair in pairs if pair in present]
     sizes = sorted(gaps["sample_size"].unique())
     cells = {(row.sample_size, row.first, row.second): "\n".join([
-        row.verdict, f"{points(row.mean_difference)} points", points_interval(row),
+        row.verdict, f"{points(row.mean_difference)}", points_interval(row),
         f"McNemar {p_value_words(row.mcnemar_p)}"]) for row in gaps.itertuples()}
     return pd.DataFrame([{SIZE_COLUMN: f"{size:,}", **{h2_label(*pair): cells.get((size, *pair), MISSING)
                                                         for pair in pairs}} for size in sizes])

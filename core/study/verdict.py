@@ -10,7 +10,8 @@ import pandas as pd
 from core.architectures import parameter_matched
 from core.pixels import DRAWN, SHUFFLED, arm_label, split_label
 from core.study.spec import STUDENT, StudySpec
-from core.study.words import count, points, usable
+from core.formats import count, points
+from core.study.words import usable
 
 
 def pair_gaps(gaps: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
@@ -61,14 +62,15 @@ def capacity_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str | None:
             low, high = sorted([row.ci_low * sign, row.ci_high * sign])
             cells += 1
             if not usable(row):
-                details.append(f"{points(mean)} at {row.sample_size:,} ({count(int(row.seeds), 'seed')}: too few "
-                               f"for a CI)")
+                details.append(f"{points(mean, unit=False)} at {row.sample_size:,} "
+                               f"({count(int(row.seeds), 'seed')}: too few for a CI)")
                 continue
             if low > 0:
                 for_convolution += 1
             elif high < 0 or (-spec.margin <= low and high <= spec.margin):
                 for_capacity += 1
-            details.append(f"{points(mean)} at {row.sample_size:,} (CI {points(low)} to {points(high)})")
+            details.append(f"{points(mean, unit=False)} at {row.sample_size:,} "
+                           f"(CI {points(low, unit=False)} to {points(high, unit=False)})")
         parts.append(f"{conv_name} − {other_name} ({networks[conv_name].num_params:,} vs "
                      f"{networks[other_name].num_params:,} parameters): " + ", ".join(details))
         shares += _gap_left(gaps, conv_name, other_name, networks)
@@ -112,9 +114,9 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str | None:
     conv, flat, shuffled = (rows[pair].loc[size] for pair in SPATIAL_PAIRS)
 
     def cost(row) -> str:
-        interval = f"95% CI {points(row.ci_low)} to {points(row.ci_high)}" if usable(row) \
+        interval = f"95% CI {points(row.ci_low, unit=False)} to {points(row.ci_high)}" if usable(row) \
             else f"{count(int(row.seeds), 'seed')}: too few for a CI"
-        return f"{points(row.mean_difference)} points ({interval})"
+        return f"{points(row.mean_difference)} ({interval})"
 
     margin = spec.margin
     measured = (f"At {size:,} images, shuffling the pixels changed conv's accuracy by {cost(conv)} and flat's by "
@@ -138,8 +140,9 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str | None:
                   f"points yet; more seeds would settle it.")
     else:
         answer = "Not decided yet: the intervals are too wide to say; more seeds would tell."
-    per_size = "; ".join(f"{size:,}: conv {points(rows[SPATIAL_PAIRS[0]].loc[size].mean_difference)}, flat "
-                          f"{points(rows[SPATIAL_PAIRS[1]].loc[size].mean_difference)}" for size in sizes)
+    conv_change, flat_change = (rows[pair]["mean_difference"] for pair in SPATIAL_PAIRS[:2])
+    per_size = "; ".join(f"{size:,}: conv {points(conv_change.loc[size], unit=False)}, flat "
+                         f"{points(flat_change.loc[size], unit=False)}" for size in sizes)
     return head + measured + answer + f" What shuffling changed, in points, per size (images): {per_size}."
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.formats import count  # noqa: F401 (the study's words use it from here)
+from core.formats import count, points
 
 from core.settings import MAX_SEEDS
 from core.stats import mcnemar_exact, p_value_words, paired_proportions_difference
@@ -25,11 +25,6 @@ def sizes_words(sizes) -> str:
     """'100 images', '100 and 300 images', '100, 300 and 1,000 images'."""
     sizes = sorted(int(size) for size in sizes)
     return f"{listed(f'{size:,}' for size in sizes)} image{'' if sizes == [1] else 's'}"
-
-
-def points(value: float) -> str:
-    """A difference of accuracies in points, signed: 0.099 -> '+9.9'."""
-    return f"{value * 100:+.1f}"
 
 
 def usable(row) -> bool:
@@ -54,7 +49,7 @@ def percent_interval(row) -> str:
 def points_interval(row) -> str:
     """'CI +4.2 to +15.7 points' for a difference's row, or why there is none and how many seeds would give one."""
     if usable(row):
-        return f"CI {points(row.ci_low)} to {points(row.ci_high)} points"
+        return f"CI {points(row.ci_low, unit=False)} to {points(row.ci_high)}"
     return f"{count(int(row.seeds), 'seed')}: {seeds_wanted(int(row.seeds_for_ci))}"
 
 
@@ -110,8 +105,8 @@ def paired_sentence(first: str, second: str, first_right, second_right, what: st
     elif verdict == f"{second} better":
         said = f"{second} better by {-difference.mean * 100:.1f} points"
     else:
-        said = f"{verdict} ({first} − {second}: {points(difference.mean)} points"
-    interval = f"95% CI {points(difference.low)} to {points(difference.high)} points"
+        said = f"{verdict} ({first} − {second}: {points(difference.mean)}"
+    interval = f"95% CI {points(difference.low, unit=False)} to {points(difference.high)}"
     said += f" ({interval})" if "(" not in said else f", {interval})"
     return (f"On {difference.count:,} {what}, {first} is right on {first_share:.1%} and {second} on "
             f"{second_share:.1%}: {said}, McNemar {p_value_words(test.p_value)}.")
