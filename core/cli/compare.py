@@ -25,17 +25,16 @@ def run_compare(args) -> int:
     table = comparison_table(outcomes)
     if args.json:
         print(json.dumps(_records(table, outcomes), indent=2))
-    else:  # each run by its one name, as the pages name it ("conv (shuffled)")
-        names = settings.run_labels([outcome.run.config for outcome in outcomes])
-        print(_format_table(table.drop(columns="architecture").assign(network=names)[["network", *table.columns[1:]]]))
-    if not args.json:  # the answer, as the Compare page opens its results
-        try:  # the other seeds of the same settings, from one listing of the store
-            accuracies = {row["run_id"]: row["test_accuracy"] for row in RunStore().list_runs()}
-        except (StoreError, sqlite3.Error, OSError):  # the results are printed: the answer goes by these runs alone
-            accuracies = {}
-        sentences, study = compare_answer([outcome.run for outcome in outcomes], accuracies, dataset.pool_size)
-        print("\n" + " ".join(sentences))
-        print(f"The study settles it ({study_words(study)}): {study_command(study)}")
+        return 0
+    names = settings.run_labels([outcome.run.config for outcome in outcomes])  # as the pages name them
+    print(_format_table(table.drop(columns="architecture").assign(network=names)[["network", *table.columns[1:]]]))
+    try:  # the answer, as the Compare page opens its results; the other seeds from one listing of the store
+        accuracies = {row["run_id"]: row["test_accuracy"] for row in RunStore().list_runs()}
+    except (StoreError, sqlite3.Error, OSError):  # the results are printed: the answer goes by these runs alone
+        accuracies = {}
+    sentences, study = compare_answer([outcome.run for outcome in outcomes], accuracies, dataset.pool_size)
+    print("\n" + " ".join(sentences))
+    print(f"The study settles it ({study_words(study)}): {study_command(study)}")
     return 0
 
 
