@@ -102,15 +102,26 @@ class Slot:
             self._ended.pop(token, None)
 
     def _crash_message(self) -> str:
-        for process in self.context.processes:
-            process.join(timeout=2)
+        code = self._exit_code()
         if self.stopped_because:
             return f"The worker process doing this job was stopped: {self.stopped_because}. A new worker has taken " \
                    f"its place; press the button again to retry."
-        code = self.context.processes[-1].exitcode if self.context.processes else None
         why = ("it was killed (signal 9), most often by the kernel for lack of memory" if code == -9 else
                f"it exited with code {code}" if code is not None else "it stopped unexpectedly")
         return f"The worker process doing this job died: {why}. A new worker has taken its place."
+
+    def _exit_code(self, seconds: float = 2.0) -> int | None:
+        """The dead worker's exit code (-9: killed by signal 9), None if it cannot be read within `seconds`.
+        The pool's own thread reaps the process too; whichever thread's waitpid loses gets ECHILD and reads None
+        until the winner has stored the code, so this reads again until a code is there."""
+        if not self.context.processes:
+            return None
+        process = self.context.processes[-1]
+        deadline = time.monotonic() + seconds
+        while True:
+            process.join(timeout=0.05)
+            if process.exitcode is not None or time.monotonic() > deadline:
+                return process.exitcode
 
     def starting_seconds(self) -> float | None:
         """About how long until this worker can run a job (its TensorFlow import), None once it can."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
 from core.costs import Cost
 from core.runs import Cancelled, Job, OverBudget, WorkerCrashed
+from core.runs.worker_process import Slot
 from core.runs.workers import WorkerPool
 from tests.core.runs import worker_tasks
 
@@ -159,6 +161,23 @@ def test_a_worker_killed_mid_job_is_one_message_and_the_next_job_runs_on_a_new_w
         crashed.result()
     after = submit(pool, None, job(worker_tasks.count, 1, 0.0), 100).result()
     assert after != before  # a new process took the dead one's place
+
+
+def test_a_dead_workers_exit_code_is_read_again_while_the_pools_own_thread_is_reaping_it():
+    """The race behind a CI failure: the pool's thread wins waitpid, so for a moment this side reads None."""
+    class Reaped:  # a killed process whose exit code shows only after the other thread has stored it
+        reads = 0
+
+        def join(self, timeout=None):
+            pass
+
+        @property
+        def exitcode(self):
+            self.reads += 1
+            return -9 if self.reads > 3 else None
+
+    slot = SimpleNamespace(context=SimpleNamespace(processes=[Reaped()]))
+    assert Slot._exit_code(slot) == -9
 
 
 def test_a_jobs_own_error_reaches_its_waiter_and_the_queue_goes_on(pool):
