@@ -28,6 +28,9 @@ class ReusableModel:
         self.reset_to(fresh)
         self._prepared = (seed, fresh)
 
+    def prepared_for(self, seed: int) -> bool:
+        return self._prepared is not None and self._prepared[0] == seed
+
     def take_prepared(self, seed: int):
         """The fresh model this one was prepared from, if that was for `seed`; None otherwise. Either way the
         preparation is used up: the next run trains the weights away."""

@@ -204,7 +204,9 @@ class RunsService:
             try:
                 peak = max(costs.peak_mb(config, dataset) for config in alike)
                 handles.append(self.executor.submit(Job(prepare_runs, (alike,), dataset, Cost(peak, None),
-                                                        "preparing a training", f"prepare:{kind!r}", background=True)))
+                                                        "preparing a training",
+                                                        f"prepare:{kind!r}:{[config.seed for config in alike]}",
+                                                        background=True)))
             except OverBudget:
                 continue
         return handles

@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core import memory
+from core import memory, training
 from core.config import TrainConfig
 from core.records import EpochReport
 from core.training import PREDICT_BATCH_SIZE, loss_and_accuracy, predict, split_indices, train
@@ -162,7 +162,7 @@ def test_training_registers_nothing_in_tensorflows_global_gradient_registry(digi
 
 
 @pytest.mark.slow  # real Keras training or tracing: a conv net, several runs or another process
-def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits):
+def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_without_it(digits, monkeypatch):
     """Issue 17: the first Train click waited for TensorFlow's start-up; a warm-up does it ahead of time.
     The run must not depend on whether it happened."""
     from core.model_pool import MODEL_POOL
@@ -173,7 +173,7 @@ def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_wit
     cold = train(config, digits)
     MODEL_POOL.clear()
     assert warm_up(config, digits) is True
-    assert warm_up(config, digits) is False  # one of its kind is idle already: nothing done twice
+    assert warm_up(config, digits) is False  # one of its kind is idle and set for this seed: nothing done twice
     assert len(MODEL_POOL) == 1
     warm = train(config, digits)
     assert len(MODEL_POOL) == 1  # the warmed model was taken and given back, no second one built
@@ -187,6 +187,15 @@ def test_a_warm_up_leaves_a_traced_model_that_the_run_then_trains_exactly_as_wit
     assert warm_up(config, digits) is True
     warm_other = train(other, digits)
     np.testing.assert_array_equal(warm_other.test_probabilities, cold_other.test_probabilities)
+    # ... and a head start asked for that seed sets the idle model to it, so the click builds nothing
+    assert warm_up(config, digits) is True and warm_up(other, digits) is True
+    assert warm_up(other, digits) is False  # set for seed 9 already
+    built = []
+    seeded_build = training._seeded_build
+    monkeypatch.setattr(training, "_seeded_build", lambda c: built.append(c.seed) or seeded_build(c))
+    again = train(other, digits)
+    assert built == []
+    np.testing.assert_array_equal(again.test_probabilities, cold_other.test_probabilities)
 
 
 def test_the_private_keras_patch_fails_loudly_when_keras_no_longer_has_the_method(monkeypatch):

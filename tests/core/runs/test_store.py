@@ -243,3 +243,18 @@ def test_a_head_start_prepares_only_runs_the_store_does_not_have(store, digits, 
     service(store, FakeTrainer()).get_or_train(CONFIG, digits)
     assert [handle.result() for handle in service(store).prepare([CONFIG, conv], digits)] == [1]  # one prepared
     assert prepared == [conv]
+
+
+def test_a_head_start_for_another_seed_is_its_own_job_not_joined_to_the_last_seeds(store, digits, monkeypatch):
+    """Changing the seed while the previous seed's head start still runs: joining that job (same kind of model)
+    left the click to build the new seed's initial weights itself (~0.2 s of the conv net's warm click)."""
+    from core.runs import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "prepare_training", lambda config, dataset: True)
+    runs = service(store)
+    keys = []
+    submit = runs.executor.submit
+    monkeypatch.setattr(runs.executor, "submit", lambda job: keys.append(job.key) or submit(job))
+    for seed in (0, 1, 1):
+        runs.prepare([TrainConfig(architecture="conv", sample_size=100, num_epochs=2, seed=seed)], digits)
+    assert len(keys) == 3 and keys[0] != keys[1] and keys[1] == keys[2]
