@@ -47,9 +47,11 @@ def learning_curve(histories: dict[str, dict], metric: str) -> go.Figure:
                     x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=f"{label} · {kind}",
                     line={"color": line_colour, "dash": dash}, marker={"size": 5},
                     hovertemplate=f"{label} {kind}<br>epoch %{{x}}<br>{metric} %{{y:.4f}}<extra></extra>"))
-    figure.update_xaxes(title_text="epoch", dtick=max(1, len(epochs) // 12))
-    figure.update_yaxes(title_text=metric, tickformat=".0%" if metric == "accuracy" else None)
-    figure.update_layout(height=340, margin={"t": 10, "b": 10, "l": 10, "r": 10},
+    figure.update_xaxes(title_text="epoch", dtick=max(1, len(epochs) // 12), automargin=False)
+    figure.update_yaxes(title_text=metric, tickformat=".0%" if metric == "accuracy" else None, automargin=False)
+    # Room for the tick labels ("100%"), the axis titles and the legend below, given rather than measured (see
+    # FIXED_MARGINS); a legend in more rows (a phone) still pushes the bottom margin itself.
+    figure.update_layout(height=340, margin={"t": 10, "b": 100, "l": 70, "r": 10},
                          legend={"orientation": "h", "x": 0, "y": -0.25, "yanchor": "top"})
     return figure
 
@@ -66,9 +68,23 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, no
     figure = go.Figure(go.Heatmap(
         z=matrix, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>", **colour_options))
-    figure.update_layout(title=title, height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         xaxis={"title": "predicted", "type": "category"},
-                         yaxis={"title": "true", "type": "category", "autorange": "reversed"})
+    return _matrix_layout(figure, title, class_names)
+
+
+# FIXED_MARGINS: Compare's charts are given their margins instead of plotly's automargin, which draws a chart,
+# measures its labels and draws it again. The comparison's five charts took ~265 ms to draw in headless Chromium with
+# automargin and ~130 ms without (benchmarks/README.md §6); tests/e2e/test_charts_fit.py checks that the labels fit.
+
+
+def _matrix_layout(figure: go.Figure, title: str, class_names: list[str]) -> go.Figure:
+    """A confusion-style matrix's title and axes, with margins from its longest class name (FIXED_MARGINS): ~6 px a
+    character for the true-class labels at the left; long names (Fashion-MNIST's "Ankle boot") turn the predicted
+    labels below on a narrow screen, which needs about 100 px."""
+    longest = max((len(name) for name in class_names), default=1)
+    figure.update_layout(title=title, height=420,
+                         margin={"t": 40, "b": 51 if longest <= 3 else 100, "l": 35 + 6 * longest, "r": 12},
+                         xaxis={"title": "predicted", "type": "category", "automargin": False},
+                         yaxis={"title": "true", "type": "category", "autorange": "reversed", "automargin": False})
     return figure
 
 
@@ -92,10 +108,7 @@ def difference_heatmap(first_matrix: np.ndarray, second_matrix: np.ndarray, clas
         z=advantage, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         colorscale=ADVANTAGE_SCALE, zmin=-limit, zmax=limit,
         hovertemplate=f"true %{{y}} → predicted %{{x}}: {second} minus {first} %{{text}}<extra></extra>"))
-    figure.update_layout(title=f"{second} minus {first}", height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         xaxis={"title": "predicted", "type": "category"},
-                         yaxis={"title": "true", "type": "category", "autorange": "reversed"})
-    return figure
+    return _matrix_layout(figure, f"{second} minus {first}", class_names)
 
 
 def difference_caption(first: str, second: str, normalised: bool = False) -> str:

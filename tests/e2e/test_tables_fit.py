@@ -85,6 +85,20 @@ def test_no_table_scrolls_sideways_on_compare_study_and_runs(browser, stored_app
 
 
 @pytest.mark.parametrize("width, height", SCREENS)
+def test_compares_charts_keep_their_labels_inside_in_the_apps_theme(browser, stored_app_url, width, height):
+    """ui/plots.py gives Compare's charts their margins (no automargin): with Streamlit's theme and fonts too, no
+    label sticks out and no axis title covers its tick labels (tests/e2e/test_charts_fit.py: Fashion-MNIST's names)."""
+    from tests.e2e.test_charts_fit import PROBLEMS
+
+    page = open_page(browser, stored_app_url + COMPARE_ADDRESS, width, height, "Results (CSV)", 3)
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() >= 5  # two learning curves, two confusion matrices, their difference
+    problems = [problem for index in range(charts.count()) for problem in charts.nth(index).evaluate(PROBLEMS)]
+    assert problems == [], f"at {width}x{height}"
+    page.close()
+
+
+@pytest.mark.parametrize("width, height", SCREENS)
 def test_no_table_scrolls_sideways_in_the_study_report(browser, digits, tmp_path, width, height):
     from core.report import study_html
     from core.runs import RunStore
