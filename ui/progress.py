@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import numpy as np
 import streamlit as st
@@ -75,9 +76,10 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
                           "started; a run that has started finishes and is stored (opening it later is instant).")
     curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
     requests, outcomes = [], []
+    click = uuid.uuid4().hex  # this click's runs take one turn together in the workers' queue
     for config, bar in zip(configs, bars):
         try:
-            requests.append(runs.request(config, dataset, owner()))
+            requests.append(runs.request(config, dataset, owner(), request=click))
         except OverBudget as error:
             bar.empty()
             st.error(f"{network_name(config)} was not trained: {error}")

@@ -48,8 +48,9 @@ class Job:
     progress (the trainer's EpochReports). `around(work)`, if given, runs in this process and returns the job's
     value: `work()` computes and returns the function's value (the runs service stores a run there, holding its
     lock). Jobs with the same `key` asked at once are done once (where the executor queues). `owner` is who asked
-    (a session): a queue shares its workers fairly between owners. A `background` job (a head start) runs only
-    when nothing else waits. `advice(free_mb)` says what would fit when the job is over the budget."""
+    (a session): a queue shares its workers fairly between owners; jobs of one owner with the same `request` (one
+    Train click's runs) take one turn together. A `background` job (a head start) runs only when nothing else
+    waits. `advice(free_mb)` says what would fit when the job is over the budget."""
     function: Callable
     args: tuple = ()
     dataset: Dataset | None = None
@@ -58,6 +59,7 @@ class Job:
     key: str | None = None
     owner: Hashable | None = None
     background: bool = False
+    request: Hashable | None = None
     around: Callable[[Callable[[], Any]], Any] | None = None
     advice: Callable[[float], str] | None = None
 

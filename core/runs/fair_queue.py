@@ -7,7 +7,9 @@ clock that advances by the estimated seconds of each of its jobs that starts, an
 owner whose clock reads least. A classmate who asks while a study runs is served as soon as the running cell ends,
 for as long as its own clock stays behind the study's (a comparison's two runs, typically), instead of behind all
 the study's cells; a study's cells then take their turns again. An owner that was idle starts at the clock of the
-job started last: nobody saves up turns while away. Within one owner, jobs keep the order asked. Background jobs
+job started last: nobody saves up turns while away. Within one owner, jobs keep the order asked. An owner's jobs of
+one request (a Train click's flat and conv runs: `Job.request`) take one turn: the first to start charges the clock
+with all their seconds, and the others share its start tag, so no study cell comes between them. Background jobs
 (head starts) come after every asked job.
 
 (Finish tags — each owner's clock after its next job, as in weighted fair queuing — were tried first: a study's many
@@ -48,6 +50,11 @@ class Entry:
         return self.first[1]
 
     @property
+    def request(self) -> Hashable | None:
+        """The request (one click) this job is part of; None: a request of its own."""
+        return getattr(self.job, "request", None)
+
+    @property
     def seconds(self) -> float:
         seconds = self.job.cost.seconds
         return DEFAULT_SECONDS if seconds is None else float(seconds)
@@ -62,7 +69,8 @@ class FairQueue:
     def __init__(self):
         self.entries: list[Entry] = []
         self._clock: dict[Hashable, float] = {}  # owner -> virtual seconds: its jobs started so far, weighted
-        self._now = 0.0                           # the virtual start of the job started last
+        self._now = 0.0                           # the virtual start of the latest job started
+        self._turn: dict[Hashable, tuple] = {}    # owner -> (request, its start tag): the request being served
 
     def __contains__(self, entry: Entry) -> bool:
         return entry in self.entries
@@ -90,9 +98,25 @@ class FairQueue:
         entry, start = schedule[0]
         self.entries.remove(entry)
         if not entry.job.background:
-            self._now = start
-            self._clock[entry.owner] = start + entry.seconds
+            self._now = max(self._now, start)
+            if not self._in_turn(self._turn, entry):
+                self._clock[entry.owner] = start + self._request_seconds(entry, self.entries)
+                self._turn[entry.owner] = (entry.request, start)
         return entry
+
+    @staticmethod
+    def _in_turn(turn: dict, entry: Entry) -> bool:
+        """True when `entry` belongs to the request its owner is being served (its turn is charged already)."""
+        served = turn.get(entry.owner)
+        return entry.request is not None and served is not None and served[0] == entry.request
+
+    @staticmethod
+    def _request_seconds(entry: Entry, others) -> float:
+        """The estimated seconds of `entry` and its owner's other queued jobs of the same request."""
+        if entry.request is None:
+            return entry.seconds
+        return entry.seconds + sum(other.seconds for other in others if other is not entry and not other.job.background
+                                   and other.owner == entry.owner and other.request == entry.request)
 
     def waits(self, running_left: list[float], slots: int) -> dict[Entry, float]:
         """Seconds until each queued entry starts: `slots` workers, the running jobs' remaining seconds
@@ -111,13 +135,21 @@ class FairQueue:
         lines: dict[Hashable, list[Entry]] = {}
         for entry in sorted((entry for entry in self.entries if not entry.job.background), key=Entry.sort_key):
             lines.setdefault(entry.owner, []).append(entry)
-        clock, now, schedule = dict(self._clock), self._now, []
+        clock, turn, now, schedule = dict(self._clock), dict(self._turn), self._now, []
+
+        def start_tag(owner) -> float:
+            head = lines[owner][0]
+            return turn[owner][1] if self._in_turn(turn, head) else max(clock.get(owner, 0.0), now)
+
         while lines:
-            owner = min(lines, key=lambda owner, now=now: (max(clock.get(owner, 0.0), now), lines[owner][0].sort_key()))
+            owner = min(lines, key=lambda owner: (start_tag(owner), lines[owner][0].sort_key()))
+            start = start_tag(owner)
             entry = lines[owner].pop(0)
-            start = max(clock.get(owner, 0.0), now)
             schedule.append((entry, start))
-            now, clock[owner] = start, start + entry.seconds
+            if not self._in_turn(turn, entry):
+                clock[owner] = start + self._request_seconds(entry, lines[owner])
+                turn[owner] = (entry.request, start)
+            now = max(now, start)
             if not lines[owner]:
                 del lines[owner]
         background = sorted((entry for entry in self.entries if entry.job.background), key=lambda entry: entry.number)

@@ -89,11 +89,13 @@ class RunsService:
         """The config's stored run (marked used), or None."""
         return self.store.get(self.run_id(config, dataset))
 
-    def request(self, config: TrainConfig, dataset: Dataset, owner: Hashable | None = None) -> Handle:
+    def request(self, config: TrainConfig, dataset: Dataset, owner: Hashable | None = None,
+                request: Hashable | None = None) -> Handle:
         """A handle whose `result(on_event, on_queue)` is the config's Outcome: at once when it is stored, else once
         the executor has trained it and it is stored (ask for several, then wait: with a queue they all take their
-        place in line now). `owner` (a session) is who asks. OverBudget, before anything is queued, for a run the
-        memory budget cannot hold."""
+        place in line now). `owner` (a session) is who asks; runs asked with the same `request` (one click) take
+        one turn in a shared queue. OverBudget, before anything is queued, for a run the memory budget cannot
+        hold."""
         identity = self.run_id(config, dataset)
         run, problem = self.store.inspect(identity)
         if run is not None:
@@ -111,7 +113,8 @@ class RunsService:
 
         handle = self.executor.submit(Job(
             train_run, (config, self.trainer), dataset, self.estimate(config, dataset), run_label(config), identity,
-            owner, around=train_and_store, advice=lambda free_mb: costs.over_budget_advice(config, dataset, free_mb)))
+            owner, request=request, around=train_and_store,
+            advice=lambda free_mb: costs.over_budget_advice(config, dataset, free_mb)))
         # Joining someone else's training: the run is opened from the store, trained once for whoever asked first.
         handle.transform = lambda outcome: (replace(outcome, cached=True) if handle.joined and not outcome.cached
                                             else outcome)

@@ -50,6 +50,24 @@ def test_train_shows_one_column_per_architecture_with_metrics_and_timing(fake_tr
     assert "cancel_training" not in [button.key for button in app.button]  # nothing left to cancel
 
 
+def test_one_clicks_runs_are_one_request_in_the_queue_and_the_next_click_another(fake_trainer, monkeypatch):
+    """The workers' queue gives a click's flat and conv runs one turn together (core/runs/fair_queue.py)."""
+    from core.runs.executors import InProcessExecutor
+
+    asked = []
+    submit = InProcessExecutor.submit
+    monkeypatch.setattr(InProcessExecutor, "submit", lambda self, job: asked.append(job) or submit(self, job))
+    app = small(open_page())
+    app.button(key="train").click().run()
+    app.number_input(key="seed").set_value(7).run()
+    app.button(key="train").click().run()
+    assert not app.exception
+    trained = [job for job in asked if not job.background]
+    assert len(trained) == 4 and None not in {job.request for job in trained}
+    assert trained[0].request == trained[1].request != trained[2].request == trained[3].request
+    assert trained[0].owner == trained[2].owner  # one session
+
+
 def test_a_stored_run_opens_from_the_cache_without_training(fake_trainer):
     small(open_page()).button(key="train").click().run()
     again = small(open_page())

@@ -12,8 +12,9 @@ from core.runs.fair_queue import Entry, FairQueue
 numbers = itertools.count(1)
 
 
-def entry(owner, seconds, asked_at, name=None, background=False) -> Entry:
-    job = Job(print, cost=Cost(100, seconds), label=name or f"{owner}{asked_at}", owner=owner, background=background)
+def entry(owner, seconds, asked_at, name=None, background=False, request=None) -> Entry:
+    job = Job(print, cost=Cost(100, seconds), label=name or f"{owner}{asked_at}", owner=owner, background=background,
+              request=request)
     queued = Entry(job, body=None, number=next(numbers))
     queued.waiters.append((None, owner, asked_at))
     return queued
@@ -84,3 +85,28 @@ def test_a_job_several_sessions_wait_for_is_in_line_for_the_earliest_of_them():
     assert shared.owner == "early"
     queue.add(entry("early", 2.0, asked_at=3.0, name="early-own"))
     assert names(queue.order()) == ["shared", "early-own"]  # within "early"'s line, by its asking time
+
+
+def test_one_clicks_runs_take_one_turn_so_no_study_cell_comes_between_them():
+    """Issue 35's target: a classmate's comparison within its own training plus one cell. A study of short cells
+    (300 images, ~1 s) must not slip a cell between the classmate's flat run and its conv run."""
+    def queued(request):
+        queue = FairQueue()
+        for index in range(10):
+            queue.add(entry("study", 1.0, asked_at=index * 0.001, name=f"cell{index}"))
+        assert queue.take(lambda one: True).job.label == "cell0"  # running when the classmate clicks
+        queue.add(entry("B", 2.0, asked_at=1.0, name="B-flat", request=request))
+        queue.add(entry("B", 8.0, asked_at=1.0, name="B-conv", request=request))
+        return queue
+
+    apart = queued(request=None)  # two requests of their own: cells between them
+    assert names(apart.order())[:2] == ["B-flat", "cell1"]
+    together = queued(request="click 1")
+    assert names(together.order())[:3] == ["B-flat", "B-conv", "cell1"]
+    waits = together.waits(running_left=[0.5], slots=1)
+    assert [waits[one] for one in together.order()[:3]] == [0.5, 2.5, 10.5]  # places and waits follow the same order
+    started = [together.take(lambda one: True).job.label for _ in range(3)]
+    assert started == ["B-flat", "B-conv", "cell1"]  # taking them follows it too
+    # ... and the click's turn was charged with both runs (10 s): B's next click waits for the study's 8 s of cells
+    together.add(entry("B", 1.0, asked_at=2.0, name="B-next", request="click 2"))
+    assert names(together.order()) == [f"cell{index}" for index in range(2, 10)] + ["B-next"]
