@@ -142,7 +142,10 @@ class FairQueue:
             return turn[owner][1] if self._in_turn(turn, head) else max(clock.get(owner, 0.0), now)
 
         while lines:
-            owner = min(lines, key=lambda owner: (start_tag(owner), lines[owner][0].sort_key()))
+            # on equal tags, a request being served finishes its turn before another's starts (its runs may have
+            # been queued a moment apart, another session's click between them)
+            owner = min(lines, key=lambda owner: (start_tag(owner), not self._in_turn(turn, lines[owner][0]),
+                                                  lines[owner][0].sort_key()))
             start = start_tag(owner)
             entry = lines[owner].pop(0)
             schedule.append((entry, start))

@@ -110,3 +110,17 @@ def test_one_clicks_runs_take_one_turn_so_no_study_cell_comes_between_them():
     # ... and the click's turn was charged with both runs (10 s): B's next click waits for the study's 8 s of cells
     together.add(entry("B", 1.0, asked_at=2.0, name="B-next", request="click 2"))
     assert names(together.order()) == [f"cell{index}" for index in range(2, 10)] + ["B-next"]
+
+
+def test_a_clicks_second_run_queued_after_a_classmates_click_still_goes_with_its_first():
+    """Two sessions click together: the first's conv run reaches the queue a moment after the second's flat run
+    (each page queues its runs one after the other). The first's request keeps its turn."""
+    queue = FairQueue()
+    queue.add(entry("study", 3.0, asked_at=0.0, name="cell0"))
+    queue.add(entry("study", 3.0, asked_at=0.001, name="cell1"))
+    assert queue.take(lambda one: True).job.label == "cell0"
+    queue.add(entry("A", 1.5, asked_at=10.0, name="A-flat", request="a"))
+    queue.add(entry("B", 1.5, asked_at=10.01, name="B-flat", request="b"))
+    queue.add(entry("A", 9.0, asked_at=10.02, name="A-conv", request="a"))
+    queue.add(entry("B", 9.0, asked_at=10.03, name="B-conv", request="b"))
+    assert names(queue.order()) == ["A-flat", "A-conv", "B-flat", "B-conv", "cell1"]
