@@ -77,12 +77,13 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, no
 
 
 def _matrix_layout(figure: go.Figure, title: str, class_names: list[str]) -> go.Figure:
-    """A confusion-style matrix's title and axes, with margins from its longest class name (FIXED_MARGINS): ~6 px a
-    character for the true-class labels at the left; long names (Fashion-MNIST's "Ankle boot") turn the predicted
-    labels below on a narrow screen, which needs about 100 px."""
+    """A confusion-style matrix's title and axes, with margins from its longest class name (FIXED_MARGINS): 7 px a
+    character for the true-class labels at the left (~6 in plotly's default font; the rest is room for a wider
+    fallback font); long names (Fashion-MNIST's "Ankle boot") turn the predicted labels below on a narrow screen,
+    which needs about 100 px."""
     longest = max((len(name) for name in class_names), default=1)
     figure.update_layout(title=title, height=420,
-                         margin={"t": 40, "b": 51 if longest <= 3 else 100, "l": 35 + 6 * longest, "r": 12},
+                         margin={"t": 40, "b": 51 if longest <= 3 else 115, "l": 40 + 7 * longest, "r": 12},
                          xaxis={"title": "predicted", "type": "category", "automargin": False},
                          yaxis={"title": "true", "type": "category", "autorange": "reversed", "automargin": False})
     return figure

@@ -37,10 +37,13 @@ PROBLEMS = """(chart) => {
   const ytitle = rects('.g-ytitle text')[0], xtitle = rects('.g-xtitle text')[0];
   const yticks = rects('.ytick text'), xticks = rects('.xtick text');
   if (ytitle && yticks.length && ytitle.right > Math.min(...yticks.map((r) => r.left)) + 1) {
-    problems.push('the y title covers the tick labels');
+    const font = getComputedStyle(chart.querySelector('.ytick text')).fontFamily;
+    problems.push(`the y title covers the tick labels (title right ${ytitle.right.toFixed(1)} > labels' left ` +
+                  `${Math.min(...yticks.map((r) => r.left)).toFixed(1)}; font ${font})`);
   }
   if (xtitle && xticks.length && xtitle.top < Math.max(...xticks.map((r) => r.bottom)) - 1) {
-    problems.push('the x title covers the tick labels');
+    problems.push(`the x title covers the tick labels (title top ${xtitle.top.toFixed(1)} < labels' bottom ` +
+                  `${Math.max(...xticks.map((r) => r.bottom)).toFixed(1)})`);
   }
   return problems;
 }"""
@@ -84,6 +87,8 @@ def test_comparisons_charts_keep_their_labels_inside_without_automargin(tmp_path
                             chart.style.width = width + 'px';
                             document.getElementById('charts').replaceChildren(chart);
                             await Plotly.newPlot(chart, figure.data, figure.layout);
+                            await document.fonts.ready;  // then two frames: measured as drawn on screen
+                            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
                             return ({PROBLEMS})(chart);
                         }}""", [json.loads(plotly.io.to_json(figure)), width])
                         problems += [f"{name} ({names[0]}…, {width} px): {problem}" for problem in found]
