@@ -16,7 +16,7 @@ from core.stats import paired_difference
 from core.study.rules import INCONCLUSIVE, TOO_FEW_SEEDS, h2_verdict, seeds_for_ci
 from core.settings import THRESHOLD
 from core.study.spec import CAPACITY_PRESET, DEFAULT_SIZES, STUDENT_PRESET, StudySpec
-from core.formats import points
+from core.formats import points, points_range
 from core.study.words import listed, seeds_wanted
 
 MARGIN = StudySpec().margin  # "better" means by more than the study's default margin (2 points)
@@ -102,7 +102,7 @@ def sureness_sentence(shown: list[Shown], margin: float = MARGIN) -> str | None:
             said.append(f"{over}, but {count(len(common), 'seed')} {'is' if len(common) == 1 else 'are'} too few "
                         f"for an interval ({seeds_wanted(needed)}).")
             continue
-        interval_words = f"(95% CI {points(interval.low, unit=False)} to {points(interval.high)})"
+        interval_words = f"(95% CI {points_range(interval.low, interval.high)})"
         if verdict == "comparable":
             what = f"the two are comparable, within ±{margin * 100:g} points, on average over seeds"
         elif verdict == INCONCLUSIVE:

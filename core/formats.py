@@ -33,6 +33,11 @@ def points(difference, unit: bool = True) -> str:
     return f"{difference * 100:+.1f}" + (" points" if unit else "")
 
 
+def points_range(low, high) -> str:
+    """A 95% interval of a difference of two shares: (0.042, 0.157) -> '+4.2 to +15.7 points'."""
+    return f"{points(low, unit=False)} to {points(high)}"
+
+
 def seconds(value) -> str:
     """6.71 -> '6.7 s'; under a second, two decimals: 0.174 -> '0.17 s'."""
     if _missing(value):

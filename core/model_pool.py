@@ -34,8 +34,9 @@ class ReusableModel:
     def take_prepared(self, seed: int):
         """The fresh model this one was prepared from, if that was for `seed`; None otherwise. Either way the
         preparation is used up: the next run trains the weights away."""
-        prepared, self._prepared = self._prepared, None
-        return prepared[1] if prepared is not None and prepared[0] == seed else None
+        fresh = self._prepared[1] if self.prepared_for(seed) else None
+        self._prepared = None
+        return fresh
 
     def reset_to(self, fresh) -> None:
         if len(self.model.variables) != len(fresh.variables):

@@ -111,7 +111,7 @@ def check_table(check: pd.DataFrame) -> pd.DataFrame:
         "95% band": ["no band (too few resampled fits)" if low != low else f"{low:.1%} to {high:.1%}"
                      for low, high in zip(check["low"], check["high"])],
         "measured (mean)": [_percent(value) for value in check["measured"]],
-        "miss": [f"{points(value)}" for value in check["error"]],
+        "miss": [points(value) for value in check["error"]],
     })
 
 

@@ -184,5 +184,5 @@ def sentence(verdict: Verdict) -> str:
                  f"{_points(-paired.low)} points)")
     else:
         said += (f"no clear difference ({first} − {second} {formats.points(paired.difference)}, 95% CI "
-                 f"{formats.points(paired.low, unit=False)} to {formats.points(paired.high)})")
+                 f"{formats.points_range(paired.low, paired.high)})")
     return f"{said}, McNemar {p_value_words(paired.mcnemar.p_value)}."

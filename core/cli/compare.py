@@ -27,7 +27,7 @@ def run_compare(args) -> int:
         print(json.dumps(_records(table, outcomes), indent=2))
         return 0
     names = settings.run_labels([outcome.run.config for outcome in outcomes])  # as the pages name them
-    print(_format_table(table.drop(columns="architecture").assign(network=names)[["network", *table.columns[1:]]]))
+    print(_format_table(table.rename(columns={"architecture": "network"}).assign(network=names)))
     try:  # the answer, as the Compare page opens its results; the other seeds from one listing of the store
         accuracies = {row["run_id"]: row["test_accuracy"] for row in RunStore().list_runs()}
     except (StoreError, sqlite3.Error, OSError):  # the results are printed: the answer goes by these runs alone

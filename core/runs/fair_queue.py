@@ -52,7 +52,7 @@ class Entry:
     @property
     def request(self) -> Hashable | None:
         """The request (one click) this job is part of; None: a request of its own."""
-        return getattr(self.job, "request", None)
+        return self.job.request
 
     @property
     def seconds(self) -> float:

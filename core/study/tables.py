@@ -43,7 +43,7 @@ def pairs_table(gaps: pd.DataFrame, pairs=None) -> pd.DataFrame:
     pairs = [pair for pair in pairs if pair in present]
     sizes = sorted(gaps["sample_size"].unique())
     cells = {(row.sample_size, row.first, row.second): "\n".join([
-        row.verdict, f"{points(row.mean_difference)}", points_interval(row),
+        row.verdict, points(row.mean_difference), points_interval(row),
         f"McNemar {p_value_words(row.mcnemar_p)}"]) for row in gaps.itertuples()}
     return pd.DataFrame([{SIZE_COLUMN: f"{size:,}", **{h2_label(*pair): cells.get((size, *pair), MISSING)
                                                         for pair in pairs}} for size in sizes])

@@ -10,7 +10,7 @@ import pandas as pd
 from core.architectures import parameter_matched
 from core.pixels import DRAWN, SHUFFLED, arm_label, split_label
 from core.study.spec import STUDENT, StudySpec
-from core.formats import count, points
+from core.formats import count, points, points_range
 from core.study.words import usable
 
 
@@ -114,7 +114,7 @@ def spatial_sentence(gaps: pd.DataFrame, spec: StudySpec) -> str | None:
     conv, flat, shuffled = (rows[pair].loc[size] for pair in SPATIAL_PAIRS)
 
     def cost(row) -> str:
-        interval = f"95% CI {points(row.ci_low, unit=False)} to {points(row.ci_high)}" if usable(row) \
+        interval = f"95% CI {points_range(row.ci_low, row.ci_high)}" if usable(row) \
             else f"{count(int(row.seeds), 'seed')}: too few for a CI"
         return f"{points(row.mean_difference)} ({interval})"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.formats import count, points
+from core.formats import count, points, points_range
 
 from core.settings import MAX_SEEDS
 from core.stats import mcnemar_exact, p_value_words, paired_proportions_difference
@@ -49,7 +49,7 @@ def percent_interval(row) -> str:
 def points_interval(row) -> str:
     """'CI +4.2 to +15.7 points' for a difference's row, or why there is none and how many seeds would give one."""
     if usable(row):
-        return f"CI {points(row.ci_low, unit=False)} to {points(row.ci_high)}"
+        return f"CI {points_range(row.ci_low, row.ci_high)}"
     return f"{count(int(row.seeds), 'seed')}: {seeds_wanted(int(row.seeds_for_ci))}"
 
 
@@ -106,7 +106,7 @@ def paired_sentence(first: str, second: str, first_right, second_right, what: st
         said = f"{second} better by {-difference.mean * 100:.1f} points"
     else:
         said = f"{verdict} ({first} − {second}: {points(difference.mean)}"
-    interval = f"95% CI {points(difference.low, unit=False)} to {points(difference.high)}"
+    interval = f"95% CI {points_range(difference.low, difference.high)}"
     said += f" ({interval})" if "(" not in said else f", {interval})"
     return (f"On {difference.count:,} {what}, {first} is right on {first_share:.1%} and {second} on "
             f"{second_share:.1%}: {said}, McNemar {p_value_words(test.p_value)}.")
