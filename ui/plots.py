@@ -68,24 +68,25 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, no
     figure = go.Figure(go.Heatmap(
         z=matrix, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>", **colour_options))
-    return _matrix_layout(figure, title, class_names)
+    return _matrix_layout(figure, title)
 
 
-# FIXED_MARGINS: Compare's charts are given their margins instead of plotly's automargin, which draws a chart,
-# measures its labels and draws it again. The comparison's five charts took ~265 ms to draw in headless Chromium with
-# automargin and ~130 ms without (benchmarks/README.md §6); tests/e2e/test_charts_fit.py checks that the labels fit.
+# FIXED_MARGINS: the learning curves are given their margins instead of plotly's automargin, which draws a chart,
+# measures its labels and draws it again (their labels are the same for every dataset: "100%", "epoch"). Compare's
+# five charts took ~265 ms to draw in headless Chromium with automargin and ~130 ms with all five given margins
+# (benchmarks/README.md §6). The confusion matrices keep automargin: their labels are the dataset's class names, and
+# with given margins Fashion-MNIST's last name, turned, stuck out of the chart by 22 px at 1366 px.
 
 
-def _matrix_layout(figure: go.Figure, title: str, class_names: list[str]) -> go.Figure:
-    """A confusion-style matrix's title and axes, with margins from its longest class name (FIXED_MARGINS): 7 px a
-    character for the true-class labels at the left (~6 in plotly's default font; the rest is room for a wider
-    fallback font); long names (Fashion-MNIST's "Ankle boot") turn the predicted labels below on a narrow screen,
-    which needs about 100 px."""
-    longest = max((len(name) for name in class_names), default=1)
-    figure.update_layout(title=title, height=420,
-                         margin={"t": 40, "b": 51 if longest <= 3 else 115, "l": 40 + 7 * longest, "r": 12},
-                         xaxis={"title": "predicted", "type": "category", "automargin": False},
-                         yaxis={"title": "true", "type": "category", "autorange": "reversed", "automargin": False})
+def _matrix_layout(figure: go.Figure, title: str) -> go.Figure:
+    """A confusion-style matrix's title and axes; plotly's automargin makes room for the class names and the axis
+    titles stand clear of them — stated here, not left to the template (as core/figures.py's study charts do):
+    Streamlit's import makes its own, empty, template plotly's default, and without a standoff plotly.js puts the
+    titles over long names."""
+    figure.update_layout(title=title, height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                         xaxis={"title": {"text": "predicted", "standoff": 8}, "type": "category", "automargin": True},
+                         yaxis={"title": {"text": "true", "standoff": 8}, "type": "category", "autorange": "reversed",
+                                "automargin": True})
     return figure
 
 
@@ -109,7 +110,7 @@ def difference_heatmap(first_matrix: np.ndarray, second_matrix: np.ndarray, clas
         z=advantage, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         colorscale=ADVANTAGE_SCALE, zmin=-limit, zmax=limit,
         hovertemplate=f"true %{{y}} → predicted %{{x}}: {second} minus {first} %{{text}}<extra></extra>"))
-    return _matrix_layout(figure, f"{second} minus {first}", class_names)
+    return _matrix_layout(figure, f"{second} minus {first}")
 
 
 def difference_caption(first: str, second: str, normalised: bool = False) -> str:

@@ -1,8 +1,11 @@
-"""Compare's charts draw with margins given rather than measured (ui/plots.py FIXED_MARGINS): in Chromium, every
-label, axis title and legend of them stays inside its chart and the axis titles do not cover the tick labels, for
-MNIST's digits and Fashion-MNIST's long class names, in a wide column and a phone's.
+"""Compare's charts keep their labels inside (ui/plots.py FIXED_MARGINS: the learning curves are given their margins,
+the confusion matrices keep plotly's automargin): in Chromium, every label, axis title and legend stays inside its
+chart and the axis titles do not cover the tick labels, for MNIST's digits and Fashion-MNIST's long class names, in
+a phone's column, a wide screen's and a wider one, under plotly's own template and under none (what a figure built
+after Streamlit's import carries: Streamlit sets plotly's default template to its own, empty, one).
 
-plotly.js as the plotly package ships it, in a blank page: no server is needed for what is tested here."""
+plotly.js as the plotly package ships it, in a blank page: no server is needed for what is tested here
+(tests/e2e/test_tables_fit.py checks the running app with Streamlit's theme)."""
 
 from __future__ import annotations
 
@@ -65,7 +68,7 @@ def figures(class_names: list[str]):
             "difference": plots.difference_heatmap(first, second, class_names, "flat", "conv (shuffled)")}
 
 
-def test_comparisons_charts_keep_their_labels_inside_without_automargin(tmp_path):
+def test_comparisons_charts_keep_their_labels_inside(tmp_path):
     import plotly
     import plotly.io  # noqa: F401 - plotly.io.to_json
     from playwright.sync_api import sync_playwright
@@ -79,19 +82,21 @@ def test_comparisons_charts_keep_their_labels_inside_without_automargin(tmp_path
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             page.goto(page_file.as_uri())
-            for names in (DIGITS, FASHION):
-                for name, figure in figures(names).items():
-                    for width in (650, 340):  # a column of two on a wide screen; a phone's
-                        found = page.evaluate(f"""async ([figure, width]) => {{
-                            const chart = document.createElement('div');
-                            chart.style.width = width + 'px';
-                            document.getElementById('charts').replaceChildren(chart);
-                            await Plotly.newPlot(chart, figure.data, figure.layout);
-                            await document.fonts.ready;  // then two frames: measured as drawn on screen
-                            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-                            return ({PROBLEMS})(chart);
-                        }}""", [json.loads(plotly.io.to_json(figure)), width])
-                        problems += [f"{name} ({names[0]}…, {width} px): {problem}" for problem in found]
+            cases = [(names, template, name, figure.update_layout(template=template), width)
+                     for names in (DIGITS, FASHION) for template in ("plotly", "none")
+                     for name, figure in figures(names).items()
+                     for width in (650, 445, 340)]  # a column of two at 1920 px, at 1366 px; a phone's column
+            for names, template, name, figure, width in cases:
+                found = page.evaluate(f"""async ([figure, width]) => {{
+                    const chart = document.createElement('div');
+                    chart.style.width = width + 'px';
+                    document.getElementById('charts').replaceChildren(chart);
+                    await Plotly.newPlot(chart, figure.data, figure.layout);
+                    await document.fonts.ready;  // then two frames: measured as drawn on screen
+                    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+                    return ({PROBLEMS})(chart);
+                }}""", [json.loads(plotly.io.to_json(figure)), width])
+                problems += [f"{name} ({names[0]}…, {template}, {width} px): {problem}" for problem in found]
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
