@@ -17,6 +17,7 @@ from core.runs.jobs import train_run
 from core.runs.worker_executor import WorkerExecutor
 from core.runs import OverBudget, WorkerCrashed
 from core.runs.workers import WorkerPool
+from tests.core.runs import worker_tasks
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +45,12 @@ def test_a_run_trains_in_a_worker_reports_each_epoch_and_lands_in_the_store(exec
 def test_two_requests_for_one_run_are_one_job(executor, digits, tmp_path):
     runs = RunsService(RunStore(tmp_path / "store"), executor)
     config = TrainConfig(sample_size=100, num_epochs=1, seed=12)
+    # the worker busy for a second: both requests are still in line when the second comes (a free worker could start
+    # the first at once, and the second would then wait for the run's lock instead of joining its job)
+    busy = executor.submit(Job(worker_tasks.count, (1, 1.0), label="a classmate's run", owner="classmate"))
     first, second = runs.request(config, digits), runs.request(config, digits)
     assert first.entry is second.entry and second.joined
+    busy.result()
     asked_first, joined = first.result(), second.result()
     assert asked_first.run.run_id == joined.run.run_id
     assert (asked_first.cached, joined.cached) == (False, True)  # trained once, for the first; opened by the other
