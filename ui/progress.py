@@ -85,10 +85,11 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             st.error(f"{network_name(config)} was not trained: {error}")
             requests.append(None)
     try:
+        last = to_train[-1] if to_train else None
         for config, request, bar in zip(configs, requests, bars):
             if request is None:
                 continue
-            outcome = _wait_with_progress(config, request, curves, bar)
+            outcome = _wait_with_progress(config, request, curves, bar, last=config is last)
             if outcome is not None:
                 outcomes.append(outcome)
     except BaseException:  # the page was left or rerun: what this session queued and nobody else waits for goes
@@ -102,13 +103,15 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     return outcomes
 
 
-def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
+def _wait_with_progress(config: TrainConfig, request, curves, bar, last: bool = False) -> Outcome | None:
+    """`last`: the last run of this click to train; its finished curves are not drawn here, the comparison that
+    follows draws them."""
     label = network_name(config)
     bar = LastDrawn(bar, f"{label}: preparing…")
     bar.progress(0.0, text=f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
-        report = curves.reporter(label, then=report)
+        report = curves.reporter(label, then=report, final=not last)
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.starting is not None:  # a fresh server's worker is still importing TensorFlow
@@ -143,10 +146,12 @@ def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | 
     return outcome
 
 class LiveCurves:
-    """The learning curves of the runs training now, drawn empty at once, then after each run's last epoch and
-    otherwise at most every LIVE_SECONDS. (Drawing at the click lets the browser load the charts' code while the
-    server starts TensorFlow; measured, the comparison did not appear sooner: benchmarks/README.md §6.) Not more
-    often: with the browser on the same 2 cores, a redraw every second cost training time."""
+    """The learning curves of the runs training now, drawn empty at once, then after each run's last epoch but the
+    last run's (the comparison draws that at once; a draw then took CPU from that run's test-set prediction,
+    benchmarks/README.md §6), and otherwise at most every LIVE_SECONDS. (Drawing at the click lets the browser load
+    the charts' code while the server starts TensorFlow; measured, the comparison did not appear sooner:
+    benchmarks/README.md §6.) Not more often: with the browser on the same 2 cores, a redraw every second cost
+    training time."""
 
     LIVE_SECONDS = 5.0
 
@@ -157,13 +162,16 @@ class LiveCurves:
         self._drawn_at = 0.0
         self._draw()
 
-    def reporter(self, label: str, then):
+    def reporter(self, label: str, then, final: bool = True):
+        """An on_epoch function for run `label` that records its metrics, draws when due (and after its last epoch
+        when `final`), then calls `then`."""
         history = self.histories.setdefault(label, {})
 
         def report(progress: EpochReport) -> None:
             for name, value in progress.metrics.items():
                 history.setdefault(name, []).append(value)
-            if progress.epoch == progress.num_epochs or time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS:
+            last_epoch = progress.epoch == progress.num_epochs
+            if (last_epoch and final) or (not last_epoch and time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS):
                 self._draw()
             then(progress)
 
