@@ -68,26 +68,32 @@ def confusion_heatmap(matrix: np.ndarray, class_names: list[str], title: str, no
     figure = go.Figure(go.Heatmap(
         z=matrix, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>", **colour_options))
-    return _matrix_layout(figure, title)
+    return _matrix_layout(figure, title, class_names)
 
 
 # FIXED_MARGINS: the learning curves are given their margins instead of plotly's automargin, which draws a chart,
 # measures its labels and draws it again (their labels are the same for every dataset: "100%", "epoch"). Compare's
 # five charts took ~265 ms to draw in headless Chromium with automargin and ~130 ms with all five given margins
-# (benchmarks/README.md §6). The confusion matrices keep automargin: their labels are the dataset's class names, and
+# (benchmarks/README.md §6). So are the confusion matrices of one-character class names (the digits): plotly's
+# automargin made them 35-43 px at the left and 52-59 px below (templates "plotly" and "none"), and one drew in ~30 ms
+# with given margins against ~80 ms with automargin (its 100 cell labels drawn twice). Longer names keep automargin:
 # with given margins Fashion-MNIST's last name, turned, stuck out of the chart by 22 px at 1366 px.
+SHORT_NAME_MARGIN = {"l": 56, "b": 72}
 
 
-def _matrix_layout(figure: go.Figure, title: str) -> go.Figure:
-    """A confusion-style matrix's title and axes; plotly's automargin makes room for the class names and the axis
-    titles stand clear of them — stated here, not left to the template (as core/figures.py's study charts do):
-    Streamlit's import makes its own, empty, template plotly's default, and without a standoff plotly.js puts the
-    titles over long names. 16 px below: with Streamlit's theme, 8 left the labels' boxes 5 px into the title's
-    (tests/e2e/test_tables_fit.py)."""
-    figure.update_layout(title=title, height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10},
-                         xaxis={"title": {"text": "predicted", "standoff": 16}, "type": "category", "automargin": True},
+def _matrix_layout(figure: go.Figure, title: str, class_names: list[str]) -> go.Figure:
+    """A confusion-style matrix's title and axes. Room for the class names: given for one-character names,
+    else plotly's automargin (FIXED_MARGINS). The axis titles stand clear of the names — stated here, not left to the
+    template (as core/figures.py's study charts do): Streamlit's import makes its own, empty, template plotly's
+    default, and without a standoff plotly.js puts the titles over long names. 16 px below: with Streamlit's theme, 8
+    left the labels' boxes 5 px into the title's (tests/e2e/test_tables_fit.py)."""
+    given = max(map(len, class_names), default=0) <= 1
+    margin = {"t": 40, "r": 10, **(SHORT_NAME_MARGIN if given else {"b": 10, "l": 10})}
+    figure.update_layout(title=title, height=420, margin=margin,
+                         xaxis={"title": {"text": "predicted", "standoff": 16}, "type": "category",
+                                "automargin": not given},
                          yaxis={"title": {"text": "true", "standoff": 8}, "type": "category", "autorange": "reversed",
-                                "automargin": True})
+                                "automargin": not given})
     return figure
 
 
@@ -111,7 +117,7 @@ def difference_heatmap(first_matrix: np.ndarray, second_matrix: np.ndarray, clas
         z=advantage, x=class_names, y=class_names, text=text, texttemplate="%{text}", showscale=False,
         colorscale=ADVANTAGE_SCALE, zmin=-limit, zmax=limit,
         hovertemplate=f"true %{{y}} → predicted %{{x}}: {second} minus {first} %{{text}}<extra></extra>"))
-    return _matrix_layout(figure, f"{second} minus {first}")
+    return _matrix_layout(figure, f"{second} minus {first}", class_names)
 
 
 def difference_caption(first: str, second: str, normalised: bool = False) -> str:

@@ -1,8 +1,9 @@
-"""Compare's charts keep their labels inside (ui/plots.py FIXED_MARGINS: the learning curves are given their margins,
-the confusion matrices keep plotly's automargin): in Chromium, every label, axis title and legend stays inside its
-chart and the axis titles do not cover the tick labels, for MNIST's digits and Fashion-MNIST's long class names, in
-a phone's column, a wide screen's and a wider one, under plotly's own template and under none (what a figure built
-after Streamlit's import carries: Streamlit sets plotly's default template to its own, empty, one).
+"""Compare's charts keep their labels inside (ui/plots.py FIXED_MARGINS: the learning curves and the digits'
+confusion matrices are given their margins, other class names' matrices keep plotly's automargin): in Chromium, every
+label, axis title and legend stays inside its chart and the axis titles do not cover the tick labels, for MNIST's
+digits and Fashion-MNIST's long class names, in a phone's column, a wide screen's and a wider one, under plotly's own
+template and under none (what a figure built after Streamlit's import carries: Streamlit sets plotly's default
+template to its own, empty, one).
 
 plotly.js as the plotly package ships it, in a blank page: no server is needed for what is tested here
 (tests/e2e/test_tables_fit.py checks the running app with Streamlit's theme)."""

@@ -29,6 +29,21 @@ def test_confusion_heatmap_shows_the_matrix_and_a_centred_scale_for_differences(
     assert difference.data[0].zmid == 0 and difference.data[0].zmin == -2
 
 
+def test_digit_matrices_get_their_margins_and_long_names_keep_plotlys_automargin():
+    """Given margins draw a matrix once (automargin drew its 100 cell labels twice); Fashion-MNIST's names need
+    the measuring (tests/e2e/test_charts_fit.py checks both in Chromium)."""
+    matrix = np.eye(10, dtype=int)
+    digits = [str(digit) for digit in range(10)]
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    for figure in (plots.confusion_heatmap(matrix, digits, "flat"), plots.difference_heatmap(matrix, matrix, digits,
+                                                                                              "flat", "conv")):
+        assert not figure.layout.xaxis.automargin and not figure.layout.yaxis.automargin
+        assert (figure.layout.margin.l, figure.layout.margin.b) == (plots.SHORT_NAME_MARGIN["l"],
+                                                                    plots.SHORT_NAME_MARGIN["b"])
+    fashion = plots.confusion_heatmap(matrix, names, "flat")
+    assert fashion.layout.xaxis.automargin and fashion.layout.yaxis.automargin
+
+
 def test_a_digit_as_an_image_and_as_784_numbers():
     image = np.arange(784).reshape(28, 28) % 256
     assert np.array_equal(np.array(plots.digit_image(image).data[0].z), image)
