@@ -151,10 +151,10 @@ def _train(config: TrainConfig, dataset: Dataset, on_epoch: OnEpoch) -> RunResul
 
 def prepare_training(config: TrainConfig, dataset: Dataset) -> bool:
     """Do now what the first training of `config`'s kind does before its first epoch: import TensorFlow, build
-    and compile the model and trace its training, validation and prediction steps (one execution of each, on
-    the run's own data), then reset it to the run's initial weights. The compiled model waits in the pool, where
-    `train` takes it (waiting for this if it is still running). False when a model of this kind is already idle
-    or being warmed up."""
+    and compile the model and trace its training, validation and prediction steps (on one batch of the run's own
+    data: the traced loop is the same for any number of batches), then reset it to the run's initial weights. The
+    compiled model waits in the pool, where `train` takes it (waiting for this if it is still running). False when
+    a model of this kind is already idle or being warmed up."""
     steps_per_epoch = -(-check_sample_size(config.sample_size, dataset.pool_size) // config.batch_size)
     key = _compiled_key(config, steps_per_epoch)
     if not MODEL_POOL.reserve(key):  # claimed before anything slow: a Train click from now on waits for this
@@ -164,8 +164,7 @@ def prepare_training(config: TrainConfig, dataset: Dataset) -> bool:
         x_train, y_train, validation, _ = _inputs(config, dataset)
         model = _compiled(_build_unseeded(config), config, steps_per_epoch)
         pipeline = recipes.training_pipeline(x_train, y_train, config.batch_size, config.seed, RECIPES[config.recipe])
-        one_execution = recipes.steps_per_execution(steps_per_epoch)
-        model.fit(pipeline.take(one_execution), epochs=1, shuffle=False, verbose=0,
+        model.fit(pipeline.take(1), epochs=1, shuffle=False, verbose=0,
                   validation_data=None if validation is None else validation.take(1))
         predict(model, to_model_input(dataset.x_test[:1]))
         model.prepare(config.seed, _seeded_build(config))  # the run's initial state, set now rather than after a click
@@ -229,10 +228,13 @@ def _build_unseeded(config: TrainConfig):
 
 
 def _compiled_key(config: TrainConfig, steps_per_epoch: int) -> tuple:
-    """What a compiled model's traced functions depend on: runs with equal keys can share one."""
-    schedule = (steps_per_epoch, config.num_epochs) if RECIPES[config.recipe].cosine_schedule else None
-    return (config.spec.hash, config.precision, config.optimizer, config.learning_rate, config.recipe,
-            schedule, recipes.steps_per_execution(steps_per_epoch))
+    """What a compiled model's traced functions and optimizer depend on: runs with equal keys can share one. The
+    sample size only where the optimizer's schedule or weight average counts the steps (recipes.STEPS_PER_EXECUTION:
+    the traced loop is the same for every sample size)."""
+    recipe = RECIPES[config.recipe]
+    counts_steps = recipe.cosine_schedule or recipe.ema_momentum is not None
+    schedule = (steps_per_epoch, config.num_epochs) if counts_steps else None
+    return (config.spec.hash, config.precision, config.optimizer, config.learning_rate, config.recipe, schedule)
 
 
 def _compiled(model, config: TrainConfig, steps_per_epoch: int):
@@ -242,7 +244,7 @@ def _compiled(model, config: TrainConfig, steps_per_epoch: int):
     momentum = recipes.ema_momentum(recipe, steps_per_epoch, config.num_epochs)
     optimizer = make_optimizer(config.optimizer, rate, momentum, recipe.weight_decay)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=recipes.steps_per_execution(steps_per_epoch))
+                  steps_per_execution=recipes.STEPS_PER_EXECUTION)
     model.optimizer.build(model.trainable_variables)
     return ReusableModel(model)
 

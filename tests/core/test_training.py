@@ -138,6 +138,27 @@ def test_a_pooled_model_trains_exactly_as_a_new_one(digits):
     np.testing.assert_array_equal(again.model.get_weights()[0], new.model.get_weights()[0])
 
 
+def test_one_compiled_model_serves_every_sample_size_and_trains_each_as_a_new_one(digits):
+    """recipes.STEPS_PER_EXECUTION: a changed sample size reuses the compiled model (no tracing anew before the
+    click's first epoch) and its run is bitwise the run a newly compiled model gives. Only where the optimizer
+    counts the steps (a cosine schedule, a weight average) does the sample size make another kind."""
+    from core.model_pool import MODEL_POOL
+
+    small = TrainConfig(architecture="flat", sample_size=100, num_epochs=2, seed=6)
+    MODEL_POOL.clear()
+    new = train(small, digits)  # compiled for 4 batches an epoch
+    MODEL_POOL.clear()
+    train(replace(small, sample_size=300), digits)  # compiled for 10 batches an epoch, then given to the pool
+    shared = train(small, digits)
+    assert len(MODEL_POOL) == 1  # the one model, taken and given back: no second one compiled
+    np.testing.assert_array_equal(shared.test_probabilities, new.test_probabilities)
+    assert shared.history["loss"] == new.history["loss"]
+    assert shared.history["val_accuracy"] == new.history["val_accuracy"]
+    for recipe, shares in (("student", True), ("improved", False), ("averaged", False)):
+        keys = {training._compiled_key(replace(small, recipe=recipe), steps) for steps in (4, 10)}
+        assert (len(keys) == 1) is shares, recipe
+
+
 def test_the_pool_keeps_one_idle_model_per_kind_and_drops_the_least_recently_used():
     from core.model_pool import ModelPool
 
