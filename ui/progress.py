@@ -74,8 +74,8 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
         if to_train:  # pressing it reruns the page, which stops this run: what it queued is dropped
             cancel.button("Cancel training", key=CANCEL_TRAINING, help="Drops this session's runs that have not "
                           "started; a run that has started finishes and is stored (opening it later is instant).")
-    curves = LiveCurves(st.empty(), max(config.num_epochs for config in to_train)) if to_train else None
-    requests, outcomes = [], []
+    curves_area = st.empty()  # the live curves are drawn once the runs are queued: the worker starts meanwhile
+    curves, requests, outcomes = None, [], []
     click = uuid.uuid4().hex  # this click's runs take one turn together in the workers' queue
     for config, bar in zip(configs, bars):
         try:
@@ -85,6 +85,8 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             st.error(f"{network_name(config)} was not trained: {error}")
             requests.append(None)
     try:
+        if to_train:
+            curves = LiveCurves(curves_area, max(config.num_epochs for config in to_train))
         last = to_train[-1] if to_train else None
         for config, request, bar in zip(configs, requests, bars):
             if request is None:
