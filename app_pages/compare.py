@@ -39,6 +39,7 @@ with st.sidebar:
 controls.data_source_line(dataset)
 
 if st.session_state.get(CANCEL_TRAINING):
+    compare_state.cancelled()
     st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
             "stored, so pressing **Train** again opens it at once.")
 try:

@@ -43,6 +43,12 @@ def open_runs(run_ids: tuple[str, ...]) -> None:
     st.session_state.pop(MISSING, None)
 
 
+def cancelled() -> None:
+    """After Cancel training: a run that finished before the click's Cancel is stored, so the settings' stored runs
+    are looked up again (else the page said "Nothing is stored for these settings yet" beside a stored run)."""
+    st.session_state.pop(FOLLOWED, None)
+
+
 def opened_runs() -> tuple[str, ...] | None:
     """The run ids the page shows because an address named them (None: it shows its settings' runs)."""
     return st.session_state.get(OPENED_RUNS)

@@ -387,3 +387,20 @@ def test_nothing_stored_mentions_the_students_experiment_only_for_the_defaults(f
     small(app).run()
     nothing = [text for text in texts(app.info) if text.startswith("Nothing is stored")]
     assert nothing and "student's experiment" not in nothing[0]
+
+
+def test_after_cancel_a_run_that_finished_is_shown_and_the_missing_one_named(fake_trainer, digits):
+    """A new-user check (2026-12-06): Cancel after flat had finished left "Nothing is stored for these settings yet"
+    on the page, though flat was stored. Flat is stored here as the click would have before its Cancel."""
+    app = small(open_page()).run()
+    assert any(text.startswith("Nothing is stored") for text in texts(app.info))
+    service(RunStore(), fake_trainer).get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
+                                                   digits)
+    app.session_state["cancel_training"] = True  # ui/state.py CANCEL_TRAINING: the rerun its click makes
+    app.run()
+    assert not app.exception
+    notes = texts(app.info)
+    assert any(text.startswith("Training cancelled") for text in notes)
+    assert not any(text.startswith("Nothing is stored") for text in notes)
+    assert any(text.startswith("1 of the 2 runs for these settings is not stored") for text in notes)
+    assert sum("from cache" in text for text in texts(app.caption)) == 1  # flat, shown
