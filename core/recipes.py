@@ -50,6 +50,12 @@ class Recipe:
             raise ValueError(f"Recipe {self.name!r}: a weight average and early stopping do not combine.")
 
     @property
+    def counts_steps(self) -> bool:
+        """Whether its optimizer depends on the run's number of steps (learning_rate's cosine schedule, ema_momentum's
+        cap): then a compiled model serves one sample size and epoch count only."""
+        return self.cosine_schedule or self.ema_momentum is not None
+
+    @property
     def augment(self) -> bool:
         return bool(self.rotation or self.shift or self.zoom)
 

@@ -231,9 +231,7 @@ def _compiled_key(config: TrainConfig, steps_per_epoch: int) -> tuple:
     """What a compiled model's traced functions and optimizer depend on: runs with equal keys can share one. The
     sample size only where the optimizer's schedule or weight average counts the steps (recipes.STEPS_PER_EXECUTION:
     the traced loop is the same for every sample size)."""
-    recipe = RECIPES[config.recipe]
-    counts_steps = recipe.cosine_schedule or recipe.ema_momentum is not None
-    schedule = (steps_per_epoch, config.num_epochs) if counts_steps else None
+    schedule = (steps_per_epoch, config.num_epochs) if RECIPES[config.recipe].counts_steps else None
     return (config.spec.hash, config.precision, config.optimizer, config.learning_rate, config.recipe, schedule)
 
 
