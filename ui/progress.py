@@ -86,12 +86,12 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
             requests.append(None)
     try:
         if to_train:
-            curves = LiveCurves(curves_area, max(config.num_epochs for config in to_train))
-        last = to_train[-1] if to_train else None
+            curves = LiveCurves(curves_area, max(config.num_epochs for config in to_train),
+                                last=network_name(to_train[-1]))
         for config, request, bar in zip(configs, requests, bars):
             if request is None:
                 continue
-            outcome = _wait_with_progress(config, request, curves, bar, last=config is last)
+            outcome = _wait_with_progress(config, request, curves, bar)
             if outcome is not None:
                 outcomes.append(outcome)
     except BaseException:  # the page was left or rerun: what this session queued and nobody else waits for goes
@@ -105,15 +105,13 @@ def train_with_progress(configs: list[TrainConfig], dataset: Dataset, area=None)
     return outcomes
 
 
-def _wait_with_progress(config: TrainConfig, request, curves, bar, last: bool = False) -> Outcome | None:
-    """`last`: the last run of this click to train; its finished curves are not drawn here, the comparison that
-    follows draws them."""
+def _wait_with_progress(config: TrainConfig, request, curves, bar) -> Outcome | None:
     label = network_name(config)
     bar = LastDrawn(bar, f"{label}: preparing…")
     bar.progress(0.0, text=f"{label}: preparing…")
     report = progress_reporter(bar, label)
     if curves is not None:
-        report = curves.reporter(label, then=report, final=not last)
+        report = curves.reporter(label, then=report)
 
     def in_line(place) -> None:  # called at least every second: a page handles Cancel and reruns when it draws
         if place.starting is not None:  # a fresh server's worker is still importing TensorFlow
@@ -157,23 +155,27 @@ class LiveCurves:
 
     LIVE_SECONDS = 5.0
 
-    def __init__(self, placeholder, num_epochs: int):
+    def __init__(self, placeholder, num_epochs: int, last: str | None = None):
+        """`last`: the label of the run that trains last, whose last epoch is not drawn."""
         self.placeholder = placeholder
+        self.last = last
         self.num_epochs = num_epochs  # the x axis is the whole run from the start: the curves grow along it
         self.histories: dict[str, dict] = {}
         self._drawn_at = 0.0
         self._draw()
 
-    def reporter(self, label: str, then, final: bool = True):
-        """An on_epoch function for run `label` that records its metrics, draws when due (and after its last epoch
-        when `final`), then calls `then`."""
+    def reporter(self, label: str, then):
+        """An on_epoch function for run `label` that records its metrics, draws when due, then calls `then`."""
         history = self.histories.setdefault(label, {})
 
         def report(progress: EpochReport) -> None:
             for name, value in progress.metrics.items():
                 history.setdefault(name, []).append(value)
-            last_epoch = progress.epoch == progress.num_epochs
-            if (last_epoch and final) or (not last_epoch and time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS):
+            if progress.epoch == progress.num_epochs:
+                due = label != self.last
+            else:
+                due = time.perf_counter() - self._drawn_at >= self.LIVE_SECONDS
+            if due:
                 self._draw()
             then(progress)
 
