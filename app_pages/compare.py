@@ -39,7 +39,6 @@ with st.sidebar:
 controls.data_source_line(dataset)
 
 if st.session_state.get(CANCEL_TRAINING):
-    compare_state.cancelled()
     st.info("Training cancelled: runs that had not started were dropped; one that had started finishes and is "
             "stored, so pressing **Train** again opens it at once.")
 try:
@@ -49,6 +48,7 @@ except ValueError as error:
     if clicked or opened_link:
         st.error(literal(error))
 if configs and clicked:
+    compare_state.training_started()
     compare_state.trained(configs, dataset, progress.train_with_progress(configs, dataset, progress_area))
 elif configs:  # the settings on screen show their stored runs without a click (nothing trains)
     compare_state.show_stored_for(configs, dataset, from_link=opened_link)

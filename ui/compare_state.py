@@ -43,9 +43,10 @@ def open_runs(run_ids: tuple[str, ...]) -> None:
     st.session_state.pop(MISSING, None)
 
 
-def cancelled() -> None:
-    """After Cancel training: a run that finished before the click's Cancel is stored, so the settings' stored runs
-    are looked up again (else the page said "Nothing is stored for these settings yet" beside a stored run)."""
+def training_started() -> None:
+    """A Train click changes the store: when its run ends early (Cancel, a setting changed, another page opened),
+    what it stored meanwhile is looked up again on the next run (else the page said "Nothing is stored for these
+    settings yet" beside a run the click had stored); `trained` sets the page's runs when it ends normally."""
     st.session_state.pop(FOLLOWED, None)
 
 

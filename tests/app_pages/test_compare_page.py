@@ -389,13 +389,27 @@ def test_nothing_stored_mentions_the_students_experiment_only_for_the_defaults(f
     assert nothing and "student's experiment" not in nothing[0]
 
 
-def test_after_cancel_a_run_that_finished_is_shown_and_the_missing_one_named(fake_trainer, digits):
+def click_that_stops_after_flat(app, fake_trainer, monkeypatch):
+    """Train, whose run stores flat and ends there, as a rerun ends it (Cancel, another page opened)."""
+    import streamlit as st
+
+    from ui import progress
+
+    def stopped_after_flat(configs, dataset, area=None):
+        service(RunStore(), fake_trainer).get_or_train(configs[0], dataset)
+        st.stop()
+
+    monkeypatch.setattr(progress, "train_with_progress", stopped_after_flat)
+    app.button(key="train").click().run()
+    assert [config.architecture for config in fake_trainer.calls] == ["flat"]
+
+
+def test_after_cancel_a_run_that_finished_is_shown_and_the_missing_one_named(fake_trainer, digits, monkeypatch):
     """A new-user check (2026-12-06): Cancel after flat had finished left "Nothing is stored for these settings yet"
-    on the page, though flat was stored. Flat is stored here as the click would have before its Cancel."""
+    on the page, though flat was stored."""
     app = small(open_page()).run()
     assert any(text.startswith("Nothing is stored") for text in texts(app.info))
-    service(RunStore(), fake_trainer).get_or_train(TrainConfig(architecture="flat", sample_size=100, num_epochs=2),
-                                                   digits)
+    click_that_stops_after_flat(app, fake_trainer, monkeypatch)
     app.session_state["cancel_training"] = True  # ui/state.py CANCEL_TRAINING: the rerun its click makes
     app.run()
     assert not app.exception
@@ -404,3 +418,14 @@ def test_after_cancel_a_run_that_finished_is_shown_and_the_missing_one_named(fak
     assert not any(text.startswith("Nothing is stored") for text in notes)
     assert any(text.startswith("1 of the 2 runs for these settings is not stored") for text in notes)
     assert sum("from cache" in text for text in texts(app.caption)) == 1  # flat, shown
+
+
+def test_a_click_left_for_another_page_shows_what_it_stored_on_return(fake_trainer, digits, monkeypatch):
+    """The same as Cancel, by leaving the page while it trains: back on Compare, the run the click stored is shown."""
+    app = small(open_page()).run()
+    click_that_stops_after_flat(app, fake_trainer, monkeypatch)
+    app.switch_page("app_pages/runs.py").run()
+    app.switch_page("app_pages/compare.py").run()
+    assert not app.exception
+    assert not any(text.startswith("Nothing is stored") for text in texts(app.info))
+    assert sum("from cache" in text for text in texts(app.caption)) == 1
